@@ -1,0 +1,45 @@
+package cli
+
+import (
+	"github.com/urfave/cli"
+
+	"github.com/syscage/syscage/internal/container"
+)
+
+// createFlags are shared by create and run.
+var createFlags = []cli.Flag{
+	cli.StringFlag{Name: "bundle, b", Value: "", Usage: "path to the OCI bundle (default: the current directory)"},
+	cli.StringFlag{Name: "console-socket", Usage: "unix socket that receives the pty master when process.terminal is true"},
+	cli.StringFlag{Name: "pid-file", Usage: "write the container init's host pid to this file"},
+	cli.IntFlag{Name: "preserve-fds", Usage: "pass this many extra file descriptors (from fd 3) to the container"},
+	cli.BoolFlag{Name: "no-pivot", Usage: "use MS_MOVE instead of pivot_root (for a rootfs on a ramdisk)"},
+	cli.BoolFlag{Name: "no-new-keyring", Usage: "do not create a new session keyring for the container"},
+	cli.StringFlag{Name: "pidfd-socket", Hidden: true, Usage: "not supported"},
+}
+
+func createOptions(ctx *cli.Context) container.CreateOptions {
+	return container.CreateOptions{
+		ID:            ctx.Args().First(),
+		Bundle:        ctx.String("bundle"),
+		PidFile:       ctx.String("pid-file"),
+		ConsoleSocket: ctx.String("console-socket"),
+		PreserveFDs:   ctx.Int("preserve-fds"),
+		NoPivot:       ctx.Bool("no-pivot"),
+		NoNewKeyring:  ctx.Bool("no-new-keyring"),
+	}
+}
+
+func init() {
+	commands = append(commands, cli.Command{
+		Name:      "create",
+		Usage:     "create a container from a bundle; its process waits for `start`",
+		ArgsUsage: "<container-id>",
+		Flags:     createFlags,
+		Action: func(ctx *cli.Context) error {
+			if err := argCount(ctx, 1, 1); err != nil {
+				return err
+			}
+			return runtimeOf(ctx).Create(createOptions(ctx))
+		},
+	})
+}

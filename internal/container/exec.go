@@ -1,0 +1,192 @@
+package container
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/opencontainers/runc/libcontainer"
+	"github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// ExecOptions are the flags of `exec`.
+type ExecOptions struct {
+	// ProcessFile is an OCI process JSON; when set, Args and the overrides
+	// below are ignored except where runc applies them too (none).
+	ProcessFile   string
+	Args          []string
+	Env           []string
+	Cwd           string
+	User          string // uid[:gid]
+	AdditionalGID []int
+	Caps          []string
+	Tty           bool
+	NoNewPrivs    bool
+	Detach        bool
+	PidFile       string
+	ConsoleSocket string
+	PreserveFDs   int
+	IgnorePaused  bool
+	Cgroup        string
+	AppArmor      string
+	ProcessLabel  string
+}
+
+// Exec runs a new process inside a running container. In the foreground it
+// returns the process's exit code.
+func (rt *Runtime) Exec(id string, o ExecOptions) (int, error) {
+	c, err := rt.Load(id)
+	if err != nil {
+		return -1, err
+	}
+	st, err := c.Status()
+	if err != nil {
+		return -1, fmt.Errorf("container %q: reading status: %w", id, err)
+	}
+	switch {
+	case st == libcontainer.Stopped:
+		return -1, fmt.Errorf("cannot exec in container %q: it has stopped", id)
+	case st == libcontainer.Paused && !o.IgnorePaused:
+		return -1, fmt.Errorf("cannot exec in container %q: it is paused (use --ignore-paused)", id)
+	}
+	proc, err := rt.execProcess(id, o)
+	if err != nil {
+		return -1, err
+	}
+	if err := checkTerminal(proc.Terminal, o.Detach, o.ConsoleSocket); err != nil {
+		return -1, err
+	}
+	sub, err := parseSubCgroups(o.Cgroup)
+	if err != nil {
+		return -1, err
+	}
+	r := &processRun{
+		container:     c,
+		spec:          proc,
+		detach:        o.Detach,
+		pidFile:       o.PidFile,
+		consoleSocket: o.ConsoleSocket,
+		preserveFDs:   o.PreserveFDs,
+		act:           actRun,
+		subCgroups:    sub,
+	}
+	return r.run()
+}
+
+// execProcess builds the OCI process to exec: from --process, or from the
+// container's own process with the command line's overrides.
+func (rt *Runtime) execProcess(id string, o ExecOptions) (*specs.Process, error) {
+	if o.ProcessFile != "" {
+		data, err := os.ReadFile(o.ProcessFile)
+		if err != nil {
+			return nil, fmt.Errorf("--process: %w", err)
+		}
+		var p specs.Process
+		if err := decodeJSON(data, &p); err != nil {
+			return nil, fmt.Errorf("--process %s: %v", o.ProcessFile, err)
+		}
+		if err := ValidateProcess(&p); err != nil {
+			return nil, fmt.Errorf("--process %s: %v", o.ProcessFile, err)
+		}
+		return &p, nil
+	}
+	if len(o.Args) == 0 {
+		return nil, errors.New("exec needs a command to run (arguments after the container id) or --process")
+	}
+	spec, err := rt.SavedSpec(id)
+	if err != nil {
+		return nil, err
+	}
+	p := *spec.Process
+	p.Args = o.Args
+	p.Terminal = o.Tty
+	p.Env = append(append([]string(nil), p.Env...), o.Env...)
+	if o.Cwd != "" {
+		p.Cwd = o.Cwd
+	}
+	if o.NoNewPrivs {
+		p.NoNewPrivileges = true
+	}
+	if o.AppArmor != "" {
+		p.ApparmorProfile = o.AppArmor
+	}
+	if o.ProcessLabel != "" {
+		p.SelinuxLabel = o.ProcessLabel
+	}
+	if len(o.Caps) > 0 {
+		caps := specs.LinuxCapabilities{}
+		if p.Capabilities != nil {
+			caps = *p.Capabilities
+		}
+		for _, name := range o.Caps {
+			name = strings.ToUpper(name)
+			if !strings.HasPrefix(name, "CAP_") {
+				name = "CAP_" + name
+			}
+			caps.Bounding = append(caps.Bounding, name)
+			caps.Effective = append(caps.Effective, name)
+			caps.Permitted = append(caps.Permitted, name)
+			caps.Ambient = append(caps.Ambient, name)
+		}
+		p.Capabilities = &caps
+	}
+	if o.User != "" {
+		uid, gid, err := parseUser(o.User)
+		if err != nil {
+			return nil, err
+		}
+		p.User.UID = uid
+		if gid >= 0 {
+			p.User.GID = uint32(gid)
+		}
+	}
+	for _, g := range o.AdditionalGID {
+		p.User.AdditionalGids = append(p.User.AdditionalGids, uint32(g))
+	}
+	if err := ValidateProcess(&p); err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
+
+// parseUser reads --user uid[:gid]; gid is -1 when absent.
+func parseUser(s string) (uint32, int, error) {
+	u, g, hasGID := strings.Cut(s, ":")
+	uid, err := strconv.ParseUint(u, 10, 32)
+	if err != nil {
+		return 0, -1, fmt.Errorf("--user %q: uid must be a number", s)
+	}
+	if !hasGID {
+		return uint32(uid), -1, nil
+	}
+	gid, err := strconv.ParseUint(g, 10, 32)
+	if err != nil {
+		return 0, -1, fmt.Errorf("--user %q: gid must be a number", s)
+	}
+	return uint32(uid), int(gid), nil
+}
+
+// parseSubCgroups reads --cgroup: "path" (all controllers, or cgroup v2)
+// or "ctrl[,ctrl]:path" entries.
+func parseSubCgroups(s string) (map[string]string, error) {
+	if s == "" {
+		return nil, nil
+	}
+	m := map[string]string{}
+	for _, part := range strings.Split(s, ";") {
+		ctrls, path, ok := strings.Cut(part, ":")
+		if !ok {
+			if len(m) > 0 {
+				return nil, fmt.Errorf("--cgroup %q: a bare path cannot be mixed with controller:path entries", s)
+			}
+			m[""] = part
+			continue
+		}
+		for _, c := range strings.Split(ctrls, ",") {
+			m[c] = path
+		}
+	}
+	return m, nil
+}

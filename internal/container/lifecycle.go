@@ -1,0 +1,195 @@
+package container
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/opencontainers/runc/libcontainer"
+	"github.com/opencontainers/runc/libcontainer/utils"
+	"github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+// State is what `state` and `list --format json` print for a container:
+// the OCI state fields plus runc's rootfs and creation time, which
+// containerd's go-runc client reads.
+type State struct {
+	OCIVersion  string            `json:"ociVersion"`
+	ID          string            `json:"id"`
+	Pid         int               `json:"pid"`
+	Status      string            `json:"status"`
+	Bundle      string            `json:"bundle"`
+	Rootfs      string            `json:"rootfs"`
+	Created     time.Time         `json:"created"`
+	Owner       string            `json:"owner"`
+	Annotations map[string]string `json:"annotations,omitempty"`
+}
+
+// StateOf reads a container's current state.
+func StateOf(c *libcontainer.Container) (*State, error) {
+	st, err := c.State()
+	if err != nil {
+		return nil, fmt.Errorf("container %q: reading state: %w", c.ID(), err)
+	}
+	status, err := c.Status()
+	if err != nil {
+		return nil, fmt.Errorf("container %q: reading status: %w", c.ID(), err)
+	}
+	pid := st.BaseState.InitProcessPid
+	if status == libcontainer.Stopped {
+		pid = 0
+	}
+	bundle, annotations := utils.Annotations(st.Config.Labels)
+	return &State{
+		OCIVersion:  specs.Version,
+		ID:          st.BaseState.ID,
+		Pid:         pid,
+		Status:      status.String(),
+		Bundle:      bundle,
+		Rootfs:      st.BaseState.Config.Rootfs,
+		Created:     st.BaseState.Created,
+		Owner:       "root",
+		Annotations: annotations,
+	}, nil
+}
+
+// List returns the state of every container under the root, sorted by id.
+func (rt *Runtime) List() ([]*State, error) {
+	entries, err := os.ReadDir(rt.Root)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("reading state root %s: %w", rt.Root, err)
+	}
+	var out []*State
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		c, err := libcontainer.Load(rt.Root, e.Name())
+		if err != nil {
+			// A directory of an aborted create has no state yet.
+			continue
+		}
+		s, err := StateOf(c)
+		if err != nil {
+			continue
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// ParseSignal accepts a signal number or a name with or without "SIG",
+// in any case ("9", "KILL", "sigterm").
+func ParseSignal(s string) (unix.Signal, error) {
+	if n, err := strconv.Atoi(s); err == nil {
+		if n <= 0 || n > 64 {
+			return 0, fmt.Errorf("invalid signal number %d", n)
+		}
+		return unix.Signal(n), nil
+	}
+	name := strings.ToUpper(s)
+	if !strings.HasPrefix(name, "SIG") {
+		name = "SIG" + name
+	}
+	sig := unix.SignalNum(name)
+	if sig == 0 {
+		return 0, fmt.Errorf("unknown signal %q", s)
+	}
+	return sig, nil
+}
+
+// Kill sends a signal to the container's init, or with all to every
+// process in its cgroup.
+func (rt *Runtime) Kill(id string, sig unix.Signal, all bool) error {
+	c, err := rt.Load(id)
+	if err != nil {
+		return err
+	}
+	if all {
+		return signalAll(c, sig)
+	}
+	if err := c.Signal(sig); err != nil {
+		if errors.Is(err, libcontainer.ErrNotRunning) {
+			return fmt.Errorf("container %q is not running", id)
+		}
+		return fmt.Errorf("signalling container %q: %w", id, err)
+	}
+	return nil
+}
+
+func signalAll(c *libcontainer.Container, sig unix.Signal) error {
+	if sig == unix.SIGKILL {
+		// libcontainer kills the whole cgroup (and thaws it) for SIGKILL.
+		if err := c.Signal(sig); err != nil && !errors.Is(err, libcontainer.ErrNotRunning) {
+			return fmt.Errorf("signalling container %q: %w", c.ID(), err)
+		}
+	}
+	pids, err := c.Processes()
+	if err != nil {
+		return fmt.Errorf("container %q: listing processes: %w", c.ID(), err)
+	}
+	for _, pid := range pids {
+		if err := unix.Kill(pid, sig); err != nil && !errors.Is(err, unix.ESRCH) {
+			return fmt.Errorf("signalling pid %d of container %q: %w", pid, c.ID(), err)
+		}
+	}
+	return nil
+}
+
+// Delete removes a container's resources. A running or paused container is
+// refused unless force is set, in which case it is killed first.
+func (rt *Runtime) Delete(id string, force bool) error {
+	c, err := rt.Load(id)
+	if err != nil {
+		// The directory of a create that died before saving state.
+		dir := filepath.Join(rt.Root, id)
+		if id != "" && !strings.ContainsAny(id, "/") {
+			if _, serr := os.Stat(dir); serr == nil {
+				if rerr := os.RemoveAll(dir); rerr != nil {
+					return fmt.Errorf("removing %s: %w", dir, rerr)
+				}
+				return nil
+			}
+		}
+		return err
+	}
+	st, err := c.Status()
+	if err != nil {
+		return fmt.Errorf("container %q: reading status: %w", id, err)
+	}
+	switch st {
+	case libcontainer.Stopped, libcontainer.Created:
+		// A created container's init is only waiting: destroy kills it.
+	case libcontainer.Running, libcontainer.Paused:
+		if !force {
+			return fmt.Errorf("cannot delete container %q: it is %s (stop it first, or use --force)", id, st)
+		}
+		if err := killAndWait(c); err != nil {
+			return err
+		}
+	}
+	if err := c.Destroy(); err != nil {
+		return fmt.Errorf("removing container %q: %w", id, err)
+	}
+	return nil
+}
+
+// killAndWait sends SIGKILL and waits up to ten seconds for init to go.
+func killAndWait(c *libcontainer.Container) error {
+	_ = c.Signal(unix.SIGKILL)
+	for i := 0; i < 100; i++ {
+		if err := c.Signal(unix.Signal(0)); err != nil {
+			return nil
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return fmt.Errorf("container %q: init is still running 10s after SIGKILL", c.ID())
+}

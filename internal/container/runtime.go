@@ -1,0 +1,332 @@
+package container
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"github.com/coreos/go-systemd/v22/activation"
+	"github.com/opencontainers/cgroups/systemd"
+	"github.com/opencontainers/runc/libcontainer"
+	"github.com/opencontainers/runc/libcontainer/specconv"
+	"github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/sirupsen/logrus"
+	"golang.org/x/sys/unix"
+)
+
+// DefaultRoot is where container state lives unless --root says otherwise.
+const DefaultRoot = "/run/syscage"
+
+// Runtime holds the settings shared by every command: the state root and
+// the cgroup driver.
+type Runtime struct {
+	Root          string
+	SystemdCgroup bool
+}
+
+// CreateOptions are the flags of `create` and `run`.
+type CreateOptions struct {
+	ID            string
+	Bundle        string
+	PidFile       string
+	ConsoleSocket string
+	PreserveFDs   int
+	NoPivot       bool
+	NoNewKeyring  bool
+	// Detach applies to run: return once the container runs.
+	Detach bool
+	// Keep applies to run: do not delete the container when it exits.
+	Keep bool
+}
+
+// Load opens an existing container by id.
+func (rt *Runtime) Load(id string) (*libcontainer.Container, error) {
+	if id == "" {
+		return nil, errors.New("container id cannot be empty")
+	}
+	c, err := libcontainer.Load(rt.Root, id)
+	if err != nil {
+		if errors.Is(err, libcontainer.ErrNotExist) {
+			return nil, fmt.Errorf("container %q does not exist", id)
+		}
+		return nil, fmt.Errorf("loading container %q: %w", id, err)
+	}
+	return c, nil
+}
+
+// Create sets up a container from a bundle and leaves its init process
+// waiting for `start`. Nothing is left behind if any step fails.
+func (rt *Runtime) Create(o CreateOptions) error {
+	_, err := rt.create(o, actCreate)
+	return err
+}
+
+// Run creates and starts a container; in the foreground it returns the
+// container's exit code and removes the container afterwards.
+func (rt *Runtime) Run(o CreateOptions) (int, error) {
+	return rt.create(o, actRun)
+}
+
+type action int
+
+const (
+	actCreate action = iota
+	actRun
+)
+
+func (rt *Runtime) create(o CreateOptions, act action) (int, error) {
+	if o.ID == "" {
+		return -1, errors.New("container id cannot be empty")
+	}
+	if rt.SystemdCgroup && !systemd.IsRunningSystemd() {
+		return -1, errors.New("--systemd-cgroup: systemd is not running on this host (it is not PID 1); use the default cgroupfs driver")
+	}
+	if o.Bundle == "" {
+		o.Bundle = "."
+	}
+	bundle, err := filepath.Abs(o.Bundle)
+	if err != nil {
+		return -1, err
+	}
+	spec, err := LoadSpec(bundle)
+	if err != nil {
+		return -1, err
+	}
+	detach := o.Detach || act == actCreate
+	if err := checkTerminal(spec.Process.Terminal, detach, o.ConsoleSocket); err != nil {
+		return -1, err
+	}
+	// Paths given relative to the caller's directory must survive the
+	// chdir into the bundle that libcontainer's config conversion expects.
+	if o.PidFile, err = absPath(o.PidFile); err != nil {
+		return -1, err
+	}
+	if o.ConsoleSocket, err = absPath(o.ConsoleSocket); err != nil {
+		return -1, err
+	}
+	if err := os.Chdir(bundle); err != nil {
+		return -1, fmt.Errorf("entering bundle %s: %w", bundle, err)
+	}
+	config, err := specconv.CreateLibcontainerConfig(&specconv.CreateOpts{
+		CgroupName:       o.ID,
+		UseSystemdCgroup: rt.SystemdCgroup,
+		NoPivotRoot:      o.NoPivot,
+		NoNewKeyring:     o.NoNewKeyring,
+		Spec:             spec,
+	})
+	if err != nil {
+		return -1, fmt.Errorf("%w: %s: %v", ErrInvalidBundle, filepath.Join(bundle, specConfig), err)
+	}
+	if err := os.MkdirAll(rt.Root, 0o711); err != nil {
+		return -1, fmt.Errorf("creating state root %s: %w", rt.Root, err)
+	}
+	c, err := libcontainer.Create(rt.Root, o.ID, config)
+	if err != nil {
+		if errors.Is(err, libcontainer.ErrExist) {
+			return -1, fmt.Errorf("container %q already exists", o.ID)
+		}
+		return -1, fmt.Errorf("creating container %q: %w", o.ID, err)
+	}
+	if err := writeSpecCopy(rt.Root, o.ID, spec); err != nil {
+		_ = c.Destroy()
+		return -1, err
+	}
+	p := &processRun{
+		container:     c,
+		spec:          spec.Process,
+		init:          true,
+		detach:        detach,
+		pidFile:       o.PidFile,
+		consoleSocket: o.ConsoleSocket,
+		preserveFDs:   o.PreserveFDs,
+		destroy:       !o.Keep,
+		act:           act,
+	}
+	if os.Getenv("LISTEN_FDS") != "" {
+		p.listenFDs = activation.Files(false)
+	}
+	return p.run()
+}
+
+// Start lets a created container's init process run the user's program.
+func (rt *Runtime) Start(id string) error {
+	c, err := rt.Load(id)
+	if err != nil {
+		return err
+	}
+	st, err := c.Status()
+	if err != nil {
+		return fmt.Errorf("container %q: reading status: %w", id, err)
+	}
+	switch st {
+	case libcontainer.Created:
+		if err := c.Exec(); err != nil {
+			return fmt.Errorf("starting container %q: %w", id, err)
+		}
+		return nil
+	case libcontainer.Stopped:
+		return fmt.Errorf("cannot start container %q: it has stopped", id)
+	case libcontainer.Running:
+		return fmt.Errorf("cannot start container %q: it is already running", id)
+	default:
+		return fmt.Errorf("cannot start container %q in state %s", id, st)
+	}
+}
+
+func absPath(p string) (string, error) {
+	if p == "" || filepath.IsAbs(p) {
+		return p, nil
+	}
+	return filepath.Abs(p)
+}
+
+func checkTerminal(terminal, detach bool, consoleSocket string) error {
+	if detach && terminal && consoleSocket == "" {
+		return errNoConsoleSocket
+	}
+	if (!detach || !terminal) && consoleSocket != "" {
+		return errors.New("--console-socket is only used for a detached process with a terminal (process.terminal: true)")
+	}
+	return nil
+}
+
+// specCopyName is the file in the container's state directory that keeps
+// the OCI spec it was created from; exec uses its process as the template.
+const specCopyName = "syscage-spec.json"
+
+func writeSpecCopy(root, id string, spec *specs.Spec) error {
+	data, err := json.Marshal(spec)
+	if err != nil {
+		return fmt.Errorf("saving spec: %w", err)
+	}
+	path := filepath.Join(root, id, specCopyName)
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		return fmt.Errorf("saving spec to %s: %w", path, err)
+	}
+	return nil
+}
+
+// SavedSpec returns the OCI spec a container was created from.
+func (rt *Runtime) SavedSpec(id string) (*specs.Spec, error) {
+	path := filepath.Join(rt.Root, id, specCopyName)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("container %q: reading its spec: %w", id, err)
+	}
+	return ParseSpec(data)
+}
+
+// processRun starts one container process (init or exec'd) and, in the
+// foreground, stays with it until it exits.
+type processRun struct {
+	container     *libcontainer.Container
+	spec          *specs.Process
+	init          bool
+	detach        bool
+	pidFile       string
+	consoleSocket string
+	preserveFDs   int
+	listenFDs     []*os.File
+	destroy       bool
+	act           action
+	subCgroups    map[string]string
+}
+
+func (r *processRun) run() (code int, retErr error) {
+	owned := r.init // an init that fails leaves no container behind
+	defer func() {
+		if retErr != nil && owned {
+			if err := r.container.Destroy(); err != nil {
+				logrus.Warnf("cleaning up after failed create: %v", err)
+			}
+		}
+	}()
+	p, err := newProcess(r.spec, r.init)
+	if err != nil {
+		return -1, err
+	}
+	p.LogLevel = strconv.Itoa(int(logrus.GetLevel()))
+	p.SubCgroupPaths = r.subCgroups
+	if len(r.listenFDs) > 0 {
+		p.Env = append(p.Env, "LISTEN_FDS="+strconv.Itoa(len(r.listenFDs)), "LISTEN_PID=1")
+		p.ExtraFiles = append(p.ExtraFiles, r.listenFDs...)
+	}
+	first := 3 + len(p.ExtraFiles)
+	for fd := first; fd < first+r.preserveFDs; fd++ {
+		if _, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err != nil {
+			return -1, fmt.Errorf("--preserve-fds: file descriptor %d is not open", fd)
+		}
+		p.ExtraFiles = append(p.ExtraFiles, os.NewFile(uintptr(fd), "preserved-fd-"+strconv.Itoa(fd)))
+	}
+	var relay *signalRelay
+	if !r.detach {
+		if relay, err = newSignalRelay(); err != nil {
+			return -1, err
+		}
+		defer relay.stop()
+	}
+	io, err := setupStdio(p, r.spec.Terminal, r.detach, r.consoleSocket)
+	if err != nil {
+		return -1, err
+	}
+	defer io.close()
+	if r.act == actCreate {
+		err = r.container.Start(p)
+	} else {
+		err = r.container.Run(p)
+	}
+	if err != nil {
+		return -1, fmt.Errorf("starting container process: %w", err)
+	}
+	if err := io.started(); err != nil {
+		kill(p)
+		return -1, err
+	}
+	if r.pidFile != "" {
+		if err := writePidFile(r.pidFile, p); err != nil {
+			kill(p)
+			return -1, err
+		}
+	}
+	if r.detach {
+		return 0, nil
+	}
+	code, err = relay.wait(p, io)
+	if err != nil {
+		kill(p)
+		return -1, err
+	}
+	owned = false
+	if r.init && r.destroy {
+		if err := r.container.Destroy(); err != nil {
+			logrus.Warnf("removing container after it exited: %v", err)
+		}
+	}
+	return code, nil
+}
+
+func kill(p *libcontainer.Process) {
+	_ = p.Signal(unix.SIGKILL)
+	_, _ = p.Wait()
+}
+
+// writePidFile writes the process's host pid atomically (write, rename),
+// so a reader never sees a partial number.
+func writePidFile(path string, p *libcontainer.Process) error {
+	pid, err := p.Pid()
+	if err != nil {
+		return err
+	}
+	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp")
+	if err := os.WriteFile(tmp, []byte(strconv.Itoa(pid)), 0o644); err != nil {
+		return fmt.Errorf("writing pid file: %w", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("writing pid file: %w", err)
+	}
+	return nil
+}

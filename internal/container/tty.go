@@ -1,0 +1,146 @@
+package container
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"sync"
+
+	"github.com/containerd/console"
+	"github.com/opencontainers/runc/libcontainer"
+	"github.com/opencontainers/runc/libcontainer/utils"
+)
+
+// stdio attaches a process to the caller's terminal or file descriptors and
+// releases what it set up once the process has started or ended.
+type stdio struct {
+	// closeAfterStart are our copies of sockets the process inherited.
+	closeAfterStart []io.Closer
+	// master receives the pseudo-terminal master of a foreground process.
+	masterC chan error
+	master  console.Console
+	host    console.Console
+	copies  sync.WaitGroup
+}
+
+// setupStdio wires the process's standard streams:
+//   - terminal, detached: the pty master goes to the caller's console socket;
+//   - terminal, foreground: we receive the master and copy between it and
+//     our own stdin/stdout, with our terminal (if any) in raw mode;
+//   - no terminal: the process inherits our stdin, stdout and stderr, which
+//     is how containerd's shim hands it pipes or fifos.
+func setupStdio(p *libcontainer.Process, terminal, detach bool, consoleSocket string) (*stdio, error) {
+	s := &stdio{}
+	if !terminal {
+		p.Stdin, p.Stdout, p.Stderr = os.Stdin, os.Stdout, os.Stderr
+		return s, nil
+	}
+	if detach {
+		conn, err := net.Dial("unix", consoleSocket)
+		if err != nil {
+			return nil, fmt.Errorf("connecting to console socket %s: %w", consoleSocket, err)
+		}
+		uc, ok := conn.(*net.UnixConn)
+		if !ok {
+			conn.Close()
+			return nil, fmt.Errorf("console socket %s is not a unix socket", consoleSocket)
+		}
+		f, err := uc.File()
+		uc.Close()
+		if err != nil {
+			return nil, fmt.Errorf("console socket %s: %w", consoleSocket, err)
+		}
+		p.ConsoleSocket = f
+		s.closeAfterStart = append(s.closeAfterStart, f)
+		return s, nil
+	}
+	if c, err := console.ConsoleFromFile(os.Stdin); err == nil {
+		s.host = c
+	}
+	parent, child, err := utils.NewSockPair("console")
+	if err != nil {
+		return nil, fmt.Errorf("creating console socket pair: %w", err)
+	}
+	p.ConsoleSocket = child
+	s.closeAfterStart = append(s.closeAfterStart, child)
+	s.masterC = make(chan error, 1)
+	go func() {
+		defer parent.Close()
+		f, err := utils.RecvFile(parent)
+		if err != nil {
+			s.masterC <- fmt.Errorf("receiving the terminal from the container: %w", err)
+			return
+		}
+		s.masterC <- s.attach(f)
+	}()
+	return s, nil
+}
+
+// attach starts copying between our stdio and the container's terminal.
+func (s *stdio) attach(f *os.File) error {
+	master, err := console.ConsoleFromFile(f)
+	if err != nil {
+		f.Close()
+		return fmt.Errorf("container terminal: %w", err)
+	}
+	if err := console.ClearONLCR(master.Fd()); err != nil {
+		return fmt.Errorf("container terminal: %w", err)
+	}
+	s.master = master
+	if s.host != nil {
+		if err := s.host.SetRaw(); err != nil {
+			return fmt.Errorf("setting our terminal to raw mode: %w", err)
+		}
+		s.resize()
+	}
+	go func() { _, _ = io.Copy(master, os.Stdin) }()
+	s.copies.Add(1)
+	go func() {
+		defer s.copies.Done()
+		_, _ = io.Copy(os.Stdout, master)
+	}()
+	return nil
+}
+
+// started is called once the process runs: it drops our copies of the
+// inherited sockets and, in the foreground, waits for the terminal.
+func (s *stdio) started() error {
+	for _, c := range s.closeAfterStart {
+		c.Close()
+	}
+	s.closeAfterStart = nil
+	if s.masterC != nil {
+		return <-s.masterC
+	}
+	return nil
+}
+
+// resize gives the container's terminal our terminal's size.
+func (s *stdio) resize() {
+	if s.host == nil || s.master == nil {
+		return
+	}
+	if ws, err := s.host.Size(); err == nil {
+		_ = s.master.Resize(ws)
+	}
+}
+
+// close waits for the output copy to drain and restores our terminal.
+func (s *stdio) close() {
+	for _, c := range s.closeAfterStart {
+		c.Close()
+	}
+	if s.master != nil {
+		s.copies.Wait()
+		s.master.Close()
+	}
+	if s.host != nil {
+		_ = s.host.Reset()
+	}
+}
+
+// errNoConsoleSocket is returned when a detached process wants a terminal
+// but nobody is there to receive it.
+var errNoConsoleSocket = errors.New("a terminal was requested (process.terminal) for a detached process, but no --console-socket was given")
