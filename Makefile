@@ -1,10 +1,13 @@
+SHELL := /bin/bash
 # syscage build and test entry points. `make test` is the one command that
-# runs the whole suite (README, .ci/run).
-GO       ?= go
-TAGS     := seccomp
-BIN      := bin/syscage
-COMMIT   := $(shell git rev-parse --short HEAD 2>/dev/null)
-LDFLAGS  := -X github.com/syscage/syscage/internal/version.Commit=$(COMMIT)
+# runs the whole suite (README, .ci/run); it needs root for the integration
+# and security tests.
+GO          ?= go
+TAGS        := seccomp
+BIN         := bin/syscage
+COMMIT      := $(shell git rev-parse --short HEAD 2>/dev/null)
+LDFLAGS     := -X github.com/syscage/syscage/internal/version.Commit=$(COMMIT)
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 export CGO_ENABLED := 1
 
@@ -14,6 +17,22 @@ all: build
 
 build:
 	$(GO) build -tags $(TAGS) -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/syscage
+
+# The whole suite: static checks, unit tests, then integration and security
+# tests that run the real binary on real bundles (root).
+test: lint unit integration
+
+lint:
+	@out=$$(gofmt -l cmd internal test bench 2>/dev/null); \
+	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
+	$(GO) vet -tags $(TAGS) ./...
+	$(GO) run $(STATICCHECK) -tags $(TAGS) ./...
+
+unit:
+	$(GO) test -tags $(TAGS) -count=1 ./cmd/... ./internal/...
+
+integration:
+	$(GO) test -tags $(TAGS) -count=1 -timeout 30m ./test/...
 
 clean:
 	rm -rf bin

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/sirupsen/logrus"
@@ -37,6 +38,8 @@ func NewApp() *cli.App {
 		cli.StringFlag{Name: "log-format", Value: "text", Usage: "log format: text or json"},
 		cli.BoolFlag{Name: "debug", Usage: "log debug messages"},
 		cli.BoolFlag{Name: "systemd-cgroup", Usage: "manage cgroups through systemd (needs a running systemd)"},
+		cli.BoolFlag{Name: "strace", Usage: "audit every mediated and denied system call to audit.jsonl in the container's state dir"},
+		cli.StringFlag{Name: "strace-log", Usage: "with --strace: write the audit stream (JSON lines) to this file instead"},
 		cli.StringFlag{Name: "criu", Hidden: true, Usage: "accepted for runc compatibility; checkpointing is not supported"},
 		cli.StringFlag{Name: "rootless", Value: "auto", Hidden: true, Usage: "accepted for runc compatibility; syscage runs as root"},
 	}
@@ -94,10 +97,16 @@ func setupLogging(ctx *cli.Context) error {
 	return nil
 }
 
-// runtimeOf builds the container runtime from the global flags.
+// runtimeOf builds the container runtime from the global flags. The root
+// is made absolute: the sentry's socket is named after the state dir, so
+// every command must spell it the same way.
 func runtimeOf(ctx *cli.Context) *container.Runtime {
+	root := ctx.GlobalString("root")
+	if abs, err := filepath.Abs(root); err == nil {
+		root = abs
+	}
 	return &container.Runtime{
-		Root:          ctx.GlobalString("root"),
+		Root:          root,
 		SystemdCgroup: ctx.GlobalBool("systemd-cgroup"),
 	}
 }

@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"errors"
+
 	"github.com/urfave/cli"
 
 	"github.com/syscage/syscage/internal/container"
@@ -15,6 +17,8 @@ var createFlags = []cli.Flag{
 	cli.BoolFlag{Name: "no-pivot", Usage: "use MS_MOVE instead of pivot_root (for a rootfs on a ramdisk)"},
 	cli.BoolFlag{Name: "no-new-keyring", Usage: "do not create a new session keyring for the container"},
 	cli.StringFlag{Name: "pidfd-socket", Hidden: true, Usage: "not supported"},
+	cli.StringFlag{Name: "profile", Usage: "sandbox profile (default: annotation " + container.AnnotationProfile + ", else \"default\")"},
+	cli.StringFlag{Name: "kernel-release", Usage: "kernel release the container sees in uname and /proc (default: annotation " + container.AnnotationKernelRelease + ", else " + container.DefaultKernelRelease + ")"},
 }
 
 func createOptions(ctx *cli.Context) container.CreateOptions {
@@ -26,6 +30,12 @@ func createOptions(ctx *cli.Context) container.CreateOptions {
 		PreserveFDs:   ctx.Int("preserve-fds"),
 		NoPivot:       ctx.Bool("no-pivot"),
 		NoNewKeyring:  ctx.Bool("no-new-keyring"),
+		Sandbox: container.SandboxOptions{
+			Profile:       ctx.String("profile"),
+			KernelRelease: ctx.String("kernel-release"),
+			Audit:         ctx.GlobalBool("strace") || ctx.GlobalString("strace-log") != "",
+			AuditPath:     ctx.GlobalString("strace-log"),
+		},
 	}
 }
 
@@ -39,7 +49,19 @@ func init() {
 			if err := argCount(ctx, 1, 1); err != nil {
 				return err
 			}
+			if err := unsupportedCreateFlags(ctx); err != nil {
+				return err
+			}
 			return runtimeOf(ctx).Create(createOptions(ctx))
 		},
 	})
+}
+
+// unsupportedCreateFlags refuses runc flags syscage accepts for
+// compatibility of the command line but does not implement.
+func unsupportedCreateFlags(ctx *cli.Context) error {
+	if ctx.String("pidfd-socket") != "" {
+		return errors.New("--pidfd-socket is not supported by syscage")
+	}
+	return nil
 }

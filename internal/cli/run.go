@@ -17,6 +17,9 @@ func init() {
 			if err := argCount(ctx, 1, 1); err != nil {
 				return err
 			}
+			if err := unsupportedCreateFlags(ctx); err != nil {
+				return err
+			}
 			o := createOptions(ctx)
 			o.Detach = ctx.Bool("detach")
 			o.Keep = ctx.Bool("keep")

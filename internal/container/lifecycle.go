@@ -153,6 +153,7 @@ func (rt *Runtime) Delete(id string, force bool) error {
 		dir := filepath.Join(rt.Root, id)
 		if id != "" && !strings.ContainsAny(id, "/") {
 			if _, serr := os.Stat(dir); serr == nil {
+				stopSentry(dir)
 				if rerr := os.RemoveAll(dir); rerr != nil {
 					return fmt.Errorf("removing %s: %w", dir, rerr)
 				}
@@ -176,6 +177,7 @@ func (rt *Runtime) Delete(id string, force bool) error {
 			return err
 		}
 	}
+	stopSentry(filepath.Join(rt.Root, id))
 	if err := c.Destroy(); err != nil {
 		return fmt.Errorf("removing container %q: %w", id, err)
 	}

@@ -15,6 +15,8 @@ import (
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
+
+	"github.com/syscage/syscage/internal/policy"
 )
 
 // DefaultRoot is where container state lives unless --root says otherwise.
@@ -40,6 +42,9 @@ type CreateOptions struct {
 	Detach bool
 	// Keep applies to run: do not delete the container when it exits.
 	Keep bool
+	// Sandbox configures the container's sentry: profile, reported kernel
+	// identity, audit.
+	Sandbox SandboxOptions
 }
 
 // Load opens an existing container by id.
@@ -107,6 +112,16 @@ func (rt *Runtime) create(o CreateOptions, act action) (int, error) {
 	if o.ConsoleSocket, err = absPath(o.ConsoleSocket); err != nil {
 		return -1, err
 	}
+	stateDir := filepath.Join(rt.Root, o.ID)
+	sb, err := resolveSandbox(o.Sandbox, spec, stateDir)
+	if err != nil {
+		return -1, err
+	}
+	filter, err := policy.ContainerFilter(sb.Profile, spec.Linux.Seccomp, agentSocket(stateDir), sb.AuditPath != "")
+	if err != nil {
+		return -1, err
+	}
+	spec.Linux.Seccomp = filter
 	if err := os.Chdir(bundle); err != nil {
 		return -1, fmt.Errorf("entering bundle %s: %w", bundle, err)
 	}
@@ -131,11 +146,16 @@ func (rt *Runtime) create(o CreateOptions, act action) (int, error) {
 		return -1, fmt.Errorf("creating container %q: %w", o.ID, err)
 	}
 	if err := writeSpecCopy(rt.Root, o.ID, spec); err != nil {
-		_ = c.Destroy()
+		destroy(c, stateDir)
+		return -1, err
+	}
+	if err := startSentry(stateDir, o.ID, sb); err != nil {
+		destroy(c, stateDir)
 		return -1, err
 	}
 	p := &processRun{
 		container:     c,
+		stateDir:      stateDir,
 		spec:          spec.Process,
 		init:          true,
 		detach:        detach,
@@ -144,6 +164,9 @@ func (rt *Runtime) create(o CreateOptions, act action) (int, error) {
 		preserveFDs:   o.PreserveFDs,
 		destroy:       !o.Keep,
 		act:           act,
+		beforeUser: func(pid int) error {
+			return hideKernelIdentity(pid, stateDir, sb)
+		},
 	}
 	if os.Getenv("LISTEN_FDS") != "" {
 		p.listenFDs = activation.Files(false)
@@ -223,6 +246,7 @@ func (rt *Runtime) SavedSpec(id string) (*specs.Spec, error) {
 // foreground, stays with it until it exits.
 type processRun struct {
 	container     *libcontainer.Container
+	stateDir      string
 	spec          *specs.Process
 	init          bool
 	detach        bool
@@ -233,15 +257,16 @@ type processRun struct {
 	destroy       bool
 	act           action
 	subCgroups    map[string]string
+	// beforeUser runs after an init is set up and before the user's
+	// program may run (create: before start; run: before exec).
+	beforeUser func(pid int) error
 }
 
 func (r *processRun) run() (code int, retErr error) {
 	owned := r.init // an init that fails leaves no container behind
 	defer func() {
 		if retErr != nil && owned {
-			if err := r.container.Destroy(); err != nil {
-				logrus.Warnf("cleaning up after failed create: %v", err)
-			}
+			destroy(r.container, r.stateDir)
 		}
 	}()
 	p, err := newProcess(r.spec, r.init)
@@ -273,13 +298,8 @@ func (r *processRun) run() (code int, retErr error) {
 		return -1, err
 	}
 	defer io.close()
-	if r.act == actCreate {
-		err = r.container.Start(p)
-	} else {
-		err = r.container.Run(p)
-	}
-	if err != nil {
-		return -1, fmt.Errorf("starting container process: %w", err)
+	if err := r.start(p); err != nil {
+		return -1, err
 	}
 	if err := io.started(); err != nil {
 		kill(p)
@@ -301,11 +321,50 @@ func (r *processRun) run() (code int, retErr error) {
 	}
 	owned = false
 	if r.init && r.destroy {
-		if err := r.container.Destroy(); err != nil {
-			logrus.Warnf("removing container after it exited: %v", err)
-		}
+		destroy(r.container, r.stateDir)
 	}
 	return code, nil
+}
+
+// start starts the process: an exec'd one at once; an init is created,
+// prepared (beforeUser) and, for run, let go into the user's program.
+func (r *processRun) start(p *libcontainer.Process) error {
+	if !r.init {
+		if err := r.container.Run(p); err != nil {
+			return fmt.Errorf("starting process: %w", err)
+		}
+		return nil
+	}
+	if err := r.container.Start(p); err != nil {
+		return fmt.Errorf("starting container process: %w", err)
+	}
+	if r.beforeUser != nil {
+		pid, err := p.Pid()
+		if err == nil {
+			err = r.beforeUser(pid)
+		}
+		if err != nil {
+			kill(p)
+			return err
+		}
+	}
+	if r.act == actRun {
+		if err := r.container.Exec(); err != nil {
+			kill(p)
+			return fmt.Errorf("starting the container's program: %w", err)
+		}
+	}
+	return nil
+}
+
+// destroy stops a container's sentry and removes the container. Its
+// processes lose the sentry first; they are being killed anyway, and a
+// notified call without a sentry fails (ENOSYS), it never passes.
+func destroy(c *libcontainer.Container, stateDir string) {
+	stopSentry(stateDir)
+	if err := c.Destroy(); err != nil {
+		logrus.Warnf("removing container %s: %v", c.ID(), err)
+	}
 }
 
 func kill(p *libcontainer.Process) {

@@ -1,0 +1,136 @@
+package container
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// agentDir holds the sentries' agent sockets. A socket path is limited to
+// 108 bytes and state directories under a client's --root (Docker's is
+// /var/run/docker/runtime-runc/moby/<64 hex>) are longer, so sockets are
+// named by a digest of the state directory instead.
+const agentDir = "/run/syscage-agent"
+
+// sentryPidFile records the sentry's pid in the container's state dir.
+const sentryPidFile = "sentry.pid"
+
+// agentSocket is the agent socket path for a state directory.
+func agentSocket(stateDir string) string {
+	sum := sha256.Sum256([]byte(stateDir))
+	return filepath.Join(agentDir, hex.EncodeToString(sum[:16])+".sock")
+}
+
+// startSentry binds the agent socket and starts the sentry process with the
+// listening socket as its fd 3, so the socket accepts connections before
+// this function returns: there is no window in which libcontainer could
+// dial a socket nobody listens on.
+func startSentry(stateDir, id string, o sandbox) error {
+	if err := os.MkdirAll(agentDir, 0o700); err != nil {
+		return fmt.Errorf("sentry: creating %s: %w", agentDir, err)
+	}
+	sock := agentSocket(stateDir)
+	_ = os.Remove(sock) // a stale socket of a container that was never deleted
+	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: sock, Net: "unix"})
+	if err != nil {
+		return fmt.Errorf("sentry: listening on %s: %w", sock, err)
+	}
+	l.SetUnlinkOnClose(false)
+	lf, err := l.File()
+	l.Close()
+	if err != nil {
+		return fmt.Errorf("sentry: %w", err)
+	}
+	defer lf.Close()
+	logf, err := os.OpenFile(filepath.Join(stateDir, "sentry.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return fmt.Errorf("sentry: log file: %w", err)
+	}
+	defer logf.Close()
+	self, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("sentry: finding our own binary: %w", err)
+	}
+	args := []string{"sentry", "--id", id, "--state-dir", stateDir,
+		"--profile", o.Profile, "--kernel-release", o.KernelRelease,
+		"--kernel-version", o.KernelVersion}
+	if o.AuditPath != "" {
+		args = append(args, "--audit", o.AuditPath)
+	}
+	cmd := exec.Command(self, args...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = nil, nil, logf
+	cmd.ExtraFiles = []*os.File{lf}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	cmd.Dir = "/"
+	if err := cmd.Start(); err != nil {
+		os.Remove(sock)
+		return fmt.Errorf("sentry: starting: %w", err)
+	}
+	pid := cmd.Process.Pid
+	// The sentry outlives this command; it is not our child to wait for.
+	_ = cmd.Process.Release()
+	if err := os.WriteFile(filepath.Join(stateDir, sentryPidFile), []byte(strconv.Itoa(pid)), 0o600); err != nil {
+		_ = unix.Kill(pid, unix.SIGKILL)
+		os.Remove(sock)
+		return fmt.Errorf("sentry: recording pid: %w", err)
+	}
+	return nil
+}
+
+// sentryPid returns the pid of the container's sentry if it is running; it
+// checks the process's command line names this state dir, so a recycled
+// pid is never mistaken for it.
+func sentryPid(stateDir string) (int, bool) {
+	data, err := os.ReadFile(filepath.Join(stateDir, sentryPidFile))
+	if err != nil {
+		return 0, false
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(data)))
+	if err != nil || pid <= 0 {
+		return 0, false
+	}
+	cmdline, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
+	if err != nil {
+		return 0, false
+	}
+	args := strings.Split(string(cmdline), "\x00")
+	if len(args) < 2 || args[1] != "sentry" || !strings.Contains(string(cmdline), "\x00"+stateDir+"\x00") {
+		return 0, false
+	}
+	return pid, true
+}
+
+// SentryRunning reports whether the container's sentry process is alive.
+func (rt *Runtime) SentryRunning(id string) bool {
+	_, ok := sentryPid(filepath.Join(rt.Root, id))
+	return ok
+}
+
+// stopSentry kills the container's sentry (if any) and removes its socket.
+// Called when the container is destroyed.
+func stopSentry(stateDir string) {
+	if pid, ok := sentryPid(stateDir); ok {
+		_ = unix.Kill(pid, unix.SIGKILL)
+		for i := 0; i < 50; i++ {
+			if err := unix.Kill(pid, 0); errors.Is(err, unix.ESRCH) {
+				break
+			}
+			if _, ok := sentryPid(stateDir); !ok {
+				break
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	_ = os.Remove(agentSocket(stateDir))
+}

@@ -1,0 +1,81 @@
+package sentry
+
+import (
+	"errors"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// seccompData mirrors struct seccomp_data: what the filter saw, taken
+// from the caller's saved registers (the workload cannot change it while
+// it waits).
+type seccompData struct {
+	Nr   int32
+	Arch uint32
+	IP   uint64
+	Args [6]uint64
+}
+
+// notif mirrors struct seccomp_notif.
+type notif struct {
+	ID    uint64
+	Pid   uint32
+	Flags uint32
+	Data  seccompData
+}
+
+// notifResp mirrors struct seccomp_notif_resp.
+type notifResp struct {
+	ID    uint64
+	Val   int64
+	Error int32
+	Flags uint32
+}
+
+func ioctl(fd int, req uintptr, arg unsafe.Pointer) error {
+	return ioctlVal(fd, req, uintptr(arg))
+}
+
+func ioctlVal(fd int, req, arg uintptr) error {
+	for {
+		_, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), req, arg)
+		if e == unix.EINTR {
+			continue
+		}
+		if e != 0 {
+			return e
+		}
+		return nil
+	}
+}
+
+// recv waits for the next notification on a listener fd.
+func recv(fd int, n *notif) error {
+	*n = notif{}
+	return ioctl(fd, unix.SECCOMP_IOCTL_NOTIF_RECV, unsafe.Pointer(n))
+}
+
+// send answers a notification. ENOENT means the caller is gone (killed, or
+// interrupted by a signal), which is not an error for the sentry.
+func send(fd int, r *notifResp) error {
+	err := ioctl(fd, unix.SECCOMP_IOCTL_NOTIF_SEND, unsafe.Pointer(r))
+	if errors.Is(err, unix.ENOENT) {
+		return nil
+	}
+	return err
+}
+
+// idValid reports whether the notification is still pending, i.e. the pid
+// it named still is the thread that made the call. Checked after opening
+// anything by pid, so a recycled pid is never acted on.
+func idValid(fd int, id uint64) bool {
+	return ioctl(fd, unix.SECCOMP_IOCTL_NOTIF_ID_VALID, unsafe.Pointer(&id)) == nil
+}
+
+// setSyncWakeup asks the kernel (6.6+) to wake the waiting task on the
+// sentry's CPU when answered, which shortens each round trip. Older
+// kernels refuse it; that only costs speed.
+func setSyncWakeup(fd int) {
+	_ = ioctlVal(fd, unix.SECCOMP_IOCTL_NOTIF_SET_FLAGS, unix.SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP)
+}

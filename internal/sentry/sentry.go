@@ -1,0 +1,311 @@
+// Package sentry is the per-container supervisor. It receives the seccomp
+// user-notification fds of a container's processes over the OCI seccomp
+// agent socket (libcontainer connects to it for the init and for every
+// exec'd process), and answers each notified system call: emulating it,
+// performing it on the workload's behalf after checking it (proxy),
+// letting the kernel continue a call whose decision rests on values only,
+// or refusing it. Decisions come from the syscall table
+// (internal/sentry/syscalls) under the container's profile.
+//
+// The one rule: a decision that depends on the workload's memory is never
+// followed by "continue" (the memory can change between the check and the
+// kernel's own read); such calls are proxied or denied.
+//
+// If the sentry dies, the kernel fails every pending and future notified
+// call with ENOSYS: nothing falls open.
+package sentry
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/sirupsen/logrus"
+	"golang.org/x/sys/unix"
+
+	"github.com/syscage/syscage/internal/audit"
+	"github.com/syscage/syscage/internal/sentry/syscalls"
+)
+
+// Policy decides notified calls from the syscall number and the value
+// arguments (saved registers, which the caller cannot change while it
+// waits): the table entry (nil for a number the architecture lacks) and
+// the outcome. policy.Profile is one.
+type Policy interface {
+	Decide(nr int, args [6]uint64) (*syscalls.Entry, syscalls.Outcome)
+}
+
+// Config is what one container's sentry needs.
+type Config struct {
+	ContainerID string
+	Env         syscalls.Env
+	Policy      Policy
+	Audit       *audit.Writer // nil: auditing off
+	// IdleTimeout ends the sentry if no process has connected by then.
+	IdleTimeout time.Duration
+}
+
+// Sentry serves one container.
+type Sentry struct {
+	cfg     Config
+	mu      sync.Mutex
+	active  int
+	served  bool
+	allDone chan struct{}
+}
+
+// Serve accepts notification fds on l and answers their calls until every
+// process that had one is gone (or, if none ever connects, until the idle
+// timeout). It closes l before returning.
+func Serve(l *net.UnixListener, cfg Config) error {
+	s := &Sentry{cfg: cfg, allDone: make(chan struct{})}
+	acceptErr := make(chan error, 1)
+	go func() { acceptErr <- s.accept(l) }()
+	var idle <-chan time.Time
+	if cfg.IdleTimeout > 0 {
+		t := time.NewTimer(cfg.IdleTimeout)
+		defer t.Stop()
+		idle = t.C
+	}
+	for {
+		select {
+		case <-s.allDone:
+			l.Close()
+			return nil
+		case err := <-acceptErr:
+			return err
+		case <-idle:
+			s.mu.Lock()
+			served := s.served
+			s.mu.Unlock()
+			if !served {
+				l.Close()
+				return errors.New("no container process connected before the idle timeout")
+			}
+		}
+	}
+}
+
+func (s *Sentry) accept(l *net.UnixListener) error {
+	for {
+		conn, err := l.AcceptUnix()
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return nil
+			}
+			return fmt.Errorf("accepting on the agent socket: %w", err)
+		}
+		fd, state, err := receiveListener(conn)
+		conn.Close()
+		if err != nil {
+			logrus.Warnf("sentry: %v", err)
+			continue
+		}
+		s.mu.Lock()
+		if !s.served {
+			// The first process to connect is the container's init: learn
+			// the names uname reports from its UTS namespace.
+			if node, domain, err := utsNames(state.Pid); err == nil {
+				s.cfg.Env.Nodename, s.cfg.Env.Domainname = node, domain
+			} else {
+				logrus.Warnf("sentry: %v", err)
+			}
+		}
+		s.active++
+		s.served = true
+		s.mu.Unlock()
+		logrus.Debugf("sentry: serving pid %d (%s)", state.Pid, strings.Join(state.Fds, ","))
+		go s.serveFd(fd)
+	}
+}
+
+// receiveListener reads one OCI seccomp agent message: the container
+// process state as JSON with the listener fd attached.
+func receiveListener(conn *net.UnixConn) (int, *specs.ContainerProcessState, error) {
+	buf := make([]byte, 64<<10)
+	oob := make([]byte, unix.CmsgSpace(4*8))
+	n, oobn, _, _, err := conn.ReadMsgUnix(buf, oob)
+	if err != nil {
+		return -1, nil, fmt.Errorf("reading agent message: %w", err)
+	}
+	msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
+	if err != nil {
+		return -1, nil, fmt.Errorf("parsing agent message: %w", err)
+	}
+	var fds []int
+	for i := range msgs {
+		got, err := unix.ParseUnixRights(&msgs[i])
+		if err == nil {
+			fds = append(fds, got...)
+		}
+	}
+	var state specs.ContainerProcessState
+	if err := json.Unmarshal(buf[:n], &state); err != nil {
+		closeAll(fds)
+		return -1, nil, fmt.Errorf("agent message is not a container process state: %w", err)
+	}
+	idx := -1
+	for i, name := range state.Fds {
+		if name == specs.SeccompFdName {
+			idx = i
+		}
+	}
+	if idx < 0 || idx >= len(fds) {
+		closeAll(fds)
+		return -1, nil, fmt.Errorf("agent message from pid %d carries no seccomp fd", state.Pid)
+	}
+	for i, fd := range fds {
+		if i != idx {
+			unix.Close(fd)
+		}
+	}
+	return fds[idx], &state, nil
+}
+
+func closeAll(fds []int) {
+	for _, fd := range fds {
+		unix.Close(fd)
+	}
+}
+
+// serveFd answers the notifications of one listener until every process
+// using its filter has exited (the fd reports POLLHUP).
+func (s *Sentry) serveFd(fd int) {
+	defer func() {
+		unix.Close(fd)
+		s.mu.Lock()
+		s.active--
+		if s.active == 0 {
+			close(s.allDone)
+		}
+		s.mu.Unlock()
+	}()
+	setSyncWakeup(fd)
+	pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+	for {
+		pfd[0].Revents = 0
+		if _, err := unix.Poll(pfd, -1); err != nil {
+			if err == unix.EINTR {
+				continue
+			}
+			logrus.Warnf("sentry: poll: %v", err)
+			return
+		}
+		if pfd[0].Revents&unix.POLLIN != 0 {
+			var n notif
+			if err := recv(fd, &n); err != nil {
+				if errors.Is(err, unix.ENOENT) {
+					continue // the caller went away before we read it
+				}
+				logrus.Warnf("sentry: receiving notification: %v", err)
+				return
+			}
+			s.handle(fd, &n)
+			continue
+		}
+		if pfd[0].Revents&(unix.POLLHUP|unix.POLLERR|unix.POLLNVAL) != 0 {
+			return
+		}
+	}
+}
+
+// handle answers one notification. Proxied calls may be slow, so they run
+// on their own goroutine and never hold up the rest of the container.
+func (s *Sentry) handle(fd int, n *notif) {
+	start := time.Now()
+	e, out := s.cfg.Policy.Decide(int(n.Data.Nr), n.Data.Args)
+	if out.Tier == syscalls.Proxy {
+		nc := *n
+		go s.answer(fd, &nc, e, out, start)
+		return
+	}
+	s.answer(fd, n, e, out, start)
+}
+
+func (s *Sentry) answer(fd int, n *notif, e *syscalls.Entry, out syscalls.Outcome, start time.Time) {
+	resp := notifResp{ID: n.ID}
+	decision := out.Tier.String()
+	var handler syscalls.Handler
+	name := "syscall_" + strconv.Itoa(int(n.Data.Nr))
+	if e != nil {
+		handler, name = e.Handler, e.Name
+	}
+	switch out.Tier {
+	case syscalls.Check, syscalls.Pass:
+		// Only value arguments were looked at: the kernel may go on.
+		resp.Flags = unix.SECCOMP_USER_NOTIF_FLAG_CONTINUE
+		decision = "continue"
+	case syscalls.Emulate, syscalls.Proxy:
+		if handler == nil {
+			resp.Error = -int32(unix.ENOSYS)
+			break
+		}
+		t := &task{fd: fd, id: n.ID, pid: int(n.Pid)}
+		r := handler(t, n.Data.Args, &s.cfg.Env)
+		t.close()
+		if r.Errno != 0 {
+			resp.Error = -int32(r.Errno)
+		} else {
+			resp.Val = r.Val
+		}
+	default: // Deny, and anything unknown: fail closed.
+		errno := out.Errno
+		if errno == 0 {
+			errno = unix.EPERM
+		}
+		resp.Error = -int32(errno)
+		decision = "deny"
+	}
+	if err := send(fd, &resp); err != nil {
+		logrus.Warnf("sentry: answering %s from pid %d: %v", name, n.Pid, err)
+	}
+	if s.cfg.Audit != nil {
+		s.audit(n, name, decision, &resp, time.Since(start))
+	}
+}
+
+func (s *Sentry) audit(n *notif, name, decision string, resp *notifResp, lat time.Duration) {
+	e := &audit.Event{
+		Time:      time.Now().UTC(),
+		Container: s.cfg.ContainerID,
+		Pid:       tgid(int(n.Pid)),
+		Tid:       int(n.Pid),
+		Syscall:   name,
+		Nr:        int(n.Data.Nr),
+		Args:      syscalls.DecodeArgs(int(n.Data.Nr), n.Data.Args),
+		Decision:  decision,
+		Result:    resp.Val,
+		LatencyNs: lat.Nanoseconds(),
+	}
+	if resp.Error != 0 {
+		e.Result = -1
+		e.Errno = unix.ErrnoName(unix.Errno(-resp.Error))
+	}
+	if err := s.cfg.Audit.Write(e); err != nil {
+		logrus.Warnf("sentry: audit: %v", err)
+	}
+}
+
+// tgid returns the thread group (process) id of a thread, or the thread id
+// itself if it cannot be read.
+func tgid(tid int) int {
+	data, err := os.ReadFile("/proc/" + strconv.Itoa(tid) + "/status")
+	if err != nil {
+		return tid
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(line, "Tgid:"); ok {
+			if n, err := strconv.Atoi(strings.TrimSpace(v)); err == nil {
+				return n
+			}
+		}
+	}
+	return tid
+}

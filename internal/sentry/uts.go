@@ -1,0 +1,40 @@
+package sentry
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+	"strconv"
+
+	"golang.org/x/sys/unix"
+)
+
+// utsNames reads the node and domain name of the UTS namespace that pid
+// lives in. A locked thread joins that namespace to call uname and is then
+// retired (its goroutine returns without unlocking), so no other goroutine
+// ever runs in the container's namespace.
+func utsNames(pid int) (nodename, domainname string, err error) {
+	f, err := os.Open("/proc/" + strconv.Itoa(pid) + "/ns/uts")
+	if err != nil {
+		return "", "", fmt.Errorf("opening UTS namespace of pid %d: %w", pid, err)
+	}
+	defer f.Close()
+	type result struct {
+		u   unix.Utsname
+		err error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		runtime.LockOSThread()
+		var r result
+		if r.err = unix.Setns(int(f.Fd()), unix.CLONE_NEWUTS); r.err == nil {
+			r.err = unix.Uname(&r.u)
+		}
+		ch <- r
+	}()
+	r := <-ch
+	if r.err != nil {
+		return "", "", fmt.Errorf("reading UTS names of pid %d: %w", pid, r.err)
+	}
+	return unix.ByteSliceToString(r.u.Nodename[:]), unix.ByteSliceToString(r.u.Domainname[:]), nil
+}
