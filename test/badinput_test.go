@@ -123,6 +123,12 @@ func TestBadInput(t *testing.T) {
 		})},
 		// A missing cwd is created (as runc does); a file cannot be one.
 		{name: "cwd-is-a-file", want: []string{"/etc/passwd"}, setup: createWith(func(s *specs.Spec) { s.Process.Cwd = "/etc/passwd" })},
+		{name: "failing-createRuntime-hook", want: []string{"hook"}, setup: createWith(func(s *specs.Spec) {
+			s.Hooks = &specs.Hooks{CreateRuntime: []specs.Hook{{Path: "/bin/sh", Args: []string{"sh", "-c", "echo hook-said-no >&2; exit 3"}}}}
+		})},
+		{name: "missing-hook-binary", want: []string{"/no/such/hook"}, setup: createWith(func(s *specs.Spec) {
+			s.Hooks = &specs.Hooks{CreateRuntime: []specs.Hook{{Path: "/no/such/hook"}}}
+		})},
 		{name: "empty-id", want: []string{"id"}, setup: createID("")},
 		{name: "id-dotdot-slash", want: []string{"id", "../" + tag + "-escape"}, setup: createID("../" + tag + "-escape")},
 		{name: "id-slash", want: []string{"id", "a/" + tag + "-slash"}, setup: createID("a/" + tag + "-slash")},
@@ -324,4 +330,44 @@ func TestCreateAfterFailure(t *testing.T) {
 	r.stopAndDelete(id)
 	assertClean(t, r.root, id, good)
 	assertClean(t, r.root, id, bad)
+}
+
+// TestConcurrentDuplicateCreate races creates of one id: exactly one wins,
+// the others are told the id exists, and the winner works. The race is
+// narrow, so it is run several rounds.
+func TestConcurrentDuplicateCreate(t *testing.T) {
+	t.Parallel()
+	const n, rounds = 20, 5
+	r := newRuntime(t)
+	bundle := newBundle(t)
+	for round := 0; round < rounds; round++ {
+		id := newID(t)
+		cmds := make([]*command, n)
+		for i := range cmds {
+			cmds[i] = r.command("create", "--bundle", bundle, id)
+		}
+		for _, c := range cmds {
+			c.start(t)
+		}
+		var won int
+		for _, c := range cmds {
+			res := c.wait()
+			if res.code == 0 {
+				won++
+				continue
+			}
+			checkFailure(t, res, "already exists")
+		}
+		if won != 1 {
+			t.Fatalf("%d of %d concurrent creates of one id succeeded, want 1", won, n)
+		}
+		st := r.waitStatus(id, "created")
+		if !processExists(st.Pid) {
+			t.Fatalf("the winner's init %d is gone", st.Pid)
+		}
+		r.ok("start", id)
+		r.waitStatus(id, "running")
+		r.stopAndDelete(id)
+		assertClean(t, r.root, id, bundle)
+	}
 }

@@ -2,6 +2,7 @@ package test
 
 import (
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -187,5 +188,31 @@ func TestExecCreated(t *testing.T) {
 		t.Errorf("exec in a created container (runc allows it): %s", res)
 	}
 	r.ok("delete", "--force", id)
+	assertClean(t, r.root, id, bundle)
+}
+
+// TestExecPreserveFDs passes an extra descriptor to an exec'd process.
+func TestExecPreserveFDs(t *testing.T) {
+	t.Parallel()
+	r := newRuntime(t)
+	bundle := newBundle(t)
+	id, _ := r.startContainer(bundle)
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pr.Close()
+	c := r.command("exec", "--preserve-fds", "1", id, "sh", "-c", "echo exec-fd3 >&3")
+	c.cmd.ExtraFiles = []*os.File{pw}
+	c.start(t)
+	pw.Close()
+	if res := c.wait(); res.code != 0 {
+		t.Fatalf("exec --preserve-fds 1: %s", res)
+	}
+	got, _ := io.ReadAll(pr)
+	if string(got) != "exec-fd3\n" {
+		t.Errorf("read %q from the preserved fd, want \"exec-fd3\\n\"", got)
+	}
+	r.stopAndDelete(id)
 	assertClean(t, r.root, id, bundle)
 }

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
 )
@@ -192,6 +193,17 @@ func TestUpdate(t *testing.T) {
 	if got := readTrim(t, memLimit); got != "67108864" {
 		t.Errorf("%s = %q, want 67108864", memLimit, got)
 	}
+	// The same through flags.
+	r.ok("update", "--pids-limit", "77", "--memory", "32m", id)
+	if got := readTrim(t, pidsMax); got != "77" {
+		t.Errorf("%s = %q after --pids-limit 77", pidsMax, got)
+	}
+	if got := readTrim(t, memLimit); got != "33554432" {
+		t.Errorf("%s = %q after --memory 32m, want 33554432", memLimit, got)
+	}
+	r.fails([]string{"pids-limit"}, "update", "--pids-limit", "lots", id)
+	r.ok("update", "--pids-limit", "123", id)
+
 	checkFailure(t, r.runStdin(`{"pids": {"limit": "many"}}`, "update", "--resources", "-", id), "limit")
 	checkFailure(t, r.runStdin(`{not json`, "update", "--resources", "-", id), "json")
 	checkFailure(t, r.runStdin(`{}`, "update", "--resources", "-", "no-such-container"), "no-such-container")
@@ -295,4 +307,63 @@ func TestLogJSON(t *testing.T) {
 	if !found {
 		t.Errorf("no error entry naming the container in the JSON log:\n%s", data)
 	}
+}
+
+// TestEventsStream prints stats events every --interval until the
+// container stops, then exits by itself.
+func TestEventsStream(t *testing.T) {
+	t.Parallel()
+	r := newRuntime(t)
+	bundle := newBundle(t)
+	id, _ := r.startContainer(bundle)
+	ev := r.command("events", "--interval", "100ms", id)
+	ev.start(t)
+	var lines []string
+	for deadline := time.Now().Add(10 * time.Second); len(lines) < 3 && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		data, _ := os.ReadFile(ev.stdout.Name())
+		lines = strings.Split(strings.TrimSpace(string(data)), "\n")
+	}
+	if len(lines) < 3 {
+		t.Errorf("events --interval 100ms: %d lines in 10s, want 3: %q", len(lines), lines)
+	}
+	for _, line := range lines[:len(lines)-1] { // the last may be partial
+		var e struct {
+			Type, ID string
+		}
+		if err := json.Unmarshal([]byte(line), &e); err != nil || e.Type != "stats" || e.ID != id {
+			t.Errorf("event line %q: want a stats event for %s (%v)", line, id, err)
+		}
+	}
+	r.ok("kill", id, "KILL")
+	done := make(chan result, 1)
+	go func() { done <- ev.wait() }()
+	select {
+	case res := <-done:
+		if res.code < 0 {
+			t.Errorf("events after the container stopped: %s", res)
+		}
+	case <-time.After(15 * time.Second):
+		_ = ev.cmd.Process.Kill()
+		t.Errorf("events did not exit within 15s of the container stopping")
+		<-done
+	}
+	r.waitStatus(id, "stopped")
+	r.ok("delete", id)
+	assertClean(t, r.root, id, bundle)
+}
+
+// TestKillPaused stops a paused container with SIGKILL; a paused container
+// cannot be deleted without --force.
+func TestKillPaused(t *testing.T) {
+	t.Parallel()
+	r := newRuntime(t)
+	bundle := newBundle(t)
+	id, st := r.startContainer(bundle)
+	r.ok("pause", id)
+	r.fails([]string{"paused"}, "delete", id)
+	r.ok("kill", id, "KILL")
+	r.waitStatus(id, "stopped")
+	waitGone(t, st.Pid)
+	r.ok("delete", id)
+	assertClean(t, r.root, id, bundle)
 }

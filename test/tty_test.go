@@ -151,3 +151,42 @@ func TestExecTTY(t *testing.T) {
 	r.stopAndDelete(id)
 	assertClean(t, r.root, id, bundle)
 }
+
+// TestRunDetachedConsoleSocket runs a terminal container with run -d: the
+// pty master arrives on the console socket and the shell answers.
+func TestRunDetachedConsoleSocket(t *testing.T) {
+	t.Parallel()
+	r := newRuntime(t)
+	bundle := newBundle(t, withTerminal(true), withArgs("sh"))
+	cs := newConsoleSocket(t)
+	id := newID(t)
+	r.ok("run", "-d", "--console-socket", cs.path, "--bundle", bundle, id)
+	master := cs.receive(t)
+	st := r.waitStatus(id, "running")
+	if _, err := master.WriteString("echo detached-$((3*3))\n"); err != nil {
+		t.Fatal(err)
+	}
+	expect(t, master, "detached-9")
+	if _, err := master.WriteString("exit\n"); err != nil {
+		t.Fatal(err)
+	}
+	r.waitStatus(id, "stopped")
+	waitGone(t, st.Pid)
+	r.ok("delete", id)
+	assertClean(t, r.root, id, bundle)
+}
+
+// TestExecTTYForeground execs a shell on a terminal in the foreground: the
+// runtime relays its own stdin and stdout and returns the exit code.
+func TestExecTTYForeground(t *testing.T) {
+	t.Parallel()
+	r := newRuntime(t)
+	bundle := newBundle(t)
+	id, _ := r.startContainer(bundle)
+	res := r.runStdin("test -t 1 && echo exec-tty-$((4+4)); exit 4\n", "exec", "--tty", id, "sh")
+	if res.code != 4 || !strings.Contains(res.stdout, "exec-tty-8") {
+		t.Errorf("want exit 4 and \"exec-tty-8\": %s", res)
+	}
+	r.stopAndDelete(id)
+	assertClean(t, r.root, id, bundle)
+}
