@@ -371,3 +371,47 @@ func TestConcurrentDuplicateCreate(t *testing.T) {
 		assertClean(t, r.root, id, bundle)
 	}
 }
+
+// TestDotIDs refuses "." and ".." as container ids in every command that
+// takes one. Joined to the state root they name the root itself and its
+// parent: a delete that removed them would wipe every container's state
+// (orphaning running containers) or whatever directory holds the root.
+func TestDotIDs(t *testing.T) {
+	t.Parallel()
+	for _, bad := range []string{".", ".."} {
+		t.Run(bad, func(t *testing.T) {
+			t.Parallel()
+			r := newRuntime(t)
+			bundle := newBundle(t)
+			id, st := r.startContainer(bundle)
+			t.Cleanup(func() {
+				if t.Failed() {
+					rescue(r.root, id, bundle)
+				}
+			})
+			sentinel := filepath.Join(filepath.Dir(r.root), "sentinel")
+			if err := os.WriteFile(sentinel, []byte("keep"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			for _, args := range [][]string{
+				{"state", bad}, {"start", bad}, {"kill", bad, "KILL"}, {"exec", bad, "true"},
+				{"pause", bad}, {"resume", bad}, {"ps", bad}, {"events", "--stats", bad},
+				{"update", "--pids-limit", "10", bad}, {"delete", bad}, {"delete", "--force", bad},
+			} {
+				r.fails([]string{"id"}, args...)
+				// Stop at the first damage: later commands would only report it again.
+				if !fileExists(sentinel) {
+					t.Fatalf("syscage %v removed %s, next to the state root %s", args, sentinel, r.root)
+				}
+				if !fileExists(filepath.Join(r.root, id, "state.json")) {
+					t.Fatalf("syscage %v removed the state of running container %s (pid %d)", args, id, st.Pid)
+				}
+			}
+			if s := r.state(id); s.Status != "running" || s.Pid != st.Pid {
+				t.Errorf("container after dot-id commands: %+v", s)
+			}
+			r.stopAndDelete(id)
+			assertClean(t, r.root, id, bundle)
+		})
+	}
+}
