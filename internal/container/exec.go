@@ -174,17 +174,24 @@ func parseSubCgroups(s string) (map[string]string, error) {
 	if s == "" {
 		return nil, nil
 	}
+	parts := strings.Split(s, ";")
 	m := map[string]string{}
-	for _, part := range strings.Split(s, ";") {
+	for _, part := range parts {
 		ctrls, path, ok := strings.Cut(part, ":")
 		if !ok {
-			if len(m) > 0 {
-				return nil, fmt.Errorf("--cgroup %q: a bare path cannot be mixed with controller:path entries", s)
+			if len(parts) > 1 {
+				return nil, fmt.Errorf("--cgroup %q: a bare path cannot be mixed with other entries", s)
 			}
 			m[""] = part
 			continue
 		}
 		for _, c := range strings.Split(ctrls, ",") {
+			if c == "" {
+				return nil, fmt.Errorf("--cgroup %q: empty controller name before %q", s, path)
+			}
+			if _, dup := m[c]; dup {
+				return nil, fmt.Errorf("--cgroup %q: controller %s given more than once", s, c)
+			}
 			m[c] = path
 		}
 	}
