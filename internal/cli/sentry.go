@@ -31,6 +31,7 @@ func init() {
 			cli.StringFlag{Name: "kernel-release"},
 			cli.StringFlag{Name: "kernel-version"},
 			cli.StringFlag{Name: "audit"},
+			cli.StringFlag{Name: "uts-file"},
 		},
 		Action: runSentry,
 	})
@@ -65,6 +66,7 @@ func runSentry(ctx *cli.Context) error {
 			Machine: "x86_64",
 		},
 		IdleTimeout: 2 * time.Minute,
+		UTSFile:     ctx.String("uts-file"),
 	}
 	if path := ctx.String("audit"); path != "" {
 		w, err := audit.Open(path)

@@ -5,8 +5,6 @@ import (
 	"os"
 
 	"github.com/urfave/cli"
-
-	"github.com/syscage/syscage/internal/container"
 )
 
 func init() {
@@ -18,11 +16,12 @@ func init() {
 			if err := argCount(ctx, 1, 1); err != nil {
 				return err
 			}
-			c, err := runtimeOf(ctx).Load(ctx.Args().First())
+			rt := runtimeOf(ctx)
+			c, err := rt.Load(ctx.Args().First())
 			if err != nil {
 				return err
 			}
-			st, err := container.StateOf(c)
+			st, err := rt.StateOf(c)
 			if err != nil {
 				return err
 			}

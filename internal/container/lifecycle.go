@@ -12,6 +12,7 @@ import (
 	"github.com/opencontainers/runc/libcontainer"
 	"github.com/opencontainers/runc/libcontainer/utils"
 	"github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 )
 
@@ -28,10 +29,14 @@ type State struct {
 	Created     time.Time         `json:"created"`
 	Owner       string            `json:"owner"`
 	Annotations map[string]string `json:"annotations,omitempty"`
+	// Sentry is syscage's own field: "running", or "gone" when the
+	// container's sentry has exited while the container has not (its
+	// mediated calls then fail with ENOSYS).
+	Sentry string `json:"sentry,omitempty"`
 }
 
-// StateOf reads a container's current state.
-func StateOf(c *libcontainer.Container) (*State, error) {
+// StateOf reads a container's current state, including its sentry's.
+func (rt *Runtime) StateOf(c *libcontainer.Container) (*State, error) {
 	st, err := c.State()
 	if err != nil {
 		return nil, fmt.Errorf("container %q: reading state: %w", c.ID(), err)
@@ -45,6 +50,14 @@ func StateOf(c *libcontainer.Container) (*State, error) {
 		pid = 0
 	}
 	bundle, annotations := utils.Annotations(st.Config.Labels)
+	sentry := ""
+	if status != libcontainer.Stopped {
+		sentry = "running"
+		if _, ok := sentryPid(filepath.Join(rt.Root, c.ID())); !ok {
+			sentry = "gone"
+			logrus.Warnf("container %s: its sentry is gone; the calls it mediated now fail with ENOSYS", c.ID())
+		}
+	}
 	return &State{
 		OCIVersion:  specs.Version,
 		ID:          st.BaseState.ID,
@@ -55,6 +68,7 @@ func StateOf(c *libcontainer.Container) (*State, error) {
 		Created:     st.BaseState.Created,
 		Owner:       "root",
 		Annotations: annotations,
+		Sentry:      sentry,
 	}, nil
 }
 
@@ -77,7 +91,7 @@ func (rt *Runtime) List() ([]*State, error) {
 			// A directory of an aborted create has no state yet.
 			continue
 		}
-		s, err := StateOf(c)
+		s, err := rt.StateOf(c)
 		if err != nil {
 			continue
 		}

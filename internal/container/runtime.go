@@ -17,6 +17,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/syscage/syscage/internal/policy"
+	"github.com/syscage/syscage/internal/sentry"
 )
 
 // DefaultRoot is where container state lives unless --root says otherwise.
@@ -165,6 +166,9 @@ func (rt *Runtime) create(o CreateOptions, act action) (int, error) {
 		destroy:       !o.Keep,
 		act:           act,
 		beforeUser: func(pid int) error {
+			if err := sentry.WriteUTSFile(filepath.Join(stateDir, utsFileName), pid); err != nil {
+				return err
+			}
 			return hideKernelIdentity(pid, stateDir, sb)
 		},
 	}

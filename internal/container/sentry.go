@@ -9,6 +9,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -22,6 +24,36 @@ import (
 // /var/run/docker/runtime-runc/moby/<64 hex>) are longer, so sockets are
 // named by a digest of the state directory instead.
 const agentDir = "/run/syscage-agent"
+
+// utsFileName holds the container's node and domain name for its sentry.
+const utsFileName = "uts"
+
+// sentryCapabilities is all the sentry keeps: CAP_SYS_PTRACE, to reach
+// the memory of the container's processes (/proc/<tid>/mem) and their fds
+// (pidfd_getfd) whatever their credentials.
+var sentryCapabilities = []uintptr{unix.CAP_SYS_PTRACE}
+
+// startWithCapabilities starts cmd from a thread whose capability bounding
+// set holds only keep: the sentry, a root process, then starts with just
+// those. Capabilities are per thread, so the thread is locked for the fork
+// and retired afterwards (it is never unlocked).
+func startWithCapabilities(cmd *exec.Cmd, keep []uintptr) error {
+	errc := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		for c := uintptr(0); c <= unix.CAP_LAST_CAP; c++ {
+			if slices.Contains(keep, c) {
+				continue
+			}
+			if err := unix.Prctl(unix.PR_CAPBSET_DROP, c, 0, 0, 0); err != nil && err != unix.EINVAL {
+				errc <- fmt.Errorf("dropping capability %d: %w", c, err)
+				return
+			}
+		}
+		errc <- cmd.Start()
+	}()
+	return <-errc
+}
 
 // sentryPidFile records the sentry's pid in the container's state dir.
 const sentryPidFile = "sentry.pid"
@@ -64,7 +96,7 @@ func startSentry(stateDir, id string, o sandbox) error {
 	}
 	args := []string{"sentry", "--id", id, "--state-dir", stateDir,
 		"--profile", o.Profile, "--kernel-release", o.KernelRelease,
-		"--kernel-version", o.KernelVersion}
+		"--kernel-version", o.KernelVersion, "--uts-file", filepath.Join(stateDir, utsFileName)}
 	if o.AuditPath != "" {
 		args = append(args, "--audit", o.AuditPath)
 	}
@@ -73,7 +105,7 @@ func startSentry(stateDir, id string, o sandbox) error {
 	cmd.ExtraFiles = []*os.File{lf}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	cmd.Dir = "/"
-	if err := cmd.Start(); err != nil {
+	if err := startWithCapabilities(cmd, sentryCapabilities); err != nil {
 		os.Remove(sock)
 		return fmt.Errorf("sentry: starting: %w", err)
 	}

@@ -50,11 +50,15 @@ type Config struct {
 	Audit       *audit.Writer // nil: auditing off
 	// IdleTimeout ends the sentry if no process has connected by then.
 	IdleTimeout time.Duration
+	// UTSFile holds the container's node and domain name (WriteUTSFile);
+	// read when uname is first emulated.
+	UTSFile string
 }
 
 // Sentry serves one container.
 type Sentry struct {
 	cfg     Config
+	utsOnce sync.Once
 	mu      sync.Mutex
 	active  int
 	served  bool
@@ -110,12 +114,12 @@ func (s *Sentry) accept(l *net.UnixListener) error {
 		}
 		s.mu.Lock()
 		if !s.served {
-			// The first process to connect is the container's init: learn
-			// the names uname reports from its UTS namespace.
-			if node, domain, err := utsNames(state.Pid); err == nil {
-				s.cfg.Env.Nodename, s.cfg.Env.Domainname = node, domain
-			} else {
-				logrus.Warnf("sentry: %v", err)
+			// Set up is over once the first process (the init) is here:
+			// from now on the sentry runs under its own filter.
+			if err := confine(); err != nil {
+				s.mu.Unlock()
+				unix.Close(fd)
+				return err
 			}
 		}
 		s.active++
@@ -247,6 +251,7 @@ func (s *Sentry) answer(fd int, n *notif, e *syscalls.Entry, out syscalls.Outcom
 			resp.Error = -int32(unix.ENOSYS)
 			break
 		}
+		s.utsOnce.Do(s.loadUTS)
 		t := &task{fd: fd, id: n.ID, pid: int(n.Pid)}
 		r := handler(t, n.Data.Args, &s.cfg.Env)
 		t.close()
@@ -308,4 +313,17 @@ func tgid(tid int) int {
 		}
 	}
 	return tid
+}
+
+// loadUTS fills the node and domain names from the file create wrote.
+func (s *Sentry) loadUTS() {
+	if s.cfg.UTSFile == "" {
+		return
+	}
+	node, domain, err := readUTSFile(s.cfg.UTSFile)
+	if err != nil {
+		logrus.Warnf("sentry: container UTS names: %v", err)
+		return
+	}
+	s.cfg.Env.Nodename, s.cfg.Env.Domainname = node, domain
 }

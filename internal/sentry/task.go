@@ -75,3 +75,24 @@ func (t *task) close() {
 		t.mem = nil
 	}
 }
+
+// pidfdThread makes pidfd_open accept a thread id that is not a thread
+// group leader (Linux 6.9+); the notifying thread may be any thread.
+const pidfdThread = unix.O_EXCL
+
+// GetFd duplicates the caller's file descriptor fd into the sentry
+// (pidfd_getfd): the same open file description, so what the sentry does
+// with it (connect, say) happens to the workload's own socket or file.
+// The pidfd is validated against the notification before it is used, so
+// the fd is taken from the caller and from no other process.
+func (t *task) GetFd(fd int) (int, error) {
+	pidfd, err := unix.PidfdOpen(t.pid, pidfdThread)
+	if err != nil {
+		return -1, err
+	}
+	defer unix.Close(pidfd)
+	if !idValid(t.fd, t.id) {
+		return -1, unix.ESRCH
+	}
+	return unix.PidfdGetfd(pidfd, fd, 0)
+}

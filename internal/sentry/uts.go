@@ -5,15 +5,16 @@ import (
 	"os"
 	"runtime"
 	"strconv"
+	"strings"
 
 	"golang.org/x/sys/unix"
 )
 
-// utsNames reads the node and domain name of the UTS namespace that pid
+// UTSNames reads the node and domain name of the UTS namespace that pid
 // lives in. A locked thread joins that namespace to call uname and is then
 // retired (its goroutine returns without unlocking), so no other goroutine
 // ever runs in the container's namespace.
-func utsNames(pid int) (nodename, domainname string, err error) {
+func UTSNames(pid int) (nodename, domainname string, err error) {
 	f, err := os.Open("/proc/" + strconv.Itoa(pid) + "/ns/uts")
 	if err != nil {
 		return "", "", fmt.Errorf("opening UTS namespace of pid %d: %w", pid, err)
@@ -37,4 +38,27 @@ func utsNames(pid int) (nodename, domainname string, err error) {
 		return "", "", fmt.Errorf("reading UTS names of pid %d: %w", pid, r.err)
 	}
 	return unix.ByteSliceToString(r.u.Nodename[:]), unix.ByteSliceToString(r.u.Domainname[:]), nil
+}
+
+// WriteUTSFile records the names uname reports for a container, for its
+// sentry to read (the sentry itself has no right to enter namespaces).
+func WriteUTSFile(path string, pid int) error {
+	node, domain, err := UTSNames(pid)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, []byte(node+"\n"+domain+"\n"), 0o600)
+}
+
+// readUTSFile reads what WriteUTSFile wrote.
+func readUTSFile(path string) (nodename, domainname string, err error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return "", "", err
+	}
+	lines := strings.SplitN(string(data), "\n", 3)
+	if len(lines) < 2 {
+		return "", "", fmt.Errorf("%s: malformed", path)
+	}
+	return lines[0], lines[1], nil
 }
