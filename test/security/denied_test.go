@@ -1,0 +1,289 @@
+package security
+
+import (
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+// deniedCalls is what the default profile promises for every attempt
+// testdata/attack.c makes: label → errno (from internal/sentry/syscalls'
+// x86_64 table, as `syscage syscalls --profile default` prints it). Every
+// one is denied in the filter (or, with auditing on, by the sentry) with
+// this errno; the kernel never sees it.
+var deniedCalls = map[string]unix.Errno{
+	// namespaces: unshare and clone with CLONE_NEW*; clone3 always (its
+	// flags are in memory) with ENOSYS so libc falls back to clone
+	"unshare_newuser": unix.EPERM, "unshare_newns": unix.EPERM, "unshare_newnet": unix.EPERM,
+	"clone_newuser": unix.EPERM, "clone_newpid": unix.EPERM,
+	"clone3_newuser": unix.ENOSYS, "clone3_plain": unix.ENOSYS,
+	"setns": unix.EPERM,
+	// the mount family
+	"mount": unix.EPERM, "umount2": unix.EPERM, "pivot_root": unix.EPERM,
+	"fsopen": unix.EPERM, "fsconfig": unix.EPERM, "fsmount": unix.EPERM, "fspick": unix.EPERM,
+	"open_tree_clone": unix.EPERM, "open_tree_plain": unix.EPERM, "move_mount": unix.EPERM,
+	"mount_setattr": unix.EPERM,
+	// kernel subsystems with a history of exploits
+	"bpf": unix.EPERM, "perf_event_open": unix.EPERM, "userfaultfd": unix.EPERM,
+	"io_uring_setup": unix.EPERM, "io_uring_enter": unix.EPERM, "io_uring_register": unix.EPERM,
+	// keyrings (not namespaced)
+	"keyctl_session": unix.EPERM, "keyctl_describe": unix.EPERM, "add_key": unix.EPERM, "request_key": unix.EPERM,
+	// the host kernel and machine
+	"kexec_load": unix.EPERM, "kexec_file_load": unix.EPERM,
+	"init_module": unix.EPERM, "finit_module": unix.EPERM, "delete_module": unix.EPERM,
+	"reboot": unix.EPERM, "swapon": unix.EPERM, "swapoff": unix.EPERM, "acct": unix.EPERM,
+	"sethostname":  unix.EPERM,
+	"settimeofday": unix.EPERM, "clock_settime": unix.EPERM, "clock_adjtime": unix.EPERM,
+	"adjtimex_set": unix.EPERM, "adjtimex_read": unix.EPERM,
+	"quotactl": unix.EPERM, "quotactl_fd": unix.EPERM,
+	"iopl": unix.EPERM, "ioperm": unix.EPERM,
+	"personality_read_implies_exec": unix.EPERM, "personality_addr_no_randomize": unix.EPERM,
+	// other processes
+	"ptrace_traceme": unix.EPERM, "ptrace_attach": unix.EPERM,
+	"process_vm_readv": unix.EPERM, "process_vm_writev": unix.EPERM,
+	"pidfd_getfd": unix.EPERM, "kcmp": unix.EPERM,
+	// file handles (the "shocker" escape)
+	"open_by_handle_at": unix.EPERM, "name_to_handle_at": unix.EPERM,
+	// the kernel log, file system watches, raw network, terminal injection
+	"syslog_read_all": unix.EPERM, "syslog_size": unix.EPERM,
+	"fanotify_init": unix.EPERM, "fanotify_mark": unix.EPERM,
+	"socket_packet_raw": unix.EPERM, "socket_packet_dgram": unix.EPERM,
+	"socket_inet_raw": unix.EPERM, "socket_inet6_raw": unix.EPERM,
+	"ioctl_tiocsti": unix.EPERM,
+}
+
+// controlCalls are the same syscalls with values the profile lets pass;
+// they must succeed, or the test would only show a blanket refusal.
+var controlCalls = []string{
+	"unshare_fs", "clone_plain", "personality_query",
+	"socket_inet_stream", "socket_netlink_raw", "ioctl_fionread",
+}
+
+// attempt is one "R"/"C" line of testdata/attack.c.
+type attempt struct {
+	label, syscall string
+	ret            int64
+	errno          unix.Errno
+}
+
+// parseAttempts reads attack's output; it fails the test on a process
+// killed by a signal ("K" lines) and on a missing DONE.
+func parseAttempts(t *testing.T, out, kind string) map[string]attempt {
+	t.Helper()
+	if !strings.Contains(out, "\nDONE\n") && !strings.HasPrefix(out, "DONE\n") {
+		t.Errorf("attack program did not finish (no DONE line); output:\n%s", out)
+	}
+	for _, k := range lines(out, "K ") {
+		t.Errorf("an attempt's process was killed by a signal: %s", k)
+	}
+	got := map[string]attempt{}
+	for _, l := range lines(out, kind+" ") {
+		f := strings.Fields(l)
+		if len(f) != 4 {
+			t.Errorf("malformed line %q", l)
+			continue
+		}
+		ret, err1 := strconv.ParseInt(f[2], 10, 64)
+		e, err2 := strconv.Atoi(f[3])
+		if err1 != nil || err2 != nil {
+			t.Errorf("malformed line %q", l)
+			continue
+		}
+		got[f[0]] = attempt{label: f[0], syscall: f[1], ret: ret, errno: unix.Errno(e)}
+	}
+	return got
+}
+
+func errnoName(e unix.Errno) string {
+	if e == 0 {
+		return "success"
+	}
+	if n := unix.ErrnoName(e); n != "" {
+		return n
+	}
+	return "errno " + strconv.Itoa(int(e))
+}
+
+// checkDenied asserts every denied call failed with the profile's errno
+// and every control succeeded.
+func checkDenied(t *testing.T, out string) map[string]attempt {
+	t.Helper()
+	got := parseAttempts(t, out, "R")
+	labels := make([]string, 0, len(deniedCalls))
+	for l := range deniedCalls {
+		labels = append(labels, l)
+	}
+	sort.Strings(labels)
+	for _, l := range labels {
+		want := deniedCalls[l]
+		a, ok := got[l]
+		switch {
+		case !ok:
+			t.Errorf("%s: not attempted (no line in the output)", l)
+		case a.ret >= 0:
+			t.Errorf("%s (%s): SUCCEEDED (returned %d), want %s", l, a.syscall, a.ret, errnoName(want))
+		case a.errno != want:
+			t.Errorf("%s (%s): failed with %s, want %s from the sandbox (another errno means the kernel ran the call)",
+				l, a.syscall, errnoName(a.errno), errnoName(want))
+		}
+	}
+	ctl := parseAttempts(t, out, "C")
+	for _, l := range controlCalls {
+		a, ok := ctl[l]
+		switch {
+		case !ok:
+			t.Errorf("control %s: not attempted", l)
+		case a.ret < 0:
+			t.Errorf("control %s (%s): failed with %s, want success (the profile passes these values)",
+				l, a.syscall, errnoName(a.errno))
+		}
+	}
+	return got
+}
+
+// TestDeniedCalls attempts every denied category from a default container
+// and checks the errno of each.
+func TestDeniedCalls(t *testing.T) {
+	t.Parallel()
+	rt := newRuntime(t)
+	b := newBundle(t, withArgs("/t/attack"))
+	res := rt.container(b, nil)
+	if res.code != 0 {
+		t.Fatalf("attack container: %s", res)
+	}
+	checkDenied(t, res.stdout)
+}
+
+// TestDeniedCallsAudited runs the same attempts with the audit stream on:
+// each denial must reach the sentry and be recorded as a deny event with
+// the syscall's name and the same errno, which shows the refusal came
+// from the sandbox and not from a missing capability.
+func TestDeniedCallsAudited(t *testing.T) {
+	t.Parallel()
+	rt := newRuntime(t)
+	b := newBundle(t, withArgs("/t/attack"))
+	log := filepath.Join(filepath.Dir(rt.root), "audit.jsonl")
+	args := []string{"run", "--bundle", b}
+	id := newID(t)
+	res := rt.run([]string{"--strace-log", log}, append(args, id)...)
+	if res.code != 0 {
+		t.Fatalf("attack container: %s", res)
+	}
+	got := checkDenied(t, res.stdout)
+	evs := readAudit(t, log)
+	type key struct{ syscall, errno string }
+	denies := map[key]int{}
+	for _, e := range evs {
+		if e.Container != id {
+			t.Errorf("audit event for container %q, want %q: %+v", e.Container, id, e)
+		}
+		if e.Decision == "deny" {
+			denies[key{e.Syscall, e.Errno}]++
+			if e.Result != -1 {
+				t.Errorf("deny event with result %d, want -1: %+v", e.Result, e)
+			}
+		}
+	}
+	// Every attempt needs a deny event with its syscall's name and errno.
+	// Attempts sharing a syscall and errno need as many events.
+	need := map[key][]string{}
+	for l, want := range deniedCalls {
+		a, ok := got[l]
+		if !ok {
+			continue // reported by checkDenied
+		}
+		k := key{a.syscall, unix.ErrnoName(want)}
+		need[k] = append(need[k], l)
+	}
+	for k, ls := range need {
+		if denies[k] < len(ls) {
+			sort.Strings(ls)
+			t.Errorf("audit: %d deny event(s) for %s with %s, want at least %d (attempts %s)",
+				denies[k], k.syscall, k.errno, len(ls), strings.Join(ls, ", "))
+		}
+	}
+	if t.Failed() {
+		t.Logf("audit stream (%d events):\n%s", len(evs), summarizeAudit(evs))
+	}
+}
+
+// TestDeniedCallsAllCapabilities gives the container every capability
+// (CAP_SYS_ADMIN, CAP_SYS_MODULE, CAP_SYS_BOOT, CAP_BPF...). The kernel's
+// own permission checks would now let most of the calls through, so each
+// EPERM must come from the sandbox. The attempts' arguments are harmless
+// if a call ever did run (see testdata/attack.c).
+func TestDeniedCallsAllCapabilities(t *testing.T) {
+	t.Parallel()
+	rt := newRuntime(t)
+	b := newBundle(t, withArgs("/t/attack"), withAllCapabilities(t))
+	res := rt.container(b, nil)
+	if res.code != 0 {
+		t.Fatalf("attack container: %s", res)
+	}
+	checkDenied(t, res.stdout)
+}
+
+// TestDeniedCompatEntries tries the other doors into the kernel: the
+// 32-bit entry (int $0x80, with i386 syscall numbers) and the x32 bit.
+// The profile lists only x86_64, so every such call must be refused
+// before the kernel runs it: the process killed by the filter (SIGSYS)
+// or ENOSYS — never a success, never another errno.
+func TestDeniedCompatEntries(t *testing.T) {
+	t.Parallel()
+	rt := newRuntime(t)
+	b := newBundle(t, withArgs("/t/attack", "compat"))
+	res := rt.container(b, nil)
+	if res.code != 0 {
+		t.Fatalf("attack container: %s", res)
+	}
+	out := res.stdout
+	if !strings.Contains(out, "DONE\n") {
+		t.Errorf("attack program did not finish; output:\n%s", out)
+	}
+	for _, u := range lines(out, "U ") {
+		t.Errorf("uname through a compat entry returned a release: %s (host: %s)", u, hostRelease)
+	}
+	killed := map[string]string{}
+	for _, k := range lines(out, "K ") {
+		f := strings.Fields(k)
+		if len(f) == 2 {
+			killed[f[0]] = f[1]
+		}
+	}
+	attempts := 0
+	for _, l := range lines(out, "R ") {
+		f := strings.Fields(l)
+		if len(f) != 4 {
+			t.Errorf("malformed line %q", l)
+			continue
+		}
+		attempts++
+		if f[2] == "-1" && f[3] == strconv.Itoa(int(unix.ENOSYS)) {
+			continue
+		}
+		t.Errorf("%s: returned %s errno %s, want ENOSYS or the process killed", f[0], f[2], f[3])
+	}
+	for label, sig := range killed {
+		attempts++
+		if sig != strconv.Itoa(int(unix.SIGSYS)) && sig != strconv.Itoa(int(unix.SIGKILL)) {
+			t.Errorf("%s: killed by signal %s, want SIGSYS (the filter) or SIGKILL", label, sig)
+		}
+	}
+	if attempts < 15 {
+		t.Errorf("only %d compat attempts reported, want 15; output:\n%s", attempts, out)
+	}
+}
+
+// summarizeAudit prints events compactly for failure messages.
+func summarizeAudit(evs []auditEvent) string {
+	var b strings.Builder
+	for _, e := range evs {
+		fmt.Fprintf(&b, "  %s %s %s args=%v result=%d\n", e.Syscall, e.Decision, e.Errno, e.Args, e.Result)
+	}
+	return b.String()
+}

@@ -1,0 +1,272 @@
+package security
+
+import (
+	"encoding/hex"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// identityScript looks for the kernel's identity the way a shell user
+// would, then runs /t/probe for the routes a shell cannot take.
+const identityScript = `
+echo "S uname-r=$(uname -r)"
+echo "S uname-v=$(uname -v)"
+echo "S uname-a=$(uname -a)"
+echo "S version=$(cat /proc/version)"
+echo "S osrelease=$(cat /proc/sys/kernel/osrelease)"
+echo "S kversion=$(cat /proc/sys/kernel/version)"
+dmesg >/dev/null 2>&1; echo "S dmesg-status=$?"
+echo "M -- self"; cat /proc/self/mountinfo | sed 's/^/M /'
+echo "M -- pid 1"; cat /proc/1/mountinfo | sed 's/^/M /'
+cat /proc/self/cgroup | sed 's/^/G /'
+/t/probe
+`
+
+// identity is what one container reported.
+type identity struct {
+	out    string
+	shell  map[string]string // S lines
+	probe  map[string]string // K lines
+	mounts string            // M lines
+	cgroup string            // G lines: /proc/self/cgroup
+}
+
+func runIdentity(t *testing.T, global []string, extra []string, opts ...specOpt) (identity, *runtime, string) {
+	t.Helper()
+	rt := newRuntime(t)
+	b := newBundle(t, append([]specOpt{withArgs("sh", "-c", identityScript)}, opts...)...)
+	args := append([]string{"run", "--bundle", b}, extra...)
+	res := rt.run(global, append(args, newID(t))...)
+	if res.code != 0 {
+		t.Fatalf("identity container: %s", res)
+	}
+	id := identity{out: res.stdout, shell: map[string]string{}, probe: map[string]string{}}
+	for _, l := range lines(res.stdout, "S ") {
+		if k, v, ok := strings.Cut(l, "="); ok {
+			id.shell[k] = v
+		}
+	}
+	for _, l := range lines(res.stdout, "K ") {
+		if k, v, ok := strings.Cut(l, " "); ok {
+			id.probe[k] = v
+		}
+	}
+	id.mounts = strings.Join(lines(res.stdout, "M "), "\n")
+	id.cgroup = strings.Join(lines(res.stdout, "G "), "\n")
+	if !strings.Contains(res.stdout, "\nDONE\n") {
+		t.Errorf("probe did not finish; output:\n%s", res.stdout)
+	}
+	return id, rt, b
+}
+
+// versionTriple turns "6.1.0-syscage" into "6.1.0" (what a kernel's
+// LINUX_VERSION_CODE encodes; the sublevel saturates at 255).
+func versionTriple(release string) string {
+	m := regexp.MustCompile(`^(\d+)\.(\d+)(?:\.(\d+))?`).FindStringSubmatch(release)
+	if m == nil {
+		return ""
+	}
+	if m[3] == "" {
+		m[3] = "0"
+	}
+	return m[1] + "." + m[2] + "." + m[3]
+}
+
+// checkIdentity asserts the container saw release (and the default
+// version) by every route, and never the host's.
+func checkIdentity(t *testing.T, id identity, release string) {
+	t.Helper()
+	want := map[string]string{
+		"uname-r":   release,
+		"uname-v":   defaultVersion,
+		"osrelease": release,
+		"kversion":  defaultVersion,
+	}
+	for k, v := range want {
+		if id.shell[k] != v {
+			t.Errorf("%s: got %q, want %q", k, id.shell[k], v)
+		}
+	}
+	if !strings.Contains(id.shell["uname-a"], " "+release+" ") {
+		t.Errorf("uname -a %q does not show release %q", id.shell["uname-a"], release)
+	}
+	if v := id.shell["version"]; !strings.HasPrefix(v, "Linux version "+release+" ") || !strings.Contains(v, defaultVersion) {
+		t.Errorf("/proc/version %q: want Linux version %s ... %s", v, release, defaultVersion)
+	}
+	if id.probe["uname.call"] != "ret=0 errno=0" || id.probe["uname.release"] != release || id.probe["uname.version"] != defaultVersion {
+		t.Errorf("uname(2): call %q release %q version %q, want release %q version %q",
+			id.probe["uname.call"], id.probe["uname.release"], id.probe["uname.version"], release, defaultVersion)
+	}
+	// Nothing anywhere in the output may carry the host's release or build.
+	if strings.Contains(id.out, hostRelease) {
+		t.Errorf("the host's release %q appears inside the container:\n%s", hostRelease, grepLines(id.out, hostRelease))
+	}
+	if !strings.Contains(defaultVersion, hostVersion) && strings.Contains(id.out, hostVersion) {
+		t.Errorf("the host's version %q appears inside the container:\n%s", hostVersion, grepLines(id.out, hostVersion))
+	}
+	if hostProcVersion != "" && strings.Contains(id.out, hostProcVersion) {
+		t.Errorf("the host's /proc/version appears inside the container")
+	}
+}
+
+// hostProcVersion is the host's /proc/version, trimmed.
+var hostProcVersion = func() string {
+	b, _ := os.ReadFile("/proc/version")
+	return strings.TrimSpace(string(b))
+}()
+
+func grepLines(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, "  "+l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+// TestIdentityDefault: a default container reports 6.1.0-syscage by every
+// route, and nothing it can read names the host's kernel, paths, keys or
+// log. The leak checks are subtests, so each leak is reported by name.
+func TestIdentityDefault(t *testing.T) {
+	t.Parallel()
+	id, rt, bundle := runIdentity(t, nil, nil)
+	checkIdentity(t, id, defaultRelease)
+
+	t.Run("compat-uname", func(t *testing.T) {
+		// The 32-bit and x32 entries must not answer uname with the host's
+		// release (the filter kills the process or fails the call).
+		for _, k := range []string{"int80.call", "x32.call"} {
+			if v, ok := id.probe[k]; ok && v == "ret=0 errno=0" {
+				t.Errorf("%s succeeded: release %q", k, id.probe[strings.TrimSuffix(k, ".call")+".release"])
+			}
+		}
+	})
+
+	t.Run("mountinfo-host-paths", func(t *testing.T) {
+		root, _ := filepath.Abs(rt.root)
+		for name, p := range map[string]string{
+			"bundle":        bundle,
+			"state root":    root,
+			"rootfs":        filepath.Join(bundle, "rootfs"),
+			"sentry socket": "/run/syscage-agent",
+		} {
+			if strings.Contains(id.mounts, p) {
+				t.Errorf("/proc/*/mountinfo shows the host path of the %s (%s):\n%s", name, p, grepLines(id.mounts, p))
+			}
+		}
+		if !strings.Contains(id.mounts, "-- self") || !strings.Contains(id.mounts, "-- pid 1") || strings.Count(id.mounts, "\n") < 10 {
+			t.Errorf("mountinfo was not read:\n%s", id.mounts)
+		}
+	})
+
+	t.Run("cgroup-host-paths", func(t *testing.T) {
+		// The cgroup paths of the host's own processes (this test's, here)
+		// are the host's layout; the container must not see them in its
+		// mountinfo or /proc/self/cgroup.
+		data, err := os.ReadFile("/proc/self/cgroup")
+		if err != nil {
+			t.Fatal(err)
+		}
+		checked := 0
+		for _, l := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+			f := strings.SplitN(l, ":", 3)
+			if len(f) != 3 || f[2] == "/" {
+				continue
+			}
+			checked++
+			for what, text := range map[string]string{"mountinfo": id.mounts, "/proc/self/cgroup": id.cgroup} {
+				if strings.Contains(text, f[2]) {
+					t.Errorf("%s shows the host's cgroup path %s (controller %s):\n%s", what, f[2], f[1], grepLines(text, f[2]))
+				}
+			}
+		}
+		if id.cgroup == "" {
+			t.Errorf("/proc/self/cgroup was not read")
+		}
+		t.Logf("%d non-root host cgroup path(s) checked", checked)
+	})
+
+	t.Run("vdso-version", func(t *testing.T) {
+		// The vDSO's "Linux" ELF note carries the host kernel's
+		// LINUX_VERSION_CODE; libc reads it. It must be absent or agree
+		// with the configured release.
+		if id.probe["vdso.present"] == "" {
+			t.Fatalf("probe did not inspect the vDSO")
+		}
+		got, ok := id.probe["vdso.linux_version"]
+		if ok && got != versionTriple(defaultRelease) {
+			t.Errorf("the vDSO's Linux version note says %s (host kernel %s); the container is told %s",
+				got, hostRelease, defaultRelease)
+		}
+	})
+
+	t.Run("sys-kernel-notes", func(t *testing.T) {
+		// /sys/kernel/notes is the running kernel image's ELF notes: its
+		// GNU build id names the host's exact kernel build.
+		host, err := os.ReadFile("/sys/kernel/notes")
+		if err != nil {
+			t.Fatalf("reading the host's /sys/kernel/notes: %v", err)
+		}
+		if raw := id.probe["notes.raw"]; raw != "" && raw == hex.EncodeToString(host) {
+			t.Errorf("/sys/kernel/notes is readable inside and identical to the host's (%d bytes, build id %s)",
+				len(host), id.probe["notes.build_id"])
+		}
+		if id.probe["notes.read"] == "" && id.probe["notes.open"] == "" {
+			t.Errorf("probe did not try /sys/kernel/notes")
+		}
+	})
+
+	t.Run("kernel-log", func(t *testing.T) {
+		if v := id.probe["kmsg.open"]; !strings.HasPrefix(v, "ret=-1 ") {
+			t.Errorf("/proc/kmsg opened inside the container (%s)", v)
+		}
+		if v := id.probe["syslog.read_all"]; v != "ret=-1 errno=1" {
+			t.Errorf("syslog(SYSLOG_ACTION_READ_ALL): %s, want ret=-1 errno=1 (EPERM)", v)
+		}
+		if v := id.shell["dmesg-status"]; v == "0" || v == "" {
+			t.Errorf("dmesg exited %q, want a failure", v)
+		}
+	})
+
+	t.Run("keyrings", func(t *testing.T) {
+		for _, k := range []string{"keyctl.describe_session", "keyctl.describe_user"} {
+			if v := id.probe[k]; v != "ret=-1 errno=1" {
+				t.Errorf("%s: %s, want ret=-1 errno=1 (EPERM); session keyring: %q", k, v, id.probe["keyctl.session"])
+			}
+		}
+		if v := id.probe["file./proc/keys"]; v != "(empty)" && !strings.HasPrefix(v, "open-errno=") {
+			t.Errorf("/proc/keys lists keys inside the container: %q", v)
+		}
+	})
+
+	t.Run("key-users", func(t *testing.T) {
+		// /proc/key-users is not namespaced: it shows, for each uid, how
+		// many keys and keyrings exist on the whole host and the quota
+		// used — for uid 0 that counts the host's (and every other
+		// container's) root keyrings.
+		if v := id.probe["file./proc/key-users"]; v != "(empty)" && !strings.HasPrefix(v, "open-errno=") {
+			t.Errorf("/proc/key-users is readable and shows the host's key usage: %q", v)
+		}
+	})
+}
+
+// TestIdentityFlag: --kernel-release sets what every route reports.
+func TestIdentityFlag(t *testing.T) {
+	t.Parallel()
+	const rel = "5.4.0-custom"
+	id, _, _ := runIdentity(t, nil, []string{"--kernel-release", rel})
+	checkIdentity(t, id, rel)
+}
+
+// TestIdentityAnnotation: the dev.syscage.kernel-release annotation does
+// the same from the OCI config.
+func TestIdentityAnnotation(t *testing.T) {
+	t.Parallel()
+	const rel = "4.19.0-annotated"
+	id, _, _ := runIdentity(t, nil, nil, withAnnotation("dev.syscage.kernel-release", rel))
+	checkIdentity(t, id, rel)
+}
