@@ -323,13 +323,7 @@ func (r *runtime) command(args ...string) *command {
 	full := append([]string{"--root", r.root}, args...)
 	ctx, cancel := context.WithTimeout(context.Background(), cmdTimeout)
 	c := &command{cmd: exec.CommandContext(ctx, binary, full...), cancel: cancel, args: args}
-	var err error
-	if c.stdout, err = os.CreateTemp("", "syscage-out-"); err != nil {
-		r.t.Fatal(err)
-	}
-	if c.stderr, err = os.CreateTemp("", "syscage-err-"); err != nil {
-		r.t.Fatal(err)
-	}
+	c.stdout, c.stderr = unlinkedFile(r.t), unlinkedFile(r.t)
 	c.cmd.Stdout, c.cmd.Stderr = c.stdout, c.stderr
 	return c
 }
@@ -344,10 +338,7 @@ func (c *command) wait() result {
 	if err != nil && c.cmd.ProcessState == nil {
 		res.code, res.stderr = -1, err.Error()
 	}
-	out, _ := os.ReadFile(c.stdout.Name())
-	errOut, _ := os.ReadFile(c.stderr.Name())
-	os.Remove(c.stdout.Name())
-	os.Remove(c.stderr.Name())
+	out, errOut := readAll(c.stdout), readAll(c.stderr)
 	res.stdout, res.stderr = string(out), res.stderr+string(errOut)
 	return res
 }
@@ -751,4 +742,22 @@ func rescue(root, id, bundle string) {
 		}
 	}
 	_ = os.Remove(sentrySocket(filepath.Join(root, id)))
+}
+
+// unlinkedFile is an open temporary file whose name is already gone, so
+// nothing is left in /tmp however the test ends.
+func unlinkedFile(t *testing.T) *os.File {
+	t.Helper()
+	f, err := os.CreateTemp("", "syscage-out-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(f.Name())
+	return f
+}
+
+// readAll reads what has been written to f so far, from the start.
+func readAll(f *os.File) []byte {
+	data, _ := io.ReadAll(io.NewSectionReader(f, 0, 1<<30))
+	return data
 }

@@ -335,3 +335,49 @@ func TestRelativePaths(t *testing.T) {
 	assertClean(t, r.root, id, bundle)
 	assertClean(t, r.root, id2, bundle)
 }
+
+// TestDetachedStdio checks that a container created without a terminal
+// writes to the stdout and stderr `create` was given, after `create` has
+// returned: this is how containerd's shim hands a container its fifos.
+func TestDetachedStdio(t *testing.T) {
+	t.Parallel()
+	r := newRuntime(t)
+	bundle := newBundle(t, withArgs("sh", "-c", "read line; echo out-$line; echo err-$line >&2"))
+	dir := t.TempDir()
+	stdinR, stdinW, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stdinW.Close()
+	outF, err := os.Create(filepath.Join(dir, "out"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	errF, err := os.Create(filepath.Join(dir, "err"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := newID(t)
+	c := r.command("create", "--bundle", bundle, id)
+	c.cmd.Stdin, c.cmd.Stdout, c.cmd.Stderr = stdinR, outF, errF
+	c.start(t)
+	stdinR.Close()
+	outF.Close()
+	errF.Close()
+	if res := c.wait(); res.code != 0 {
+		t.Fatalf("create: exit %d; stderr in %s", res.code, errF.Name())
+	}
+	r.ok("start", id)
+	if _, err := stdinW.WriteString("ping\n"); err != nil {
+		t.Fatal(err)
+	}
+	r.waitStatus(id, "stopped")
+	if got := readTrim(t, outF.Name()); got != "out-ping" {
+		t.Errorf("container stdout %q, want \"out-ping\"", got)
+	}
+	if got := readTrim(t, errF.Name()); !strings.Contains(got, "err-ping") {
+		t.Errorf("container stderr %q, want \"err-ping\"", got)
+	}
+	r.ok("delete", id)
+	assertClean(t, r.root, id, bundle)
+}

@@ -92,6 +92,12 @@ func TestPs(t *testing.T) {
 	if !strings.Contains(res.stdout, "PID") || !strings.Contains(res.stdout, strconv.Itoa(st.Pid)) {
 		t.Errorf("ps table lacks a PID header or init's pid %d: %s", st.Pid, res)
 	}
+	// Options after the id are the host ps's, dashes included.
+	res = r.ok("ps", id, "-o", "pid,comm")
+	if !strings.Contains(res.stdout, "sleep") || !strings.Contains(res.stdout, strconv.Itoa(execPid)) {
+		t.Errorf("ps %s -o pid,comm lacks the exec'd sleep %d: %s", id, execPid, res)
+	}
+	r.fails([]string{"PID"}, "ps", id, "-o", "comm")
 	r.fails([]string{"format"}, "ps", "--format", "yaml", id)
 	r.stopAndDelete(id)
 	assertClean(t, r.root, id, bundle)
@@ -192,6 +198,15 @@ func TestUpdate(t *testing.T) {
 	}
 	if got := readTrim(t, memLimit); got != "67108864" {
 		t.Errorf("%s = %q, want 67108864", memLimit, got)
+	}
+	// From a file instead of stdin.
+	resFile := filepath.Join(t.TempDir(), "resources.json")
+	if err := os.WriteFile(resFile, []byte(`{"pids": {"limit": 99}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r.ok("update", "--resources", resFile, id)
+	if got := readTrim(t, pidsMax); got != "99" {
+		t.Errorf("%s = %q after --resources FILE with limit 99", pidsMax, got)
 	}
 	// The same through flags.
 	r.ok("update", "--pids-limit", "77", "--memory", "32m", id)
@@ -320,7 +335,7 @@ func TestEventsStream(t *testing.T) {
 	ev.start(t)
 	var lines []string
 	for deadline := time.Now().Add(10 * time.Second); len(lines) < 3 && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		data, _ := os.ReadFile(ev.stdout.Name())
+		data := readAll(ev.stdout)
 		lines = strings.Split(strings.TrimSpace(string(data)), "\n")
 	}
 	if len(lines) < 3 {
