@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -214,6 +215,39 @@ func TestExecPreserveFDs(t *testing.T) {
 	got, _ := io.ReadAll(pr)
 	if string(got) != "exec-fd3\n" {
 		t.Errorf("read %q from the preserved fd, want \"exec-fd3\\n\"", got)
+	}
+	r.stopAndDelete(id)
+	assertClean(t, r.root, id, bundle)
+}
+
+// TestExecForwardsSignals sends SIGTERM to a foreground exec: it reaches
+// the exec'd process, whose exit code exec returns.
+func TestExecForwardsSignals(t *testing.T) {
+	t.Parallel()
+	r := newRuntime(t)
+	bundle := newBundle(t)
+	id, _ := r.startContainer(bundle)
+	c := r.command("exec", id, "sh", "-c", "trap 'exit 9' TERM; echo ready; sleep 1000 & wait")
+	c.start(t)
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(string(readAll(c.stdout)), "ready"); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the exec'd shell did not get ready within 10s")
+		}
+	}
+	if err := c.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan result, 1)
+	go func() { done <- c.wait() }()
+	select {
+	case res := <-done:
+		if res.code != 9 {
+			t.Errorf("exec after SIGTERM: exit %d, want the process's 9: %s", res.code, res)
+		}
+	case <-time.After(20 * time.Second):
+		_ = c.cmd.Process.Kill()
+		<-done
+		t.Errorf("exec did not return within 20s of SIGTERM")
 	}
 	r.stopAndDelete(id)
 	assertClean(t, r.root, id, bundle)

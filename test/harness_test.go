@@ -1,15 +1,7 @@
-// Package test holds syscage's integration tests: they build the real
-// syscage binary once, prepare real OCI bundles from the host's static
-// busybox, and drive the binary through its runc-compatible command line as
-// root — the lifecycle, exec, kill, pause/resume, ps, events, list, update,
-// a terminal through a console socket, bad input, and a leak check over many
-// cycles. Every test uses its own --root and bundle, so they run in parallel.
-//
-// Run them as root with `go test -tags seccomp ./test/...`. Nothing is
-// skipped: without root, or when the binary does not build, TestMain fails.
-//
-// This file is the harness: building the binary, making bundles, running
-// commands, reading state, and checking that nothing is left behind.
+// This file is the harness of the integration tests (see doc.go): building
+// the binary, making bundles, running commands, reading state, and
+// checking that nothing is left behind.
+
 package test
 
 import (

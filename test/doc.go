@@ -1,0 +1,15 @@
+// Package test holds syscage's integration tests: they build the real
+// syscage binary once, prepare real OCI bundles from the host's static
+// busybox, and drive the binary through its runc-compatible command line as
+// root — the lifecycle, exec, kill, pause/resume, ps, events, list, update,
+// the config.json features libcontainer implements (hooks, namespaces,
+// seccomp, masked paths ...),
+// a terminal through a console socket, bad input, and a leak check over many
+// cycles. Every test uses its own --root and bundle, so they run in parallel.
+//
+// Run them as root with `go test -tags seccomp ./test/...`. Nothing is
+// skipped: without root, or when the binary does not build, TestMain fails.
+//
+// harness_test.go holds the helpers (binary, bundles, commands, state, leak
+// checks); the other files hold the tests, one area each.
+package test
