@@ -3,9 +3,9 @@
 // busybox, and drive the binary through its runc-compatible command line as
 // root — the lifecycle, exec, kill, pause/resume, ps, events, list, update,
 // the config.json features libcontainer implements (hooks, namespaces,
-// seccomp, masked paths ...),
-// a terminal through a console socket, bad input, and a leak check over many
-// cycles. Every test uses its own --root and bundle, so they run in parallel.
+// seccomp, masked paths ...), terminals through console sockets, bad input,
+// and leak checks over many cycles. Every test uses its own --root and
+// bundle, so they run in parallel.
 //
 // Run them as root with `go test -tags seccomp ./test/...`. Nothing is
 // skipped: without root, or when the binary does not build, TestMain fails.

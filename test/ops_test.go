@@ -51,7 +51,8 @@ func TestPauseResume(t *testing.T) {
 	assertClean(t, r.root, id, bundle)
 }
 
-// TestPauseNotRunning refuses to pause a container that does not run.
+// TestPauseNotRunning refuses to pause a container that does not run, or
+// to update it or read its stats once it has stopped.
 func TestPauseNotRunning(t *testing.T) {
 	t.Parallel()
 	r := newRuntime(t)
@@ -62,6 +63,8 @@ func TestPauseNotRunning(t *testing.T) {
 	r.ok("kill", id, "KILL")
 	r.waitStatus(id, "stopped")
 	r.fails([]string{"not running"}, "pause", id)
+	r.fails([]string{"stopped"}, "update", "--pids-limit", "10", id)
+	r.fails([]string{"not running"}, "events", "--stats", id)
 	r.ok("delete", id)
 	assertClean(t, r.root, id, bundle)
 }
