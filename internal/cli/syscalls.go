@@ -1,0 +1,133 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/urfave/cli"
+	"golang.org/x/sys/unix"
+
+	"github.com/syscage/syscage/internal/policy"
+	"github.com/syscage/syscage/internal/sentry/syscalls"
+)
+
+func init() {
+	commands = append(commands, cli.Command{
+		Name:  "syscalls",
+		Usage: "print the syscall table: what a profile does with every system call",
+		Description: `Prints every system call of the architecture with its tier under the
+profile (pass, deny, emulate, proxy, check), the errno or argument
+conditions, and a note. It is the same table the seccomp filter is
+compiled from and the sentry dispatches on.`,
+		Flags: []cli.Flag{
+			cli.StringFlag{Name: "profile", Value: policy.DefaultName, Usage: "profile: " + strings.Join(policy.Names(), " or ")},
+			cli.StringFlag{Name: "format", Value: "table", Usage: "output format: table or json"},
+		},
+		Action: func(ctx *cli.Context) error {
+			if err := argCount(ctx, 0, 0); err != nil {
+				return err
+			}
+			p, err := policy.Builtin(ctx.String("profile"))
+			if err != nil {
+				return fmt.Errorf("syscalls: %w", err)
+			}
+			switch f := ctx.String("format"); f {
+			case "table":
+				return printSyscallTable(os.Stdout, p)
+			case "json":
+				return printSyscallJSON(os.Stdout, p)
+			default:
+				return fmt.Errorf("syscalls: --format %q: must be table or json", f)
+			}
+		},
+	})
+}
+
+func printSyscallTable(out io.Writer, p *policy.Profile) error {
+	w := tabwriter.NewWriter(out, 0, 8, 2, ' ', 0)
+	fmt.Fprintln(w, "NR\tNAME\tTIER\tERRNO/CONDITIONS\tNOTE")
+	counts := map[syscalls.Tier]int{}
+	conditional := 0
+	all := syscalls.All()
+	for _, e := range all {
+		r := p.Rule(&e)
+		counts[r.Tier]++
+		tier := r.Tier.String()
+		if r.Conditional() {
+			conditional++
+			tier += "*"
+		}
+		fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\n", e.Nr, e.Name, tier, dash(r.Describe()), e.Note)
+	}
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	var parts []string
+	for _, t := range syscalls.Tiers() {
+		parts = append(parts, fmt.Sprintf("%s %d", t, counts[t]))
+	}
+	fmt.Fprintf(out, "\n%d %s syscalls, profile %s: %s (* %d decided by argument values; any other number: deny ENOSYS)\n",
+		len(all), syscalls.Arch, p.Name, strings.Join(parts, ", "), conditional)
+	return nil
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// syscallJSON is one line of `syscage syscalls --format json`.
+type syscallJSON struct {
+	Nr          int        `json:"nr"`
+	Name        string     `json:"name"`
+	Tier        string     `json:"tier"`
+	Errno       string     `json:"errno,omitempty"`
+	Conditional bool       `json:"conditional,omitempty"`
+	Summary     string     `json:"summary,omitempty"`
+	Cases       []caseJSON `json:"cases,omitempty"`
+	Handler     bool       `json:"handler,omitempty"`
+	Note        string     `json:"note,omitempty"`
+}
+
+type caseJSON struct {
+	When  []syscalls.Cond `json:"when"`
+	Tier  string          `json:"tier"`
+	Errno string          `json:"errno,omitempty"`
+}
+
+func errnoName(t syscalls.Tier, e unix.Errno) string {
+	if t != syscalls.Deny {
+		return ""
+	}
+	if e == 0 {
+		e = unix.EPERM
+	}
+	return unix.ErrnoName(e)
+}
+
+func printSyscallJSON(out io.Writer, p *policy.Profile) error {
+	var list []syscallJSON
+	for _, e := range syscalls.All() {
+		r := p.Rule(&e)
+		j := syscallJSON{
+			Nr: e.Nr, Name: e.Name, Tier: r.Tier.String(), Conditional: r.Conditional(),
+			Summary: r.Summary, Handler: e.Handler != nil, Note: e.Note,
+		}
+		if !r.Conditional() {
+			j.Errno = errnoName(r.Tier, r.Errno)
+		}
+		for _, c := range r.Cases {
+			j.Cases = append(j.Cases, caseJSON{When: c.When, Tier: c.Tier.String(), Errno: errnoName(c.Tier, c.Errno)})
+		}
+		list = append(list, j)
+	}
+	enc := json.NewEncoder(out)
+	enc.SetIndent("", "  ")
+	return enc.Encode(list)
+}

@@ -1,0 +1,62 @@
+package cli
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/syscage/syscage/internal/policy"
+	"github.com/syscage/syscage/internal/sentry/syscalls"
+)
+
+func TestSyscallsOutput(t *testing.T) {
+	n := len(syscalls.All())
+	for _, name := range policy.Names() {
+		p, err := policy.Builtin(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tc := range []struct {
+			format string
+			print  func(*bytes.Buffer, *policy.Profile) error
+			check  func(t *testing.T, out string)
+		}{
+			{"table", func(b *bytes.Buffer, p *policy.Profile) error { return printSyscallTable(b, p) }, func(t *testing.T, out string) {
+				lines := strings.Split(strings.TrimSpace(out), "\n")
+				// header, one line per syscall, a blank line, the footer
+				if len(lines) != n+3 {
+					t.Errorf("%d lines for %d syscalls", len(lines), n)
+				}
+				if !strings.HasPrefix(lines[0], "NR") || !strings.Contains(lines[len(lines)-1], "profile "+name) {
+					t.Errorf("header %q, footer %q", lines[0], lines[len(lines)-1])
+				}
+				if !strings.Contains(out, "uname") || !strings.Contains(out, "emulate") {
+					t.Error("uname is not shown as emulated")
+				}
+			}},
+			{"json", func(b *bytes.Buffer, p *policy.Profile) error { return printSyscallJSON(b, p) }, func(t *testing.T, out string) {
+				var list []syscallJSON
+				if err := json.Unmarshal([]byte(out), &list); err != nil {
+					t.Fatal(err)
+				}
+				if len(list) != n {
+					t.Errorf("%d objects for %d syscalls", len(list), n)
+				}
+				for _, j := range list {
+					if j.Name == "clone3" && (j.Tier != "deny" || j.Errno != "ENOSYS") {
+						t.Errorf("clone3: %+v", j)
+					}
+				}
+			}},
+		} {
+			t.Run(name+"/"+tc.format, func(t *testing.T) {
+				var b bytes.Buffer
+				if err := tc.print(&b, p); err != nil {
+					t.Fatal(err)
+				}
+				tc.check(t, b.String())
+			})
+		}
+	}
+}

@@ -1,0 +1,76 @@
+//go:build seccomp && cgo
+
+package policy
+
+import (
+	"os"
+
+	"github.com/opencontainers/runtime-spec/specs-go"
+	libseccomp "github.com/seccomp/libseccomp-golang"
+	"golang.org/x/sys/unix"
+)
+
+var ops = map[specs.LinuxSeccompOperator]libseccomp.ScmpCompareOp{
+	specs.OpEqualTo: libseccomp.CompareEqual, specs.OpNotEqual: libseccomp.CompareNotEqual,
+	specs.OpLessThan: libseccomp.CompareLess, specs.OpLessEqual: libseccomp.CompareLessOrEqual,
+	specs.OpGreaterThan: libseccomp.CompareGreater, specs.OpGreaterEqual: libseccomp.CompareGreaterEqual,
+	specs.OpMaskedEqual: libseccomp.CompareMaskedEqual,
+}
+
+// bpfSize builds s with libseccomp (without loading it) and returns the
+// length of the BPF program, in instructions.
+func bpfSize(s *specs.LinuxSeccomp) (int, error) {
+	f, err := libseccomp.NewFilter(libseccomp.ActErrno.SetReturnCode(int16(*s.DefaultErrnoRet)))
+	if err != nil {
+		return 0, err
+	}
+	defer f.Release()
+	_ = f.SetOptimize(2)
+	for _, r := range s.Syscalls {
+		var act libseccomp.ScmpAction
+		switch r.Action {
+		case specs.ActAllow:
+			act = libseccomp.ActAllow
+		case specs.ActNotify:
+			act = libseccomp.ActNotify
+		default:
+			act = libseccomp.ActErrno.SetReturnCode(int16(*r.ErrnoRet))
+		}
+		if act == libseccomp.ActErrno.SetReturnCode(int16(*s.DefaultErrnoRet)) {
+			continue
+		}
+		var conds []libseccomp.ScmpCondition
+		for _, a := range r.Args {
+			c, err := libseccomp.MakeCondition(a.Index, ops[a.Op], a.Value, a.ValueTwo)
+			if err != nil {
+				return 0, err
+			}
+			conds = append(conds, c)
+		}
+		for _, n := range r.Names {
+			nr, err := libseccomp.GetSyscallFromName(n)
+			if err != nil {
+				continue
+			}
+			if err := f.AddRuleConditional(nr, act, conds); err != nil {
+				return 0, err
+			}
+		}
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		return 0, err
+	}
+	defer r.Close()
+	go func() { f.ExportBPF(w); w.Close() }()
+	var total int
+	buf := make([]byte, 4096)
+	for {
+		n, err := r.Read(buf)
+		total += n
+		if err != nil {
+			break
+		}
+	}
+	return total / int(unix.SizeofSockFilter), nil
+}

@@ -1,0 +1,9 @@
+package syscalls
+
+import (
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+const unsafeSizeofUtsname = unsafe.Sizeof(unix.Utsname{})

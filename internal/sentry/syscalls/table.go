@@ -1,0 +1,52 @@
+package syscalls
+
+import "sort"
+
+// Entry is one system call of the architecture.
+type Entry struct {
+	Nr   int
+	Name string
+	// Default and Strict are the entry's rules under the built-in profiles
+	// of the same names (internal/policy).
+	Default Rule
+	Strict  Rule
+	// Handler answers the call for the sentry when a profile emulates or
+	// proxies it; nil if the sentry has none (then those tiers fail with
+	// ENOSYS, and Check lets the kernel continue after auditing).
+	Handler Handler
+	// Note says in one line what is supported and why the tiers are what
+	// they are.
+	Note string
+}
+
+var (
+	byNr   = map[int]*Entry{}
+	byName = map[string]*Entry{}
+)
+
+func init() {
+	sort.Slice(table, func(i, j int) bool { return table[i].Nr < table[j].Nr })
+	for i := range table {
+		e := &table[i]
+		byNr[e.Nr] = e
+		byName[e.Name] = e
+	}
+}
+
+// ByNr returns the entry for a syscall number of this architecture.
+// Numbers without an entry do not exist here; the filter denies them with
+// ENOSYS.
+func ByNr(nr int) (*Entry, bool) {
+	e, ok := byNr[nr]
+	return e, ok
+}
+
+// ByName returns the entry for a syscall name (the kernel's, as in
+// libseccomp: "newfstatat", "umount2" ...).
+func ByName(name string) (*Entry, bool) {
+	e, ok := byName[name]
+	return e, ok
+}
+
+// All returns a copy of the table in syscall number order.
+func All() []Entry { return append([]Entry(nil), table...) }
