@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/urfave/cli"
 
@@ -29,7 +30,7 @@ func init() {
 			cli.BoolFlag{Name: "no-new-privs", Usage: "set no_new_privs for the process"},
 			cli.IntFlag{Name: "preserve-fds", Usage: "pass this many extra file descriptors (from fd 3)"},
 			cli.BoolFlag{Name: "ignore-paused", Usage: "allow exec into a paused container"},
-			cli.StringFlag{Name: "cgroup", Usage: "sub-cgroup to run in: path, or controller[,controller]:path"},
+			cli.StringSliceFlag{Name: "cgroup", Usage: "sub-cgroup to run in: path, or controller[,controller]:path (repeatable)"},
 			cli.StringFlag{Name: "apparmor", Usage: "AppArmor profile for the process"},
 			cli.StringFlag{Name: "process-label", Usage: "SELinux label for the process"},
 		},
@@ -60,7 +61,7 @@ func init() {
 				ConsoleSocket: ctx.String("console-socket"),
 				PreserveFDs:   ctx.Int("preserve-fds"),
 				IgnorePaused:  ctx.Bool("ignore-paused"),
-				Cgroup:        ctx.String("cgroup"),
+				Cgroup:        strings.Join(ctx.StringSlice("cgroup"), ";"),
 				AppArmor:      ctx.String("apparmor"),
 				ProcessLabel:  ctx.String("process-label"),
 			}

@@ -63,7 +63,9 @@ func featuresDoc() *features.Features {
 		},
 		// Annotations that change how the host is touched (the bundle
 		// label, systemd unit properties), so a caller may filter them.
-		PotentiallyUnsafeConfigAnnotations: []string{"bundle", "org.systemd.property."},
+		// dev.syscage.* choose the sandbox (profile, audit): a client should
+		// let only trusted parties set them.
+		PotentiallyUnsafeConfigAnnotations: []string{"bundle", "org.systemd.property.", "dev.syscage."},
 	}
 	// The runc release whose libcontainer we are built on: the runc
 	// behaviour a client can expect.

@@ -161,20 +161,26 @@ func signalAll(c *libcontainer.Container, sig unix.Signal) error {
 // Delete removes a container's resources. A running or paused container is
 // refused unless force is set, in which case it is killed first.
 func (rt *Runtime) Delete(id string, force bool) error {
-	c, err := rt.Load(id)
+	c, err := libcontainer.Load(rt.Root, id)
 	if err != nil {
-		// The directory of a create that died before saving state.
-		dir := filepath.Join(rt.Root, id)
-		if id != "" && !strings.ContainsAny(id, "/") {
-			if _, serr := os.Stat(dir); serr == nil {
-				stopSentry(dir)
-				if rerr := os.RemoveAll(dir); rerr != nil {
-					return fmt.Errorf("removing %s: %w", dir, rerr)
-				}
-				return nil
+		// Only a well-formed id whose directory has no state yet (a create
+		// that died before saving it) is cleaned up here; an invalid id
+		// ("..", ".", "a/b") never reaches the file system.
+		if !errors.Is(err, libcontainer.ErrNotExist) || !validID(id) {
+			if errors.Is(err, libcontainer.ErrNotExist) {
+				return fmt.Errorf("container %q does not exist", id)
 			}
+			return fmt.Errorf("container %q: %w", id, err)
 		}
-		return err
+		dir := filepath.Join(rt.Root, id)
+		if _, serr := os.Stat(dir); serr != nil {
+			return fmt.Errorf("container %q does not exist", id)
+		}
+		stopSentry(dir)
+		if rerr := os.RemoveAll(dir); rerr != nil {
+			return fmt.Errorf("removing %s: %w", dir, rerr)
+		}
+		return nil
 	}
 	st, err := c.Status()
 	if err != nil {
@@ -208,4 +214,21 @@ func killAndWait(c *libcontainer.Container) error {
 		time.Sleep(100 * time.Millisecond)
 	}
 	return fmt.Errorf("container %q: init is still running 10s after SIGKILL", c.ID())
+}
+
+// validID mirrors libcontainer's rule for container ids: letters, digits
+// and "_+-.", not "." or "..", so a joined path stays inside the root.
+func validID(id string) bool {
+	if id == "" || id == "." || id == ".." || len(id) > 1024 {
+		return false
+	}
+	for _, r := range id {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9':
+		case r == '_' || r == '+' || r == '-' || r == '.':
+		default:
+			return false
+		}
+	}
+	return true
 }

@@ -123,6 +123,8 @@ func (rt *Runtime) create(o CreateOptions, act action) (int, error) {
 		return -1, err
 	}
 	spec.Linux.Seccomp = filter
+	maskHostFacts(spec)
+	normalizeSpec(spec)
 	if err := os.Chdir(bundle); err != nil {
 		return -1, fmt.Errorf("entering bundle %s: %w", bundle, err)
 	}
@@ -141,7 +143,8 @@ func (rt *Runtime) create(o CreateOptions, act action) (int, error) {
 	}
 	c, err := libcontainer.Create(rt.Root, o.ID, config)
 	if err != nil {
-		if errors.Is(err, libcontainer.ErrExist) {
+		// A racing create of the same id fails in libcontainer's mkdir.
+		if errors.Is(err, libcontainer.ErrExist) || errors.Is(err, os.ErrExist) {
 			return -1, fmt.Errorf("container %q already exists", o.ID)
 		}
 		return -1, fmt.Errorf("creating container %q: %w", o.ID, err)
@@ -168,6 +171,10 @@ func (rt *Runtime) create(o CreateOptions, act action) (int, error) {
 		beforeUser: func(pid int) error {
 			if err := sentry.WriteUTSFile(filepath.Join(stateDir, utsFileName), pid); err != nil {
 				return err
+			}
+			if !newNamespace(spec, specs.MountNamespace) {
+				logrus.Warnf("kernel identity: container %s joins or shares a mount namespace; its /proc/version is that namespace's", o.ID)
+				return nil
 			}
 			return hideKernelIdentity(pid, stateDir, sb)
 		},
@@ -392,4 +399,16 @@ func writePidFile(path string, p *libcontainer.Process) error {
 		return fmt.Errorf("writing pid file: %w", err)
 	}
 	return nil
+}
+
+// newNamespace reports whether the spec creates a namespace of type t
+// (listed without a path), as opposed to sharing the runtime's or joining
+// one by path.
+func newNamespace(spec *specs.Spec, t specs.LinuxNamespaceType) bool {
+	for _, ns := range spec.Linux.Namespaces {
+		if ns.Type == t && ns.Path == "" {
+			return true
+		}
+	}
+	return false
 }
