@@ -33,6 +33,7 @@ var ErrForeignNotify = errors.New("the container's seccomp section uses SCMP_ACT
 //  1. A rule on either side that denies and is at least as strict as every
 //     rule of the other side is kept as it is (their unconditional deny
 //     beats our pass or notify; our deny beats their allow).
+//
 //  2. Every other pair (o, t) becomes one rule: o's conditions ANDed with
 //     t's, with the stricter action (their allow with our notify is a
 //     notify). Two conditions on the same argument are combined into one
@@ -41,12 +42,21 @@ var ErrForeignNotify = errors.New("the container's seccomp section uses SCMP_ACT
 //     SCMP_CMP_NE (the excluded value is cut out of the block, comparing
 //     the low 32 bits when ours does); any other pair on one argument
 //     cannot be expressed, and is dropped.
+//
 //  3. Argument values that only one side's rules cover, and dropped pairs,
 //     get the merged default action: a deny. This is stricter than needed
 //     only when their default allows (a deny-list profile): then calls
 //     their rules do not mention but ours conditionally pass are denied.
+//
 //  4. Syscalls only they name (other architectures, names our table does
 //     not have) are left to our default, ENOSYS.
+//
+//  5. Syscalls newer than every syscall their profile names (by number on
+//     this architecture) are decided by our table alone. An old profile
+//     does not know them; runc gives them an ENOSYS stub for that reason,
+//     and libcontainer's own init needs some of them (statx) after the
+//     filter is loaded. Our table covers every call, and denies the
+//     dangerous new ones (io_uring, the new mount API, clone3 ...).
 //
 // The merged default action is the stricter of the two (ours, ERRNO ENOSYS,
 // on a tie); architectures are ours (their 32-bit ABIs are not allowed);
@@ -82,6 +92,7 @@ func Merge(ours, theirs *specs.LinuxSeccomp) (*specs.LinuxSeccomp, error) {
 		out.DefaultAction, out.DefaultErrnoRet = theirDef.act, theirDef.errno
 	}
 	O, T := byName(ours.Syscalls), byName(theirs.Syscalls)
+	newest := newestNamed(theirs.Syscalls)
 	index := map[string]int{}
 	for _, e := range syscalls.All() {
 		o, ok := O[e.Name]
@@ -89,7 +100,14 @@ func Merge(ours, theirs *specs.LinuxSeccomp) (*specs.LinuxSeccomp, error) {
 			o = []rule{{action: ourDef}}
 		}
 		t, ok := T[e.Name]
-		if !ok {
+		switch {
+		case ok:
+		case e.Nr > newest:
+			// Their profile predates this call: it names nothing as new.
+			// runc would answer it with an ENOSYS stub, which only papers
+			// over the profile's age; our table decides it instead.
+			t = []rule{{action: action{act: specs.ActAllow}}}
+		default:
 			t = []rule{{action: theirDef}}
 		}
 		for _, r := range mergeCall(normalize(o), normalize(t)) {
@@ -389,4 +407,18 @@ func unionFlags(a, b []specs.LinuxSeccompFlag) []specs.LinuxSeccompFlag {
 		}
 	}
 	return out
+}
+
+// newestNamed is the highest syscall number (on this architecture) that a
+// seccomp section names; -1 if it names none our table knows.
+func newestNamed(scs []specs.LinuxSyscall) int {
+	newest := -1
+	for _, sc := range scs {
+		for _, name := range sc.Names {
+			if e, ok := syscalls.ByName(name); ok && e.Nr > newest {
+				newest = e.Nr
+			}
+		}
+	}
+	return newest
 }

@@ -41,11 +41,14 @@ func dockerLike() *specs.LinuxSeccomp {
 
 // TestMergeNeverMorePermissive: for every syscall and many argument
 // values, the merged filter's worst case is at least as strict as each
-// side's.
+// side's — as strict as ours always, and as theirs for every call their
+// profile knows (numbered at or below the newest call it names; newer
+// calls are ours alone, see Merge).
 func TestMergeNeverMorePermissive(t *testing.T) {
 	for _, name := range Names() {
 		ours := mustCompile(t, name)
 		theirs := dockerLike()
+		newest := newestNamed(theirs.Syscalls)
 		m, err := Merge(ours, theirs)
 		if err != nil {
 			t.Fatal(err)
@@ -54,6 +57,12 @@ func TestMergeNeverMorePermissive(t *testing.T) {
 			for _, args := range sampleArgs(e.Name, ours, theirs, m) {
 				got := evalSpec(m, e.Name, args)
 				for side, s := range map[string]*specs.LinuxSeccomp{"ours": ours, "theirs": theirs} {
+					if side == "theirs" && e.Nr > newest {
+						if w := evalSpec(ours, e.Name, args); w != got && !w.same(got) {
+							t.Fatalf("%s: %s is newer than their profile: merged %v, want ours %v", name, e.Name, got, w)
+						}
+						continue
+					}
 					if w := evalSpec(s, e.Name, args); stricter(w, got) {
 						t.Fatalf("%s: %s(%#x, %#x, %#x): merged %v is more permissive than %s %v",
 							name, e.Name, args[0], args[1], args[2], got, side, w)
