@@ -8,6 +8,13 @@ type Task interface {
 	Pid() int
 	// WriteMemory copies b into the caller's memory at addr.
 	WriteMemory(addr uintptr, b []byte) error
+	// ReadMemory copies len(b) bytes of the caller's memory at addr into
+	// b, the sentry's own memory: a proxy decides and acts on this copy
+	// only, never on the caller's memory again.
+	ReadMemory(addr uintptr, b []byte) error
+	// GetFd duplicates the caller's fd into the sentry (pidfd_getfd): the
+	// same open file description. The caller closes it.
+	GetFd(fd int) (int, error)
 }
 
 // Env is what the container is told about the kernel it runs on: the

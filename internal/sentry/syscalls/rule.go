@@ -159,6 +159,7 @@ func (r Rule) Describe() string {
 var (
 	pass    = Rule{Tier: Pass}
 	emulate = Rule{Tier: Emulate}
+	proxy   = Rule{Tier: Proxy}
 	check   = Rule{Tier: Check}
 	eperm   = Rule{Tier: Deny, Errno: unix.EPERM}
 	enosys  = Rule{Tier: Deny, Errno: unix.ENOSYS}

@@ -26,6 +26,16 @@ func (f *fakeTask) WriteMemory(addr uintptr, b []byte) error {
 	return nil
 }
 
+func (f *fakeTask) ReadMemory(addr uintptr, b []byte) error {
+	if f.fail {
+		return errors.New("bad address")
+	}
+	copy(b, f.mem)
+	return nil
+}
+
+func (f *fakeTask) GetFd(int) (int, error) { return -1, unix.EBADF }
+
 func field(b []byte, i int) string {
 	f := b[i*65 : (i+1)*65]
 	if f[64] != 0 {

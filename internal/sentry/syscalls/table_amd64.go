@@ -59,7 +59,7 @@ var table = []Entry{
 	{39, "getpid", pass, pass, nil, "hot path"},
 	{40, "sendfile", pass, pass, nil, ""},
 	{41, "socket", socketRule, socket(Check), nil, "packet and raw IP sockets refused; strict: the sentry audits the values and continues"},
-	{42, "connect", pass, pass, nil, "address in memory; strict: proxying of addresses not built yet, passes"},
+	{42, "connect", pass, proxy, sysConnect, "default: passes; strict: proxied — the address is copied once, 169.254/16, fe80::/10, fd00:ec2::/32 (cloud metadata) refused EPERM, AF_UNIX paths refused EACCES"},
 	{43, "accept", pass, pass, nil, ""},
 	{44, "sendto", pass, pass, nil, "address in memory; strict: proxy not built yet, passes"},
 	{45, "recvfrom", pass, pass, nil, ""},

@@ -1,0 +1,104 @@
+package syscalls
+
+import (
+	"encoding/binary"
+	"errors"
+	"net/netip"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// maxSockaddr is the largest socket address the sentry copies
+// (sizeof(struct sockaddr_storage)).
+const maxSockaddr = 128
+
+// blockedDestinations are refused by the connect proxy: the link-local
+// ranges where cloud providers serve instance metadata and credentials
+// (169.254.169.254, fd00:ec2::254), which a workload should never reach.
+var blockedDestinations = []netip.Prefix{
+	netip.MustParsePrefix("169.254.0.0/16"),
+	netip.MustParsePrefix("fe80::/10"),
+	netip.MustParsePrefix("fd00:ec2::/32"),
+}
+
+// sysConnect proxies connect(2). The socket address is copied into the
+// sentry once; the check and the connect both use that copy, so a thread
+// that rewrites the workload's buffer meanwhile changes nothing. The
+// sentry connects the workload's own socket (a duplicate of its fd, the
+// same open file description: blocking mode, options and result are the
+// workload's) and returns connect's result.
+//
+// Supported: AF_INET and AF_INET6 (destinations in blockedDestinations
+// are refused with EPERM; an IPv4-mapped IPv6 address is checked as
+// IPv4) and AF_UNIX abstract names (looked up in the socket's own network
+// namespace). AF_UNIX paths are refused with EACCES: the sentry would
+// resolve them in its own root and with its own credentials, not the
+// caller's, and resolving them safely inside the container is not built
+// yet. Other families are connected as given: their addresses name
+// nothing on a file system.
+func sysConnect(t Task, args [6]uint64, _ *Env) Result {
+	fd, addr, alen := int(int32(args[0])), uintptr(args[1]), int(int32(args[2]))
+	if alen < 2 || alen > maxSockaddr {
+		return Result{Errno: unix.EINVAL}
+	}
+	var buf [maxSockaddr]byte
+	sa := buf[:alen]
+	if err := t.ReadMemory(addr, sa); err != nil {
+		return Result{Errno: unix.EFAULT}
+	}
+	family := binary.NativeEndian.Uint16(sa[0:2])
+	switch family {
+	case unix.AF_INET, unix.AF_INET6:
+		if ip, ok := sockaddrIP(family, sa); ok && blocked(ip) {
+			return Result{Errno: unix.EPERM}
+		}
+	case unix.AF_UNIX:
+		if alen > 2 && sa[2] != 0 {
+			return Result{Errno: unix.EACCES}
+		}
+	}
+	sock, err := t.GetFd(fd)
+	if err != nil {
+		return Result{Errno: errnoOf(err, unix.EBADF)}
+	}
+	defer unix.Close(sock)
+	return connectRaw(sock, sa)
+}
+
+// sockaddrIP extracts the destination address of an inet sockaddr.
+func sockaddrIP(family uint16, sa []byte) (netip.Addr, bool) {
+	switch {
+	case family == unix.AF_INET && len(sa) >= 8:
+		return netip.AddrFrom4([4]byte(sa[4:8])), true
+	case family == unix.AF_INET6 && len(sa) >= 24:
+		return netip.AddrFrom16([16]byte(sa[8:24])).Unmap(), true
+	}
+	return netip.Addr{}, false
+}
+
+func blocked(ip netip.Addr) bool {
+	for _, p := range blockedDestinations {
+		if p.Contains(ip) {
+			return true
+		}
+	}
+	return false
+}
+
+// connectRaw calls connect(2) with the copied address bytes.
+func connectRaw(sock int, sa []byte) Result {
+	_, _, e := unix.Syscall(unix.SYS_CONNECT, uintptr(sock), uintptr(unsafe.Pointer(&sa[0])), uintptr(len(sa)))
+	if e != 0 {
+		return Result{Errno: e}
+	}
+	return Result{}
+}
+
+func errnoOf(err error, fallback unix.Errno) unix.Errno {
+	var e unix.Errno
+	if errors.As(err, &e) {
+		return e
+	}
+	return fallback
+}
