@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"strconv"
 
+	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 )
 
@@ -24,7 +25,20 @@ var kernelIdentityFiles = []struct{ name, target string }{
 // the container's /proc/version, /proc/sys/kernel/osrelease and
 // /proc/sys/kernel/version. The files live on a small private tmpfs, so
 // the container's mountinfo shows "tmpfs" and "/version", not a host path.
+//
+// Only a container with a mount namespace of its own gets them: mounting in
+// a namespace the container joins (or the host's, when it has none) would
+// change what everyone else in that namespace sees. Such a container keeps
+// the /proc of the namespace it shares (uname is still emulated).
 func hideKernelIdentity(initPid int, stateDir string, o sandbox) error {
+	own, err := ownMountNamespace(initPid)
+	if err != nil {
+		return fmt.Errorf("kernel identity: %w", err)
+	}
+	if !own {
+		logrus.Warnf("kernel identity: the container shares a mount namespace; its /proc/version is that namespace's")
+		return nil
+	}
 	dir := filepath.Join(stateDir, "kernel-identity")
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("kernel identity: %w", err)
@@ -89,4 +103,18 @@ func attachInNamespace(nsfd int, trees []int) error {
 		}
 	}
 	return nil
+}
+
+// ownMountNamespace reports whether pid's mount namespace differs from
+// ours. (A namespace joined by path is excluded by the caller: it has
+// other members.)
+func ownMountNamespace(pid int) (bool, error) {
+	var theirs, ours unix.Stat_t
+	if err := unix.Stat("/proc/"+strconv.Itoa(pid)+"/ns/mnt", &theirs); err != nil {
+		return false, err
+	}
+	if err := unix.Stat("/proc/self/ns/mnt", &ours); err != nil {
+		return false, err
+	}
+	return theirs.Ino != ours.Ino || theirs.Dev != ours.Dev, nil
 }

@@ -3,6 +3,7 @@ package container
 import (
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
@@ -86,4 +87,31 @@ func first(vals ...string) string {
 		}
 	}
 	return ""
+}
+
+// sandboxMaskedPaths are host facts no container needs, masked (bound to
+// /dev/null by libcontainer) in addition to what the config masks:
+// the kernel image's build id and version notes, the host-wide key quota
+// table (it counts every container's keyrings), the kernel log (readable
+// with CAP_SYSLOG even though syslog(2) is denied) and the host's boot
+// command line.
+var sandboxMaskedPaths = []string{
+	"/sys/kernel/notes",
+	"/proc/key-users",
+	"/proc/kmsg",
+	"/proc/cmdline",
+}
+
+// maskHostFacts adds sandboxMaskedPaths to the spec's masked paths, for a
+// container with a mount namespace of its own (masking in a shared one
+// would hide the files from everyone in it; libcontainer refuses that).
+func maskHostFacts(spec *specs.Spec) {
+	if !newNamespace(spec, specs.MountNamespace) {
+		return
+	}
+	for _, p := range sandboxMaskedPaths {
+		if !slices.Contains(spec.Linux.MaskedPaths, p) {
+			spec.Linux.MaskedPaths = append(spec.Linux.MaskedPaths, p)
+		}
+	}
 }
