@@ -13,9 +13,6 @@ func init() {
 	// libcontainer re-executes /proc/self/exe with the argument "init" to
 	// set up the container from the inside; nothing else of syscage runs then.
 	if len(os.Args) > 1 && os.Args[1] == "init" {
-		// The parent applies the container's rlimits before the init
-		// loads its seccomp filter; see malloc.go.
-		reserveInitHeap()
 		libcontainer.Init()
 	}
 }

@@ -62,8 +62,13 @@ func (rt *Runtime) Exec(id string, o ExecOptions) (int, error) {
 	if err != nil {
 		return -1, err
 	}
+	// As for the init (takeAddressSpaceLimit), RLIMIT_AS cannot be in
+	// force while libcontainer's setns init compiles the filter; it is set
+	// on the process as soon as it has started.
+	addressLimit := takeAddressSpaceLimit(proc)
 	r := &processRun{
 		container:     c,
+		afterStart:    func(pid int) error { return applyAddressSpaceLimit(pid, addressLimit) },
 		spec:          proc,
 		detach:        o.Detach,
 		pidFile:       o.PidFile,

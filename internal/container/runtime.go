@@ -125,6 +125,9 @@ func (rt *Runtime) create(o CreateOptions, act action) (int, error) {
 	spec.Linux.Seccomp = filter
 	maskHostFacts(spec)
 	normalizeSpec(spec)
+	// exec'd processes take the config's rlimits, RLIMIT_AS included.
+	execRlimits := spec.Process.Rlimits
+	addressLimit := takeAddressSpaceLimit(spec.Process)
 	if err := os.Chdir(bundle); err != nil {
 		return -1, fmt.Errorf("entering bundle %s: %w", bundle, err)
 	}
@@ -149,7 +152,11 @@ func (rt *Runtime) create(o CreateOptions, act action) (int, error) {
 		}
 		return -1, fmt.Errorf("creating container %q: %w", o.ID, err)
 	}
-	if err := writeSpecCopy(rt.Root, o.ID, spec); err != nil {
+	initRlimits := spec.Process.Rlimits
+	spec.Process.Rlimits = execRlimits
+	err = writeSpecCopy(rt.Root, o.ID, spec)
+	spec.Process.Rlimits = initRlimits
+	if err != nil {
 		destroy(c, stateDir)
 		return -1, err
 	}
@@ -170,6 +177,9 @@ func (rt *Runtime) create(o CreateOptions, act action) (int, error) {
 		act:           act,
 		beforeUser: func(pid int) error {
 			if err := sentry.WriteUTSFile(filepath.Join(stateDir, utsFileName), pid); err != nil {
+				return err
+			}
+			if err := applyAddressSpaceLimit(pid, addressLimit); err != nil {
 				return err
 			}
 			if !newNamespace(spec, specs.MountNamespace) {
@@ -271,6 +281,8 @@ type processRun struct {
 	// beforeUser runs after an init is set up and before the user's
 	// program may run (create: before start; run: before exec).
 	beforeUser func(pid int) error
+	// afterStart runs once an exec'd process has started.
+	afterStart func(pid int) error
 }
 
 func (r *processRun) run() (code int, retErr error) {
@@ -344,6 +356,16 @@ func (r *processRun) start(p *libcontainer.Process) error {
 		if err := r.container.Run(p); err != nil {
 			return fmt.Errorf("starting process: %w", err)
 		}
+		if r.afterStart != nil {
+			pid, err := p.Pid()
+			if err == nil {
+				err = r.afterStart(pid)
+			}
+			if err != nil {
+				kill(p)
+				return err
+			}
+		}
 		return nil
 	}
 	if err := r.container.Start(p); err != nil {
@@ -411,4 +433,34 @@ func newNamespace(spec *specs.Spec, t specs.LinuxNamespaceType) bool {
 		}
 	}
 	return false
+}
+
+// takeAddressSpaceLimit removes RLIMIT_AS from the process's rlimits and
+// returns it (nil if there is none), for applyAddressSpaceLimit.
+//
+// libcontainer applies rlimits to the init before the init compiles and
+// loads the seccomp filter, and a Go process (the init is this binary)
+// already maps more address space than a modest RLIMIT_AS allows (1 GiB
+// in the OCI suite), so it could not compile the sandbox's filter. The
+// limit is applied instead once the init is set up and before the user's
+// program runs: the program starts under it, as the config asks.
+func takeAddressSpaceLimit(p *specs.Process) *unix.Rlimit {
+	for i, r := range p.Rlimits {
+		if r.Type == "RLIMIT_AS" {
+			p.Rlimits = append(p.Rlimits[:i:i], p.Rlimits[i+1:]...)
+			return &unix.Rlimit{Cur: r.Soft, Max: r.Hard}
+		}
+	}
+	return nil
+}
+
+// applyAddressSpaceLimit sets the init's RLIMIT_AS (prlimit), if any.
+func applyAddressSpaceLimit(pid int, lim *unix.Rlimit) error {
+	if lim == nil {
+		return nil
+	}
+	if err := unix.Prlimit(pid, unix.RLIMIT_AS, lim, nil); err != nil {
+		return fmt.Errorf("setting RLIMIT_AS of the container's init: %w", err)
+	}
+	return nil
 }

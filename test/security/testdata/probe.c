@@ -21,6 +21,8 @@
 #include <linux/keyctl.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
@@ -197,8 +199,14 @@ int main(void)
 	char buf[4096];
 	int fd = open("/proc/kmsg", O_RDONLY | O_NONBLOCK);
 	kvr("kmsg.open", fd, errno);
-	if (fd >= 0)
-		close(fd); /* never read: reading /proc/kmsg consumes the host's log */
+	if (fd >= 0) {
+		/* never read: reading /proc/kmsg consumes the host's log. A masked
+		 * /proc/kmsg is /dev/null (char 1:3) bound over it. */
+		struct stat st;
+		kv("kmsg.masked", fstat(fd, &st) == 0 && S_ISCHR(st.st_mode) &&
+		                      major(st.st_rdev) == 1 && minor(st.st_rdev) == 3 ? "yes" : "no");
+		close(fd);
+	}
 	errno = 0;
 	r = syscall(SYS_syslog, 3, buf, sizeof buf);
 	kvr("syslog.read_all", r, errno);
