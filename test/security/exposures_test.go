@@ -11,6 +11,7 @@ package security
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -75,4 +76,17 @@ func TestKnownExposures(t *testing.T) {
 		}
 	})
 
+}
+
+// versionTriple turns "6.1.0-syscage" into "6.1.0" (what a kernel's
+// LINUX_VERSION_CODE encodes; the sublevel saturates at 255).
+func versionTriple(release string) string {
+	m := regexp.MustCompile(`^(\d+)\.(\d+)(?:\.(\d+))?`).FindStringSubmatch(release)
+	if m == nil {
+		return ""
+	}
+	if m[3] == "" {
+		m[3] = "0"
+	}
+	return m[1] + "." + m[2] + "." + m[3]
 }

@@ -4,7 +4,6 @@ import (
 	"encoding/hex"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 )
@@ -60,19 +59,6 @@ func runIdentity(t *testing.T, global []string, extra []string, opts ...specOpt)
 		t.Errorf("probe did not finish; output:\n%s", res.stdout)
 	}
 	return id, rt, b
-}
-
-// versionTriple turns "6.1.0-syscage" into "6.1.0" (what a kernel's
-// LINUX_VERSION_CODE encodes; the sublevel saturates at 255).
-func versionTriple(release string) string {
-	m := regexp.MustCompile(`^(\d+)\.(\d+)(?:\.(\d+))?`).FindStringSubmatch(release)
-	if m == nil {
-		return ""
-	}
-	if m[3] == "" {
-		m[3] = "0"
-	}
-	return m[1] + "." + m[2] + "." + m[3]
 }
 
 // checkIdentity asserts the container saw release (and the default
