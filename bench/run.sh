@@ -1,0 +1,229 @@
+#!/usr/bin/env bash
+# bench/run.sh [--quick] [--rounds R] [--runs N] [--target-ms MS] [--no-runsc] [--out DIR]
+#
+# Benchmarks syscage against runc (and gVisor's runsc, ptrace platform, when
+# it is installed) in ONE interleaved run, so that machine noise hits every
+# runtime alike, and prints a markdown table of medians and ratios to runc.
+#
+#   micro:      bench/syscallbench.c (static) run inside a container, one
+#               container per benchmark per runtime per round; it prints
+#               ns/op for a batch calibrated to last --target-ms.
+#   end-to-end: wall time of `RUNTIME run` of a busybox bundle whose process
+#               is /bin/true, --runs runs per runtime.
+#
+# Interleaving: within a round every benchmark is run under each runtime
+# back to back, and the runtime order rotates from round to round. The
+# reported value is the median over rounds; ratio = median / runc median.
+#
+# Needs root, gcc with static libc, jq, busybox-static (scripts/mkbundle.sh).
+# --quick: 3 rounds, 150 ms batches, 10 end-to-end runs (under a minute).
+# Default: 15 rounds, 400 ms batches, 20 end-to-end runs (about 7 minutes).
+set -euo pipefail
+
+repo=$(cd "$(dirname "$0")/.." && pwd)
+cmdline="bench/run.sh${*:+ $*}"
+
+rounds=15
+runs=20
+target_ms=400
+use_runsc=1
+out=""
+while [ $# -gt 0 ]; do
+	case $1 in
+	--quick) rounds=3 runs=10 target_ms=150 ;;
+	--rounds) rounds=$2; shift ;;
+	--runs) runs=$2; shift ;;
+	--target-ms) target_ms=$2; shift ;;
+	--no-runsc) use_runsc=0 ;;
+	--out) out=$2; shift ;;
+	-h | --help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	*) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
+	esac
+	shift
+done
+[ "$(id -u)" = 0 ] || { echo "run.sh: needs root" >&2; exit 1; }
+
+log() { echo "run.sh: $*" >&2; }
+
+# --- build -----------------------------------------------------------------
+log "building bin/syscage and bench/syscallbench"
+make -C "$repo" build >/dev/null
+syscage=$repo/bin/syscage
+syscage_commit=$("$syscage" --version | sed -n 's/^commit: //p')
+
+work=$(mktemp -d /tmp/syscage-bench.XXXXXX)
+out=${out:-$work/results}
+mkdir -p "$out"
+raw=$out/raw.csv # round,benchmark,runtime,value (micro: ns/op; run: ms)
+echo "round,benchmark,runtime,value" >"$raw"
+
+gcc -O2 -Wall -static -o "$work/syscallbench" "$repo/bench/syscallbench.c"
+
+# --- runtimes ----------------------------------------------------------------
+# Each runtime is a command prefix with its own --root state directory.
+declare -A rt_cmd
+rt_cmd[runc]="runc --root $work/state/runc"
+rt_cmd[syscage]="$syscage --root $work/state/syscage"
+runtimes=(runc syscage)
+runsc_version=""
+if [ "$use_runsc" = 1 ] && command -v runsc >/dev/null; then
+	# ptrace: this 2022 Debian build has no systrap, and its kvm platform
+	# spins without starting a container on this (nested) machine.
+	rt_cmd[runsc]="runsc --root $work/state/runsc --platform=ptrace --network=none"
+	runtimes+=(runsc)
+	runsc_version="; $(runsc --version | head -1) (--platform=ptrace --network=none)"
+fi
+
+cleanup() {
+	# Remove any container a failed or interrupted run left behind, then
+	# the bundles and state (results stay if --out pointed elsewhere).
+	for rt in "${runtimes[@]}"; do
+		for id in $(${rt_cmd[$rt]} list -q 2>/dev/null || true); do
+			${rt_cmd[$rt]} delete --force "$id" >/dev/null 2>&1 || true
+		done
+	done
+	if [ "$out" = "$work/results" ]; then
+		find "$work" -mindepth 1 -maxdepth 1 ! -name results -exec rm -rf {} +
+		log "results kept in $out"
+	else
+		rm -rf "$work"
+	fi
+}
+trap cleanup EXIT
+
+# --- bundles -----------------------------------------------------------------
+# One busybox root file system; the end-to-end bundle runs /bin/true in it,
+# and each micro benchmark gets a bundle of its own that points at the same
+# root (absolute root.path) with a tmpfs on /tmp for the benchmark's files.
+log "preparing bundles in $work"
+SYSCAGE=$syscage "$repo/scripts/mkbundle.sh" "$work/true" /bin/true >/dev/null
+cp "$work/syscallbench" "$work/true/rootfs/syscallbench"
+benches=$("$work/syscallbench" list)
+for b in $benches; do
+	mkdir -p "$work/micro-$b"
+	jq --arg root "$work/true/rootfs" --arg b "$b" --arg ms "$target_ms" '
+		.root.path = $root
+		| .process.args = ["/syscallbench", $b]
+		| .process.env += ["BENCH_TARGET_MS=" + $ms]
+		| .mounts += [{destination: "/tmp", type: "tmpfs", source: "tmpfs",
+		               options: ["nosuid", "nodev", "mode=1777", "size=64m"]}]
+	' "$work/true/config.json" >"$work/micro-$b/config.json"
+done
+
+# run_ctr RUNTIME BUNDLE: runs a container in the foreground with a fresh id;
+# its stdout is the caller's. A hung runtime is killed after 120 s.
+run_ctr() {
+	local rt=$1 bundle=$2 id=bench-$SRANDOM$SRANDOM # run in $(...): no counter
+	if ! timeout 120 ${rt_cmd[$rt]} run --bundle "$bundle" "$id" </dev/null; then
+		${rt_cmd[$rt]} delete --force "$id" >/dev/null 2>&1 || true
+		return 1
+	fi
+}
+
+# order ROUND: the runtimes rotated by ROUND, so none always goes first.
+order() {
+	local n=${#runtimes[@]} i
+	for ((i = 0; i < n; i++)); do echo "${runtimes[$(((i + $1) % n))]}"; done
+}
+
+# --- warm-up: one untimed run per runtime (page cache, binaries) -------------
+for rt in "${runtimes[@]}"; do
+	run_ctr "$rt" "$work/true" || { log "$rt cannot run a container"; exit 1; }
+done
+
+# --- micro benchmarks ----------------------------------------------------------
+for ((r = 1; r <= rounds; r++)); do
+	log "micro round $r/$rounds"
+	for b in $benches; do
+		for rt in $(order "$r"); do
+			if res=$(run_ctr "$rt" "$work/micro-$b") && [ -n "$res" ]; then
+				set -- $res # NAME NS_PER_OP ITERATIONS
+				echo "$r,$b,$rt,$2" >>"$raw"
+			else
+				log "$b under $rt failed (round $r)"
+			fi
+		done
+	done
+done
+
+# --- end to end: run of /bin/true ------------------------------------------------
+log "end-to-end: $runs runs of /bin/true per runtime"
+for ((i = 1; i <= runs; i++)); do
+	for rt in $(order "$i"); do
+		t0=$EPOCHREALTIME
+		if run_ctr "$rt" "$work/true"; then
+			t1=$EPOCHREALTIME
+			echo "$i,run-true,$rt,$(echo "($t1 - $t0) * 1000" | bc -l)" >>"$raw"
+		else
+			log "run of /bin/true under $rt failed ($i)"
+		fi
+	done
+done
+
+# --- report ------------------------------------------------------------------------
+# Medians per (benchmark, runtime); micro values are shown in µs/op, the
+# end-to-end ones in ms per run. The spread table gives, per benchmark, the
+# min and max over rounds of syscage/runc measured in the same round.
+report() {
+	echo "| benchmark | runc | syscage | ratio | runsc | ratio |"
+	echo "|---|---:|---:|---:|---:|---:|"
+	awk -F, -v benches="$benches run-true" '
+	function median(key,   n, i, j, t, a) {
+		n = split(vals[key], a, " ")
+		if (n == 0) return ""
+		for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j+1] = a[j]; a[j+1] = t }
+		return (n % 2) ? a[(n+1)/2] : (a[n/2] + a[n/2+1]) / 2
+	}
+	function fmt(v, unit) {
+		if (v == "") return "n/a"
+		return sprintf(v >= 100 ? "%.0f %s" : v >= 10 ? "%.1f %s" : v >= 1 ? "%.2f %s" : "%.3f %s", v, unit)
+	}
+	function ratio(v, base) { return (v == "" || base == "") ? "n/a" : sprintf("%.2f×", v / base) }
+	NR > 1 { vals[$2 "," $3] = vals[$2 "," $3] " " $4 }
+	END {
+		label["getpid"] = "getpid"; label["read4k"] = "read 4 KiB (tmpfs file)"
+		label["write4k"] = "write 4 KiB (tmpfs file)"; label["openclose"] = "open+close (tmpfs)"
+		label["stat"] = "stat (tmpfs)"; label["forkwait"] = "fork+wait"
+		label["exec"] = "fork+exec+wait (static true)"; label["pipe"] = "pipe ping-pong (round trip)"
+		label["tcpconnect"] = "loopback TCP connect+accept+close"; label["uname"] = "uname (emulated by the sentry)"
+		label["run-true"] = "`run` of /bin/true, end to end"
+		n = split(benches, bs, " ")
+		for (i = 1; i <= n; i++) {
+			b = bs[i]
+			if (b == "run-true") { div = 1; unit = "ms" } else { div = 1000; unit = "µs" }
+			rc = median(b ",runc"); sc = median(b ",syscage"); rs = median(b ",runsc")
+			if (rc != "") rc /= div; if (sc != "") sc /= div; if (rs != "") rs /= div
+			printf "| %s | %s | %s | %s | %s | %s |\n", label[b], fmt(rc, unit), fmt(sc, unit), ratio(sc, rc), fmt(rs, unit), ratio(rs, rc)
+		}
+	}' "$raw"
+	echo
+	echo "Spread of syscage/runc over rounds (same-round pairs): min / median / max"
+	echo
+	echo "| benchmark | min | median | max |"
+	echo "|---|---:|---:|---:|"
+	awk -F, -v benches="$benches run-true" '
+	NR > 1 { v[$1 "," $2 "," $3] = $4 }
+	END {
+		n = split(benches, bs, " ")
+		for (i = 1; i <= n; i++) {
+			b = bs[i]; m = 0
+			for (k in v) {
+				split(k, p, ",")
+				if (p[2] == b && p[3] == "runc" && ((p[1] "," b ",syscage") in v))
+					r[++m] = v[p[1] "," b ",syscage"] / v[k]
+			}
+			if (m == 0) continue
+			for (x = 2; x <= m; x++) { t = r[x]; for (y = x - 1; y >= 1 && r[y] > t; y--) r[y+1] = r[y]; r[y+1] = t }
+			med = (m % 2) ? r[(m+1)/2] : (r[m/2] + r[m/2+1]) / 2
+			printf "| %s | %.2f× | %.2f× | %.2f× |\n", b, r[1], med, r[m]
+			delete r
+		}
+	}' "$raw"
+	echo
+	echo "Command: \`$cmdline\` (rounds: $rounds, ${target_ms} ms batches, $runs end-to-end runs per runtime)"
+	echo
+	echo "Machine: $(date -u '+%Y-%m-%d %H:%M UTC'); kernel $(uname -r);" \
+		"CPU $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores;" \
+		"$(runc --version | head -1); syscage $syscage_commit$runsc_version"
+}
+report | tee "$out/results.md"
