@@ -19,8 +19,9 @@ type EventOptions struct {
 
 // Events hands a container's events to emit in runc's format: with
 // StatsOnly a single "stats" event; otherwise a "stats" event every
-// interval and an "oom" event whenever the kernel reports one, until the
-// container stops or its cgroup goes away. An error from emit (the reader
+// interval, an "oom" event whenever the kernel reports one, and one
+// "sentry-gone" event if the container's sentry exits before it does,
+// until the container stops or its cgroup goes away. An error from emit (the reader
 // went away, say) ends the stream.
 func (rt *Runtime) Events(id string, o EventOptions, emit func(*types.Event) error) error {
 	if o.Interval <= 0 {
@@ -48,6 +49,7 @@ func (rt *Runtime) Events(id string, o EventOptions, emit func(*types.Event) err
 	}
 	tick := time.NewTicker(o.Interval)
 	defer tick.Stop()
+	sentryGone := false
 	for {
 		select {
 		case _, ok := <-oom:
@@ -61,6 +63,16 @@ func (rt *Runtime) Events(id string, o EventOptions, emit func(*types.Event) err
 		case <-tick.C:
 			if stopped(c) {
 				return nil
+			}
+			// Once, if the sentry exits while the container runs: its
+			// mediated calls now fail (ENOSYS) and whoever watches the
+			// events should know.
+			if !sentryGone && !rt.SentryRunning(id) {
+				sentryGone = true
+				logrus.Warnf("container %s: its sentry is gone; the calls it mediated now fail with ENOSYS", id)
+				if err := emit(&types.Event{Type: "sentry-gone", ID: id}); err != nil {
+					return err
+				}
 			}
 			ev, err := statsEvent(c)
 			if err != nil {

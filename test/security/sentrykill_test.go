@@ -1,8 +1,11 @@
 package security
 
 import (
+	"bufio"
+	"context"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -87,6 +90,9 @@ func sentryKill(t *testing.T, audited bool) {
 	}
 	if v := stateField(rt, id, "sentry"); v != "gone" {
 		t.Errorf("state's sentry field is %q after the sentry died, want \"gone\"", v)
+	}
+	if ev := sentryGoneEvent(t, rt, id); ev == "" {
+		t.Errorf("events did not report the sentry gone within 3s")
 	}
 	if err := os.WriteFile(filepath.Join(ctl, "killed"), nil, 0o644); err != nil {
 		t.Fatal(err)
@@ -186,4 +192,29 @@ func stateField(rt *runtime, id, field string) string {
 	}
 	v, _ := st[field].(string)
 	return v
+}
+
+// sentryGoneEvent runs `events` for up to 3 s and returns the first
+// "sentry-gone" event line it prints ("" if none).
+func sentryGoneEvent(t *testing.T, rt *runtime, id string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary, "--root", rt.root, "events", "--interval", "100ms", id)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cancel(); _ = cmd.Wait() }()
+	sc := bufio.NewScanner(stdout)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		if strings.Contains(sc.Text(), `"type":"sentry-gone"`) {
+			return sc.Text()
+		}
+	}
+	return ""
 }
