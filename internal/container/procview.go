@@ -1,6 +1,7 @@
 package container
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -39,41 +40,24 @@ func hideKernelIdentity(initPid int, stateDir string, o sandbox) error {
 		logrus.Warnf("kernel identity: the container shares a mount namespace; its /proc/version is that namespace's")
 		return nil
 	}
-	dir := filepath.Join(stateDir, "kernel-identity")
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("kernel identity: %w", err)
-	}
-	defer os.Remove(dir)
-	if err := unix.Mount("tmpfs", dir, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "size=64k,mode=0755"); err != nil {
-		return fmt.Errorf("kernel identity: mounting tmpfs: %w", err)
-	}
-	defer unix.Unmount(dir, unix.MNT_DETACH)
 	contents := map[string]string{
 		"version":   fmt.Sprintf("Linux version %s (syscage@sandbox) %s\n", o.KernelRelease, o.KernelVersion),
 		"osrelease": o.KernelRelease + "\n",
 		"kversion":  o.KernelVersion + "\n",
 	}
-	var trees []int
+	trees, err := detachedIdentityTrees(contents)
+	if errors.Is(err, unix.EINVAL) {
+		// Kernels before 6.15 cannot clone from a detached mount.
+		trees, err = attachedIdentityTrees(stateDir, contents)
+	}
+	if err != nil {
+		return fmt.Errorf("kernel identity: %w", err)
+	}
 	defer func() {
 		for _, fd := range trees {
 			unix.Close(fd)
 		}
 	}()
-	for _, f := range kernelIdentityFiles {
-		p := filepath.Join(dir, f.name)
-		if err := os.WriteFile(p, []byte(contents[f.name]), 0o444); err != nil {
-			return fmt.Errorf("kernel identity: %w", err)
-		}
-		fd, err := unix.OpenTree(unix.AT_FDCWD, p, unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC)
-		if err != nil {
-			return fmt.Errorf("kernel identity: cloning %s: %w", f.name, err)
-		}
-		trees = append(trees, fd)
-		attr := &unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY | unix.MOUNT_ATTR_NOSUID | unix.MOUNT_ATTR_NODEV | unix.MOUNT_ATTR_NOEXEC}
-		if err := unix.MountSetattr(fd, "", unix.AT_EMPTY_PATH, attr); err != nil {
-			return fmt.Errorf("kernel identity: making %s read-only: %w", f.name, err)
-		}
-	}
 	nsfd, err := unix.Open("/proc/"+strconv.Itoa(initPid)+"/ns/mnt", unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return fmt.Errorf("kernel identity: opening the container's mount namespace: %w", err)
@@ -117,4 +101,118 @@ func ownMountNamespace(pid int) (bool, error) {
 		return false, err
 	}
 	return theirs.Ino != ours.Ino || theirs.Dev != ours.Dev, nil
+}
+
+// identityAttrs are the mount attributes of every identity file.
+const identityAttrs = unix.MOUNT_ATTR_RDONLY | unix.MOUNT_ATTR_NOSUID | unix.MOUNT_ATTR_NODEV | unix.MOUNT_ATTR_NOEXEC
+
+// detachedIdentityTrees writes the identity files on a tmpfs that is never
+// attached anywhere (fsopen/fsmount) and clones a mount of each file: no
+// mount appears in, or propagates through, the host's namespace, and
+// nothing is left to unmount. Returns EINVAL where the kernel cannot clone
+// from a detached mount.
+func detachedIdentityTrees(contents map[string]string) (_ []int, retErr error) {
+	fsfd, err := unix.Fsopen("tmpfs", unix.FSOPEN_CLOEXEC)
+	if err != nil {
+		return nil, fmt.Errorf("fsopen tmpfs: %w", err)
+	}
+	defer unix.Close(fsfd)
+	if err := unix.FsconfigSetString(fsfd, "size", "64k"); err != nil {
+		return nil, fmt.Errorf("tmpfs size: %w", err)
+	}
+	if err := unix.FsconfigSetString(fsfd, "mode", "0755"); err != nil {
+		return nil, fmt.Errorf("tmpfs mode: %w", err)
+	}
+	if err := unix.FsconfigCreate(fsfd); err != nil {
+		return nil, fmt.Errorf("creating tmpfs: %w", err)
+	}
+	mfd, err := unix.Fsmount(fsfd, unix.FSMOUNT_CLOEXEC, unix.MOUNT_ATTR_NOSUID|unix.MOUNT_ATTR_NODEV|unix.MOUNT_ATTR_NOEXEC)
+	if err != nil {
+		return nil, fmt.Errorf("fsmount tmpfs: %w", err)
+	}
+	defer unix.Close(mfd)
+	var trees []int
+	defer func() {
+		if retErr != nil {
+			for _, fd := range trees {
+				unix.Close(fd)
+			}
+		}
+	}()
+	for _, f := range kernelIdentityFiles {
+		if err := writeAt(mfd, f.name, contents[f.name]); err != nil {
+			return nil, err
+		}
+		fd, err := cloneReadOnly(mfd, f.name)
+		if err != nil {
+			return nil, err
+		}
+		trees = append(trees, fd)
+	}
+	return trees, nil
+}
+
+// attachedIdentityTrees is the fallback for older kernels: the tmpfs is
+// mounted in the state dir just long enough to clone the files from it.
+func attachedIdentityTrees(stateDir string, contents map[string]string) (_ []int, retErr error) {
+	dir := filepath.Join(stateDir, "kernel-identity")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	defer os.Remove(dir)
+	if err := unix.Mount("tmpfs", dir, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "size=64k,mode=0755"); err != nil {
+		return nil, fmt.Errorf("mounting tmpfs: %w", err)
+	}
+	defer unix.Unmount(dir, unix.MNT_DETACH)
+	dfd, err := unix.Open(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer unix.Close(dfd)
+	var trees []int
+	defer func() {
+		if retErr != nil {
+			for _, fd := range trees {
+				unix.Close(fd)
+			}
+		}
+	}()
+	for _, f := range kernelIdentityFiles {
+		if err := os.WriteFile(filepath.Join(dir, f.name), []byte(contents[f.name]), 0o444); err != nil {
+			return nil, err
+		}
+		fd, err := cloneReadOnly(dfd, f.name)
+		if err != nil {
+			return nil, err
+		}
+		trees = append(trees, fd)
+	}
+	return trees, nil
+}
+
+// writeAt creates name under the directory dfd with the given content.
+func writeAt(dfd int, name, content string) error {
+	fd, err := unix.Openat(dfd, name, unix.O_CREAT|unix.O_EXCL|unix.O_WRONLY|unix.O_CLOEXEC, 0o444)
+	if err != nil {
+		return fmt.Errorf("creating %s: %w", name, err)
+	}
+	defer unix.Close(fd)
+	if _, err := unix.Write(fd, []byte(content)); err != nil {
+		return fmt.Errorf("writing %s: %w", name, err)
+	}
+	return nil
+}
+
+// cloneReadOnly returns a detached, read-only bind mount of name under dfd.
+func cloneReadOnly(dfd int, name string) (int, error) {
+	fd, err := unix.OpenTree(dfd, name, unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC)
+	if err != nil {
+		return -1, fmt.Errorf("cloning %s: %w", name, err)
+	}
+	attr := &unix.MountAttr{Attr_set: identityAttrs}
+	if err := unix.MountSetattr(fd, "", unix.AT_EMPTY_PATH, attr); err != nil {
+		unix.Close(fd)
+		return -1, fmt.Errorf("making %s read-only: %w", name, err)
+	}
+	return fd, nil
 }
