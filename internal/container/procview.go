@@ -111,7 +111,7 @@ const identityAttrs = unix.MOUNT_ATTR_RDONLY | unix.MOUNT_ATTR_NOSUID | unix.MOU
 // mount appears in, or propagates through, the host's namespace, and
 // nothing is left to unmount. Returns EINVAL where the kernel cannot clone
 // from a detached mount.
-func detachedIdentityTrees(contents map[string]string) (_ []int, retErr error) {
+func detachedIdentityTrees(contents map[string]string) ([]int, error) {
 	fsfd, err := unix.Fsopen("tmpfs", unix.FSOPEN_CLOEXEC)
 	if err != nil {
 		return nil, fmt.Errorf("fsopen tmpfs: %w", err)
@@ -131,30 +131,12 @@ func detachedIdentityTrees(contents map[string]string) (_ []int, retErr error) {
 		return nil, fmt.Errorf("fsmount tmpfs: %w", err)
 	}
 	defer unix.Close(mfd)
-	var trees []int
-	defer func() {
-		if retErr != nil {
-			for _, fd := range trees {
-				unix.Close(fd)
-			}
-		}
-	}()
-	for _, f := range kernelIdentityFiles {
-		if err := writeAt(mfd, f.name, contents[f.name]); err != nil {
-			return nil, err
-		}
-		fd, err := cloneReadOnly(mfd, f.name)
-		if err != nil {
-			return nil, err
-		}
-		trees = append(trees, fd)
-	}
-	return trees, nil
+	return writeAndClone(mfd, contents)
 }
 
 // attachedIdentityTrees is the fallback for older kernels: the tmpfs is
 // mounted in the state dir just long enough to clone the files from it.
-func attachedIdentityTrees(stateDir string, contents map[string]string) (_ []int, retErr error) {
+func attachedIdentityTrees(stateDir string, contents map[string]string) ([]int, error) {
 	dir := filepath.Join(stateDir, "kernel-identity")
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
@@ -169,6 +151,12 @@ func attachedIdentityTrees(stateDir string, contents map[string]string) (_ []int
 		return nil, err
 	}
 	defer unix.Close(dfd)
+	return writeAndClone(dfd, contents)
+}
+
+// writeAndClone writes each identity file under the directory dfd and
+// returns a read-only clone of each, in kernelIdentityFiles' order.
+func writeAndClone(dfd int, contents map[string]string) (_ []int, retErr error) {
 	var trees []int
 	defer func() {
 		if retErr != nil {
@@ -178,7 +166,7 @@ func attachedIdentityTrees(stateDir string, contents map[string]string) (_ []int
 		}
 	}()
 	for _, f := range kernelIdentityFiles {
-		if err := os.WriteFile(filepath.Join(dir, f.name), []byte(contents[f.name]), 0o444); err != nil {
+		if err := writeAt(dfd, f.name, contents[f.name]); err != nil {
 			return nil, err
 		}
 		fd, err := cloneReadOnly(dfd, f.name)
