@@ -152,11 +152,11 @@ func TestDeniedCalls(t *testing.T) {
 	t.Parallel()
 	rt := newRuntime(t)
 	b := newBundle(t, withArgs("/t/attack"))
-	res := rt.container(b, nil)
-	if res.code != 0 {
+	res := rt.Container(b, nil)
+	if res.Code != 0 {
 		t.Fatalf("attack container: %s", res)
 	}
-	checkDenied(t, res.stdout)
+	checkDenied(t, res.Stdout)
 }
 
 // TestDeniedCallsAudited runs the same attempts with the audit stream on:
@@ -167,14 +167,14 @@ func TestDeniedCallsAudited(t *testing.T) {
 	t.Parallel()
 	rt := newRuntime(t)
 	b := newBundle(t, withArgs("/t/attack"))
-	log := filepath.Join(filepath.Dir(rt.root), "audit.jsonl")
+	log := filepath.Join(filepath.Dir(rt.Root), "audit.jsonl")
 	args := []string{"run", "--bundle", b}
 	id := newID(t)
-	res := rt.run([]string{"--strace-log", log}, append(args, id)...)
-	if res.code != 0 {
+	res := rt.Run([]string{"--strace-log", log}, append(args, id)...)
+	if res.Code != 0 {
 		t.Fatalf("attack container: %s", res)
 	}
-	got := checkDenied(t, res.stdout)
+	got := checkDenied(t, res.Stdout)
 	evs := readAudit(t, log)
 	type key struct{ syscall, errno string }
 	denies := map[key]int{}
@@ -221,11 +221,11 @@ func TestDeniedCallsAllCapabilities(t *testing.T) {
 	t.Parallel()
 	rt := newRuntime(t)
 	b := newBundle(t, withArgs("/t/attack"), withAllCapabilities(t))
-	res := rt.container(b, nil)
-	if res.code != 0 {
+	res := rt.Container(b, nil)
+	if res.Code != 0 {
 		t.Fatalf("attack container: %s", res)
 	}
-	checkDenied(t, res.stdout)
+	checkDenied(t, res.Stdout)
 }
 
 // TestDeniedCompatEntries tries the other doors into the kernel: the
@@ -237,11 +237,11 @@ func TestDeniedCompatEntries(t *testing.T) {
 	t.Parallel()
 	rt := newRuntime(t)
 	b := newBundle(t, withArgs("/t/attack", "compat"))
-	res := rt.container(b, nil)
-	if res.code != 0 {
+	res := rt.Container(b, nil)
+	if res.Code != 0 {
 		t.Fatalf("attack container: %s", res)
 	}
-	out := res.stdout
+	out := res.Stdout
 	if !strings.Contains(out, "DONE\n") {
 		t.Errorf("attack program did not finish; output:\n%s", out)
 	}

@@ -38,25 +38,25 @@ func runIdentity(t *testing.T, global []string, extra []string, opts ...specOpt)
 	rt := newRuntime(t)
 	b := newBundle(t, append([]specOpt{withArgs("sh", "-c", identityScript)}, opts...)...)
 	args := append([]string{"run", "--bundle", b}, extra...)
-	res := rt.run(global, append(args, newID(t))...)
-	if res.code != 0 {
+	res := rt.Run(global, append(args, newID(t))...)
+	if res.Code != 0 {
 		t.Fatalf("identity container: %s", res)
 	}
-	id := identity{out: res.stdout, shell: map[string]string{}, probe: map[string]string{}}
-	for _, l := range lines(res.stdout, "S ") {
+	id := identity{out: res.Stdout, shell: map[string]string{}, probe: map[string]string{}}
+	for _, l := range lines(res.Stdout, "S ") {
 		if k, v, ok := strings.Cut(l, "="); ok {
 			id.shell[k] = v
 		}
 	}
-	for _, l := range lines(res.stdout, "K ") {
+	for _, l := range lines(res.Stdout, "K ") {
 		if k, v, ok := strings.Cut(l, " "); ok {
 			id.probe[k] = v
 		}
 	}
-	id.mounts = strings.Join(lines(res.stdout, "M "), "\n")
-	id.cgroup = strings.Join(lines(res.stdout, "G "), "\n")
-	if !strings.Contains(res.stdout, "\nDONE\n") {
-		t.Errorf("probe did not finish; output:\n%s", res.stdout)
+	id.mounts = strings.Join(lines(res.Stdout, "M "), "\n")
+	id.cgroup = strings.Join(lines(res.Stdout, "G "), "\n")
+	if !strings.Contains(res.Stdout, "\nDONE\n") {
+		t.Errorf("probe did not finish; output:\n%s", res.Stdout)
 	}
 	return id, rt, b
 }
@@ -136,7 +136,7 @@ func TestIdentityDefault(t *testing.T) {
 		// syscage's own host paths (state root, agent sockets) never show;
 		// the kernel-identity files are on a private tmpfs. The bundle's
 		// own path is a known exposure (exposures_test.go).
-		root, _ := filepath.Abs(rt.root)
+		root, _ := filepath.Abs(rt.Root)
 		for name, p := range map[string]string{
 			"state root":    root,
 			"sentry socket": "/run/syscage-agent",

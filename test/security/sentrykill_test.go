@@ -50,7 +50,7 @@ func sentryKill(t *testing.T, audited bool) {
 		global = []string{"--strace-log", filepath.Join(ctl, "audit.jsonl")}
 	}
 	id := newID(t)
-	if res := rt.run(global, "run", "-d", "--bundle", b, id); res.code != 0 {
+	if res := rt.Run(global, "run", "-d", "--bundle", b, id); res.Code != 0 {
 		t.Fatalf("run -d: %s", res)
 	}
 	out := func() string {
@@ -65,7 +65,7 @@ func sentryKill(t *testing.T, audited bool) {
 		t.Errorf("before the kill: %q, want uname 0 with %s and keyctl EPERM", before, defaultRelease)
 	}
 
-	root, _ := filepath.Abs(rt.root)
+	root, _ := filepath.Abs(rt.Root)
 	stateDir := filepath.Join(root, id)
 	pidData, err := os.ReadFile(filepath.Join(stateDir, "sentry.pid"))
 	if err != nil {
@@ -128,23 +128,23 @@ func sentryKill(t *testing.T, audited bool) {
 
 	// A new process joining the container cannot bring the sandbox back
 	// open: exec must fail, or its uname must fail.
-	res := rt.run(nil, "exec", id, "uname", "-r")
-	if strings.Contains(res.stdout+res.stderr, hostRelease) {
+	res := rt.Run(nil, "exec", id, "uname", "-r")
+	if strings.Contains(res.Stdout+res.Stderr, hostRelease) {
 		t.Errorf("exec after the sentry's death printed the host's release: %s", res)
 	}
-	if res.code == 0 {
+	if res.Code == 0 {
 		t.Errorf("exec of `uname -r` succeeded without a sentry: %s", res)
 	}
-	t.Logf("exec after the sentry's death: exit %d, %s", res.code, strings.TrimSpace(res.stdout+" "+res.stderr))
+	t.Logf("exec after the sentry's death: exit %d, %s", res.Code, strings.TrimSpace(res.Stdout+" "+res.Stderr))
 
 	// The container can still be killed and deleted cleanly.
-	if res := rt.run(nil, "kill", id, "KILL"); res.code != 0 {
+	if res := rt.Run(nil, "kill", id, "KILL"); res.Code != 0 {
 		t.Errorf("kill: %s", res)
 	}
 	if !waitFor(15*time.Second, func() bool { return status(rt, id) == "stopped" }) {
 		t.Errorf("container not stopped after SIGKILL: %q", status(rt, id))
 	}
-	if res := rt.run(nil, "delete", id); res.code != 0 {
+	if res := rt.Run(nil, "delete", id); res.Code != 0 {
 		t.Errorf("delete: %s", res)
 	}
 	if _, err := os.Stat(stateDir); !os.IsNotExist(err) {
@@ -159,7 +159,7 @@ func sentryKill(t *testing.T, audited bool) {
 	if cg := cgroupLeftovers(id); len(cg) > 0 {
 		t.Errorf("cgroups left behind: %v", cg)
 	}
-	if res := rt.run(nil, "list", "-q"); strings.Contains(res.stdout, id) {
+	if res := rt.Run(nil, "list", "-q"); strings.Contains(res.Stdout, id) {
 		t.Errorf("list still shows %s: %s", id, res)
 	}
 }
@@ -185,9 +185,9 @@ func status(rt *runtime, id string) string { return stateField(rt, id, "status")
 
 // stateField is one string field of `state`'s JSON, or "" if unknown.
 func stateField(rt *runtime, id, field string) string {
-	res := rt.run(nil, "state", id)
+	res := rt.Run(nil, "state", id)
 	var st map[string]any
-	if res.code != 0 || json.Unmarshal([]byte(res.stdout), &st) != nil {
+	if res.Code != 0 || json.Unmarshal([]byte(res.Stdout), &st) != nil {
 		return ""
 	}
 	v, _ := st[field].(string)
@@ -200,7 +200,7 @@ func sentryGoneEvent(t *testing.T, rt *runtime, id string) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, binary, "--root", rt.root, "events", "--interval", "100ms", id)
+	cmd := exec.CommandContext(ctx, binary, "--root", rt.Root, "events", "--interval", "100ms", id)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -25,14 +25,14 @@ func TestProxiedConnectTOCTOU(t *testing.T) {
 	t.Parallel()
 	rt := newRuntime(t)
 	b := newBundle(t, withArgs("/t/toctou"))
-	log := filepath.Join(filepath.Dir(rt.root), "audit.jsonl")
-	res := rt.container(b, []string{"--strace-log", log}, "--profile", "strict")
-	if res.code != 0 {
+	log := filepath.Join(filepath.Dir(rt.Root), "audit.jsonl")
+	res := rt.Container(b, []string{"--strace-log", log}, "--profile", "strict")
+	if res.Code != 0 {
 		t.Fatalf("toctou container: %s", res)
 	}
 	// Without the race: loopback connects, the metadata address is refused.
 	plain := map[string]string{}
-	for _, l := range lines(res.stdout, "S ") {
+	for _, l := range lines(res.Stdout, "S ") {
 		if f := strings.Fields(l); len(f) == 3 {
 			plain[f[0]] = f[1] + " " + f[2]
 		}
@@ -46,7 +46,7 @@ func TestProxiedConnectTOCTOU(t *testing.T) {
 	}
 	var iter, ok, eperm, accepted int
 	found := false
-	for _, l := range lines(res.stdout, "T ") {
+	for _, l := range lines(res.Stdout, "T ") {
 		found = true
 		for _, kv := range strings.Fields(l) {
 			k, v, _ := strings.Cut(kv, "=")
@@ -66,11 +66,11 @@ func TestProxiedConnectTOCTOU(t *testing.T) {
 			}
 		}
 	}
-	if !found || !strings.Contains(res.stdout, "DONE\n") {
-		t.Fatalf("toctou program did not report; output:\n%s\nstderr:\n%s", res.stdout, res.stderr)
+	if !found || !strings.Contains(res.Stdout, "DONE\n") {
+		t.Fatalf("toctou program did not report; output:\n%s\nstderr:\n%s", res.Stdout, res.Stderr)
 	}
 	t.Logf("%d connects: %d succeeded, %d EPERM, server accepted %d", iter, ok, eperm, accepted)
-	for _, l := range lines(res.stdout, "E ") {
+	for _, l := range lines(res.Stdout, "E ") {
 		t.Errorf("connect failed with an errno that shows the kernel tried 169.254.169.254: %s (errno name count)", l)
 	}
 	if ok+eperm != iter {

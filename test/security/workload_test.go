@@ -67,12 +67,12 @@ func TestWorkloadRunsUnchanged(t *testing.T) {
 	t.Parallel()
 	rt := newRuntime(t)
 	b := newBundle(t, withArgs("sh", "-c", workloadScript), withWritableTmp())
-	log := filepath.Join(filepath.Dir(rt.root), "audit.jsonl")
-	res := rt.container(b, []string{"--strace-log", log})
-	if res.code != 0 {
+	log := filepath.Join(filepath.Dir(rt.Root), "audit.jsonl")
+	res := rt.Container(b, []string{"--strace-log", log})
+	if res.Code != 0 {
 		t.Fatalf("workload: %s", res)
 	}
-	got := strings.Split(strings.TrimRight(res.stdout, "\n"), "\n")
+	got := strings.Split(strings.TrimRight(res.Stdout, "\n"), "\n")
 	if len(got) != len(workloadWant) {
 		t.Errorf("workload printed %d lines, want %d", len(got), len(workloadWant))
 	}
@@ -82,7 +82,7 @@ func TestWorkloadRunsUnchanged(t *testing.T) {
 		}
 	}
 	if t.Failed() {
-		t.Logf("output:\n%s\nstderr:\n%s", res.stdout, res.stderr)
+		t.Logf("output:\n%s\nstderr:\n%s", res.Stdout, res.Stderr)
 	}
 	uname := 0
 	for _, e := range readAudit(t, log) {

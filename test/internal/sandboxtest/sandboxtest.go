@@ -1,0 +1,466 @@
+// Package sandboxtest is the harness of syscage's root tests that run the
+// real binary on busybox bundles (test/security, test/policy): it builds
+// the binary and static C test programs once, makes bundles from a
+// template root file system, runs the binary with a per-test --root, and
+// reads the sentry's audit stream. It is a test helper: nothing in the
+// runtime imports it.
+package sandboxtest
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// CmdTimeout bounds every invocation of the binary.
+const CmdTimeout = 90 * time.Second
+
+// Env is what Setup built: the binary, the template root file system and
+// the base spec every bundle starts from.
+type Env struct {
+	// Binary is the syscage binary.
+	Binary string
+	// Marker is the environment variable set in every container process
+	// (value: the bundle path), so leftover processes can be found.
+	Marker string
+	// IDPrefix starts every container id (with a per-run tag).
+	IDPrefix string
+
+	template string
+	baseSpec []byte
+	idSeq    atomic.Int64
+	runTag   string
+}
+
+// Options configure Setup.
+type Options struct {
+	// ModuleRoot is the directory of go.mod, relative to the test's.
+	ModuleRoot string
+	// Programs are C sources testdata/<name>.c, built static into /t/<name>.
+	Programs []string
+	// Dirs are extra directories made in the root file system.
+	Dirs []string
+	// Marker and IDPrefix: see Env.
+	Marker, IDPrefix string
+}
+
+// Setup builds everything under dir (which the caller removes).
+func Setup(dir string, o Options) (*Env, error) {
+	modRoot, err := filepath.Abs(o.ModuleRoot)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := os.Stat(filepath.Join(modRoot, "go.mod")); err != nil {
+		return nil, fmt.Errorf("module root %s: %w", modRoot, err)
+	}
+	e := &Env{
+		Binary:   filepath.Join(dir, "syscage"),
+		Marker:   o.Marker,
+		IDPrefix: o.IDPrefix,
+		template: filepath.Join(dir, "rootfs"),
+		runTag:   strconv.FormatInt(time.Now().UnixNano()%1e6, 36),
+	}
+	build := exec.Command("go", "build", "-tags", "seccomp", "-o", e.Binary, "./cmd/syscage")
+	build.Dir = modRoot
+	build.Env = append(os.Environ(), "CGO_ENABLED=1")
+	if out, err := build.CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("building syscage: %v\n%s", err, out)
+	}
+	if err := makeRootfs(e.template, o.Dirs); err != nil {
+		return nil, fmt.Errorf("busybox rootfs: %w", err)
+	}
+	for _, p := range o.Programs {
+		src, err := filepath.Abs(filepath.Join("testdata", p+".c"))
+		if err != nil {
+			return nil, err
+		}
+		cc := exec.Command("gcc", "-static", "-O2", "-pthread", "-Wall", "-o", filepath.Join(e.template, "t", p), src)
+		if out, err := cc.CombinedOutput(); err != nil {
+			return nil, fmt.Errorf("compiling %s: %v\n%s", src, err, out)
+		}
+	}
+	probe := filepath.Join(dir, "spec")
+	if err := os.Mkdir(probe, 0o755); err != nil {
+		return nil, err
+	}
+	if out, err := exec.Command(e.Binary, "spec", "--bundle", probe).CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("syscage spec: %v: %s", err, out)
+	}
+	if e.baseSpec, err = os.ReadFile(filepath.Join(probe, "config.json")); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// makeRootfs fills dir with a static busybox, a symlink per applet, /t
+// for test programs and the extra directories.
+func makeRootfs(dir string, extra []string) error {
+	for _, d := range append([]string{"bin", "proc", "sys", "dev", "tmp", "etc", "root", "t"}, extra...) {
+		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
+			return err
+		}
+	}
+	if err := os.Chmod(filepath.Join(dir, "tmp"), 0o1777); err != nil {
+		return err
+	}
+	if err := copyFile("/bin/busybox", filepath.Join(dir, "bin", "busybox"), 0o755); err != nil {
+		return err
+	}
+	out, err := exec.Command("/bin/busybox", "--list").Output()
+	if err != nil {
+		return fmt.Errorf("busybox --list: %w", err)
+	}
+	for _, name := range strings.Fields(string(out)) {
+		if name == "busybox" || strings.Contains(name, "/") {
+			continue
+		}
+		if err := os.Symlink("busybox", filepath.Join(dir, "bin", name)); err != nil && !errors.Is(err, fs.ErrExist) {
+			return err
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, "etc", "passwd"), []byte("root:x:0:0:root:/root:/bin/sh\n"), 0o644); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, "etc", "group"), []byte("root:x:0:\n"), 0o644)
+}
+
+func copyFile(src, dst string, mode os.FileMode) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, mode)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}
+
+// cloneRootfs hard-links the template's files into dst (copies if that
+// fails) and recreates its directories and symlinks.
+func (e *Env) cloneRootfs(dst string) error {
+	return filepath.WalkDir(e.template, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(e.template, path)
+		target := filepath.Join(dst, rel)
+		switch {
+		case d.IsDir():
+			info, err := d.Info()
+			if err != nil {
+				return err
+			}
+			if err := os.MkdirAll(target, 0o755); err != nil {
+				return err
+			}
+			return os.Chmod(target, info.Mode()&(fs.ModePerm|fs.ModeSticky))
+		case d.Type()&fs.ModeSymlink != 0:
+			link, err := os.Readlink(path)
+			if err != nil {
+				return err
+			}
+			return os.Symlink(link, target)
+		default:
+			if os.Link(path, target) == nil {
+				return nil
+			}
+			info, err := d.Info()
+			if err != nil {
+				return err
+			}
+			return copyFile(path, target, info.Mode().Perm())
+		}
+	})
+}
+
+// SpecOpt changes a bundle's spec before it is written.
+type SpecOpt func(*specs.Spec)
+
+// WithArgs sets the container's process arguments.
+func WithArgs(args ...string) SpecOpt {
+	return func(s *specs.Spec) { s.Process.Args = args }
+}
+
+// WithWritableTmp mounts a tmpfs on /tmp (the root stays read-only).
+func WithWritableTmp() SpecOpt {
+	return func(s *specs.Spec) {
+		s.Mounts = append(s.Mounts, specs.Mount{
+			Destination: "/tmp", Type: "tmpfs", Source: "tmpfs",
+			Options: []string{"nosuid", "nodev", "mode=1777", "size=64m"},
+		})
+	}
+}
+
+// WithBind bind-mounts a host directory read-write into the container.
+func WithBind(src, dst string) SpecOpt {
+	return func(s *specs.Spec) {
+		s.Mounts = append(s.Mounts, specs.Mount{
+			Destination: dst, Type: "bind", Source: src, Options: []string{"rbind", "rw"},
+		})
+	}
+}
+
+// WithAnnotation sets an OCI annotation.
+func WithAnnotation(k, v string) SpecOpt {
+	return func(s *specs.Spec) {
+		if s.Annotations == nil {
+			s.Annotations = map[string]string{}
+		}
+		s.Annotations[k] = v
+	}
+}
+
+// NewBundle makes a bundle in a fresh directory: the template rootfs
+// (read-only), `syscage spec`'s config without a terminal, the marker
+// variable in the environment, then opts.
+func (e *Env) NewBundle(t *testing.T, opts ...SpecOpt) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := e.cloneRootfs(filepath.Join(dir, "rootfs")); err != nil {
+		t.Fatalf("bundle rootfs: %v", err)
+	}
+	var s specs.Spec
+	if err := json.Unmarshal(e.baseSpec, &s); err != nil {
+		t.Fatalf("base spec: %v", err)
+	}
+	s.Root = &specs.Root{Path: "rootfs", Readonly: true}
+	s.Process.Terminal = false
+	s.Hostname = "sandbox"
+	s.Process.Env = append(s.Process.Env, e.Marker+"="+dir)
+	for _, o := range opts {
+		o(&s)
+	}
+	data, err := json.MarshalIndent(&s, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "config.json"), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// Runtime is one test's own --root (short, under /tmp: socket paths are
+// limited to 108 bytes).
+type Runtime struct {
+	env  *Env
+	t    *testing.T
+	Root string
+}
+
+// NewRuntime gives t its own state root; containers left in it are
+// force-deleted when t ends, and a failed delete fails t.
+func (e *Env) NewRuntime(t *testing.T) *Runtime {
+	t.Helper()
+	dir, err := os.MkdirTemp("/tmp", "sct")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &Runtime{env: e, t: t, Root: filepath.Join(dir, "r")}
+	t.Cleanup(func() {
+		entries, _ := os.ReadDir(r.Root)
+		for _, ent := range entries {
+			if res := r.Run(nil, "delete", "--force", ent.Name()); res.Code != 0 {
+				t.Errorf("cleanup: %s", res)
+			}
+		}
+		os.RemoveAll(dir)
+	})
+	return r
+}
+
+// NewID is a container id unique to this run, naming the test.
+func (e *Env) NewID(t *testing.T) string {
+	name := regexp.MustCompile(`[^A-Za-z0-9]+`).ReplaceAllString(t.Name(), "-")
+	if len(name) > 32 {
+		name = name[len(name)-32:]
+	}
+	return fmt.Sprintf("%s%s-%d-%s", e.IDPrefix, e.runTag, e.idSeq.Add(1), strings.Trim(strings.ToLower(name), "-"))
+}
+
+// Result is one finished invocation of the binary.
+type Result struct {
+	Args           []string
+	Stdout, Stderr string
+	Code           int
+}
+
+func (r Result) String() string {
+	return fmt.Sprintf("syscage %s: exit %d\nstdout:\n%s\nstderr:\n%s",
+		strings.Join(r.Args, " "), r.Code, r.Stdout, r.Stderr)
+}
+
+// Run runs `syscage --root R [global...] args...` and waits for it; its
+// output goes through files so a detached container cannot hold it open.
+func (r *Runtime) Run(global []string, args ...string) Result {
+	r.t.Helper()
+	full := append(append([]string{"--root", r.Root}, global...), args...)
+	ctx, cancel := context.WithTimeout(context.Background(), CmdTimeout)
+	defer cancel()
+	outF, err := os.CreateTemp("", "sct-out-")
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	defer os.Remove(outF.Name())
+	defer outF.Close()
+	errF, err := os.CreateTemp("", "sct-err-")
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	defer os.Remove(errF.Name())
+	defer errF.Close()
+	cmd := exec.CommandContext(ctx, r.env.Binary, full...)
+	cmd.Stdout, cmd.Stderr = outF, errF
+	err = cmd.Run()
+	res := Result{Args: full}
+	var ee *exec.ExitError
+	switch {
+	case errors.As(err, &ee):
+		res.Code = ee.ExitCode()
+	case err != nil:
+		res.Code = -1
+		res.Stderr = err.Error() + "\n"
+	}
+	if ctx.Err() != nil {
+		res.Stderr += "(timed out after " + CmdTimeout.String() + ")\n"
+	}
+	o, _ := os.ReadFile(outF.Name())
+	e, _ := os.ReadFile(errF.Name())
+	res.Stdout, res.Stderr = string(o), res.Stderr+string(e)
+	return res
+}
+
+// Container runs bundle in the foreground (`run`) under a fresh id and
+// returns the result; global carries flags such as --strace-log.
+func (r *Runtime) Container(bundle string, global []string, extra ...string) Result {
+	r.t.Helper()
+	args := append([]string{"run", "--bundle", bundle}, extra...)
+	args = append(args, r.env.NewID(r.t))
+	return r.Run(global, args...)
+}
+
+// AuditEvent is one line of the sentry's audit stream.
+type AuditEvent struct {
+	Time      time.Time         `json:"time"`
+	Container string            `json:"container"`
+	Pid       int               `json:"pid"`
+	Tid       int               `json:"tid"`
+	Syscall   string            `json:"syscall"`
+	Nr        int               `json:"nr"`
+	Args      map[string]string `json:"args"`
+	Decision  string            `json:"decision"`
+	Result    int64             `json:"result"`
+	Errno     string            `json:"errno"`
+	LatencyNs int64             `json:"latency_ns"`
+}
+
+// ReadAudit parses an audit file; every line must be a whole JSON event.
+func ReadAudit(t *testing.T, path string) []AuditEvent {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("audit log: %v", err)
+	}
+	var evs []AuditEvent
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		var ev AuditEvent
+		if err := json.Unmarshal(sc.Bytes(), &ev); err != nil {
+			t.Fatalf("audit log line %q: %v", sc.Text(), err)
+		}
+		evs = append(evs, ev)
+	}
+	return evs
+}
+
+// AgentSocket is where the runtime puts a state dir's sentry socket
+// (internal/container/sentry.go).
+func AgentSocket(stateDir string) string {
+	sum := sha256.Sum256([]byte(stateDir))
+	return filepath.Join("/run/syscage-agent", hex.EncodeToString(sum[:16])+".sock")
+}
+
+// MarkedProcesses lists host processes whose environment carries the
+// marker of bundle.
+func (e *Env) MarkedProcesses(bundle string) []string {
+	var found []string
+	want := []byte(e.Marker + "=" + bundle + "\x00")
+	entries, _ := os.ReadDir("/proc")
+	for _, ent := range entries {
+		if _, err := strconv.Atoi(ent.Name()); err != nil {
+			continue
+		}
+		env, err := os.ReadFile(filepath.Join("/proc", ent.Name(), "environ"))
+		if err == nil && bytes.Contains(env, want) {
+			cmd, _ := os.ReadFile(filepath.Join("/proc", ent.Name(), "cmdline"))
+			found = append(found, ent.Name()+" "+strings.ReplaceAll(string(cmd), "\x00", " "))
+		}
+	}
+	return found
+}
+
+// CgroupLeftovers lists cgroup directories named for the container.
+func CgroupLeftovers(id string) []string {
+	var found []string
+	_ = filepath.WalkDir("/sys/fs/cgroup", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || !d.IsDir() {
+			return nil
+		}
+		if strings.Count(strings.TrimPrefix(path, "/sys/fs/cgroup"), "/") > 3 {
+			return fs.SkipDir
+		}
+		if d.Name() == id {
+			found = append(found, path)
+		}
+		return nil
+	})
+	return found
+}
+
+// Lines returns the lines of s that start with prefix, prefix removed.
+func Lines(s, prefix string) []string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if v, ok := strings.CutPrefix(l, prefix); ok {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// WaitFor polls cond every 20ms until it holds or d passes.
+func WaitFor(d time.Duration, cond func() bool) bool {
+	deadline := time.Now().Add(d)
+	for time.Now().Before(deadline) {
+		if cond() {
+			return true
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return cond()
+}
