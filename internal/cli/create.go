@@ -17,11 +17,16 @@ var createFlags = []cli.Flag{
 	cli.BoolFlag{Name: "no-pivot", Usage: "use MS_MOVE instead of pivot_root (for a rootfs on a ramdisk)"},
 	cli.BoolFlag{Name: "no-new-keyring", Usage: "do not create a new session keyring for the container"},
 	cli.StringFlag{Name: "pidfd-socket", Hidden: true, Usage: "not supported"},
-	cli.StringFlag{Name: "profile", Usage: "sandbox profile (default: annotation " + container.AnnotationProfile + ", else \"default\")"},
+	cli.StringFlag{Name: "profile", Usage: "sandbox profile: a built-in name (see `syscage profiles`), learn, or a profile file (default: annotation " + container.AnnotationProfile + ", else the runtime's default profile)"},
+	cli.StringFlag{Name: "learned-profile", Usage: "with --profile learn: write the learned profile here when the container exits (default: annotation " + container.AnnotationLearnedProfile + ", else learned-profile.json in the state dir)"},
 	cli.StringFlag{Name: "kernel-release", Usage: "kernel release the container sees in uname and /proc (default: annotation " + container.AnnotationKernelRelease + ", else " + container.DefaultKernelRelease + ")"},
 }
 
-func createOptions(ctx *cli.Context) container.CreateOptions {
+func createOptions(ctx *cli.Context) (container.CreateOptions, error) {
+	def, err := defaultProfile(ctx)
+	if err != nil {
+		return container.CreateOptions{}, err
+	}
 	return container.CreateOptions{
 		ID:            ctx.Args().First(),
 		Bundle:        ctx.String("bundle"),
@@ -31,12 +36,14 @@ func createOptions(ctx *cli.Context) container.CreateOptions {
 		NoPivot:       ctx.Bool("no-pivot"),
 		NoNewKeyring:  ctx.Bool("no-new-keyring"),
 		Sandbox: container.SandboxOptions{
-			Profile:       ctx.String("profile"),
-			KernelRelease: ctx.String("kernel-release"),
-			Audit:         ctx.GlobalBool("strace") || ctx.GlobalString("strace-log") != "",
-			AuditPath:     ctx.GlobalString("strace-log"),
+			Profile:        ctx.String("profile"),
+			DefaultProfile: def,
+			LearnedProfile: ctx.String("learned-profile"),
+			KernelRelease:  ctx.String("kernel-release"),
+			Audit:          ctx.GlobalBool("strace") || ctx.GlobalString("strace-log") != "",
+			AuditPath:      ctx.GlobalString("strace-log"),
 		},
-	}
+	}, nil
 }
 
 func init() {
@@ -52,7 +59,11 @@ func init() {
 			if err := unsupportedCreateFlags(ctx); err != nil {
 				return err
 			}
-			return runtimeOf(ctx).Create(createOptions(ctx))
+			o, err := createOptions(ctx)
+			if err != nil {
+				return err
+			}
+			return runtimeOf(ctx).Create(o)
 		},
 	})
 }

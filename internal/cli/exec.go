@@ -33,8 +33,12 @@ func init() {
 			cli.StringSliceFlag{Name: "cgroup", Usage: "sub-cgroup to run in: path, or controller[,controller]:path (repeatable)"},
 			cli.StringFlag{Name: "apparmor", Usage: "AppArmor profile for the process"},
 			cli.StringFlag{Name: "process-label", Usage: "SELinux label for the process"},
+			cli.StringFlag{Name: "profile", Hidden: true, Usage: "refused: an exec'd process shares the container's filter"},
 		},
 		Action: func(ctx *cli.Context) error {
+			if ctx.IsSet("profile") {
+				return fmt.Errorf("exec: --profile %q: an exec'd process runs under its container's profile (chosen at create); it cannot have its own", ctx.String("profile"))
+			}
 			if err := argCount(ctx, 1, -1); err != nil {
 				return err
 			}

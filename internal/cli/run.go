@@ -20,7 +20,10 @@ func init() {
 			if err := unsupportedCreateFlags(ctx); err != nil {
 				return err
 			}
-			o := createOptions(ctx)
+			o, err := createOptions(ctx)
+			if err != nil {
+				return err
+			}
 			o.Detach = ctx.Bool("detach")
 			o.Keep = ctx.Bool("keep")
 			code, err := runtimeOf(ctx).Run(o)

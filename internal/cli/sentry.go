@@ -5,10 +5,13 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"os/signal"
+	"sync"
 	"time"
 
 	"github.com/sirupsen/logrus"
 	"github.com/urfave/cli"
+	"golang.org/x/sys/unix"
 
 	"github.com/syscage/syscage/internal/audit"
 	"github.com/syscage/syscage/internal/policy"
@@ -32,6 +35,7 @@ func init() {
 			cli.StringFlag{Name: "kernel-version"},
 			cli.StringFlag{Name: "audit"},
 			cli.StringFlag{Name: "uts-file"},
+			cli.StringFlag{Name: "learned-profile", Usage: "learn mode: write the learned profile here"},
 		},
 		Action: runSentry,
 	})
@@ -52,7 +56,7 @@ func runSentry(ctx *cli.Context) error {
 	if !ok {
 		return fmt.Errorf("sentry: fd %d is not a unix socket", sentryListenFd)
 	}
-	prof, err := policy.Builtin(ctx.String("profile"))
+	prof, err := policy.Resolve(ctx.String("profile"))
 	if err != nil {
 		return fmt.Errorf("sentry: %w", err)
 	}
@@ -77,5 +81,47 @@ func runSentry(ctx *cli.Context) error {
 		cfg.Audit = w
 	}
 	logrus.Infof("sentry: container %s, profile %s", cfg.ContainerID, prof.Name)
-	return sentry.Serve(l, cfg)
+	if !prof.Learning {
+		return sentry.Serve(l, cfg)
+	}
+	return serveLearning(l, cfg, ctx.String("learned-profile"))
+}
+
+// serveLearning serves a learn-mode container: it records every call and
+// writes the learned profile when the container's last process is gone, or
+// when the runtime stops the sentry (SIGTERM, at delete).
+func serveLearning(l *net.UnixListener, cfg sentry.Config, out string) error {
+	if out == "" {
+		return errors.New("sentry: learn mode needs --learned-profile")
+	}
+	base, _ := policy.Builtin(policy.DefaultName)
+	rec := policy.NewRecorder(base, cfg.ContainerID)
+	cfg.Observer = rec
+	name := "learned-" + cfg.ContainerID
+	var once sync.Mutex
+	write := func() error {
+		once.Lock()
+		defer once.Unlock()
+		if err := rec.WriteFile(out, name); err != nil {
+			logrus.Errorf("sentry: %v", err)
+			return err
+		}
+		logrus.Infof("sentry: learned profile (%d distinct calls) written to %s", rec.Len(), out)
+		return nil
+	}
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, unix.SIGTERM, unix.SIGINT)
+	go func() {
+		<-sig
+		code := 0
+		if write() != nil {
+			code = 1
+		}
+		os.Exit(code)
+	}()
+	err := sentry.Serve(l, cfg)
+	if werr := write(); err == nil {
+		err = werr
+	}
+	return err
 }

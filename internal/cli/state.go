@@ -5,6 +5,8 @@ import (
 	"os"
 
 	"github.com/urfave/cli"
+
+	"github.com/syscage/syscage/internal/container"
 )
 
 func init() {
@@ -25,7 +27,18 @@ func init() {
 			if err != nil {
 				return err
 			}
-			return printJSON(st)
+			// syscage's own fields: the profile and, in learn mode, where
+			// the learned profile is (or will be) written.
+			out := struct {
+				*container.State
+				Profile        string `json:"profile,omitempty"`
+				ProfileFile    string `json:"profileFile,omitempty"`
+				LearnedProfile string `json:"learnedProfile,omitempty"`
+			}{State: st}
+			if rec := rt.SandboxOf(c.ID()); rec != nil {
+				out.Profile, out.ProfileFile, out.LearnedProfile = rec.Profile, rec.ProfileFile, rec.LearnedProfile
+			}
+			return printJSON(out)
 		},
 	})
 }

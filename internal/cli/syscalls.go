@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -24,14 +25,14 @@ profile (pass, deny, emulate, proxy, check), the errno or argument
 conditions, and a note. It is the same table the seccomp filter is
 compiled from and the sentry dispatches on.`,
 		Flags: []cli.Flag{
-			cli.StringFlag{Name: "profile", Value: policy.DefaultName, Usage: "profile: " + strings.Join(policy.Names(), " or ")},
+			cli.StringFlag{Name: "profile", Value: policy.DefaultName, Usage: "profile: " + strings.Join(policy.Names(), ", ") + ", " + policy.Learn + " or a profile file"},
 			cli.StringFlag{Name: "format", Value: "table", Usage: "output format: table or json"},
 		},
 		Action: func(ctx *cli.Context) error {
 			if err := argCount(ctx, 0, 0); err != nil {
 				return err
 			}
-			p, err := policy.Builtin(ctx.String("profile"))
+			p, err := policy.Resolve(ctx.String("profile"))
 			if err != nil {
 				return fmt.Errorf("syscalls: %w", err)
 			}
@@ -57,11 +58,15 @@ func printSyscallTable(out io.Writer, p *policy.Profile) error {
 		r := p.Rule(&e)
 		counts[r.Tier]++
 		tier := r.Tier.String()
+		desc := r.Describe()
+		if p.Kills(&e) {
+			tier, desc = "kill", "SIGSYS: the kernel kills the process"
+		}
 		if r.Conditional() {
 			conditional++
 			tier += "*"
 		}
-		fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\n", e.Nr, e.Name, tier, dash(r.Describe()), e.Note)
+		fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\n", e.Nr, e.Name, tier, dash(desc), note(p, &e))
 	}
 	if err := w.Flush(); err != nil {
 		return err
@@ -70,9 +75,35 @@ func printSyscallTable(out io.Writer, p *policy.Profile) error {
 	for _, t := range syscalls.Tiers() {
 		parts = append(parts, fmt.Sprintf("%s %d", t, counts[t]))
 	}
-	fmt.Fprintf(out, "\n%d %s syscalls, profile %s: %s (* %d decided by argument values; any other number: deny ENOSYS)\n",
-		len(all), syscalls.Arch, p.Name, strings.Join(parts, ", "), conditional)
+	other := "deny ENOSYS"
+	if f := p.File(); f != nil && f.Unlisted != policy.UnlistedBase {
+		other = map[string]string{policy.UnlistedDeny: "deny EPERM", policy.UnlistedKill: "kill"}[f.Unlisted]
+	}
+	fmt.Fprintf(out, "\n%d %s syscalls, profile %s: %s (* %d decided by argument values; any other number: %s); %d allowed\n",
+		len(all), syscalls.Arch, p.Name, strings.Join(parts, ", "), conditional, other, p.Passes())
 	return nil
+}
+
+// note is the entry's note, and for a file profile's own entries the
+// file's reason ("why").
+func note(p *policy.Profile, e *syscalls.Entry) string {
+	f := p.File()
+	if f == nil || !p.Listed(e) {
+		return e.Note
+	}
+	var whys []string
+	for _, ent := range f.Syscalls {
+		if slices.Contains(ent.Names, e.Name) && ent.Why != "" {
+			whys = append(whys, ent.Why)
+		}
+	}
+	if len(whys) == 0 {
+		return e.Note
+	}
+	if len(whys) > 2 {
+		whys = append(whys[:2], fmt.Sprintf("+%d more", len(whys)-2))
+	}
+	return "profile: " + strings.Join(whys, "; ")
 }
 
 func dash(s string) string {

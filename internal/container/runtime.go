@@ -160,6 +160,10 @@ func (rt *Runtime) create(o CreateOptions, act action) (int, error) {
 		destroy(c, stateDir)
 		return -1, err
 	}
+	if err := writeSandboxFiles(stateDir, sb); err != nil {
+		destroy(c, stateDir)
+		return -1, err
+	}
 	if err := startSentry(stateDir, o.ID, sb); err != nil {
 		destroy(c, stateDir)
 		return -1, err

@@ -1,12 +1,16 @@
 package container
 
 import (
+	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/syscage/syscage/internal/policy"
 )
 
 // Annotations that configure the sandbox from an OCI config, so a
@@ -15,6 +19,28 @@ const (
 	AnnotationProfile       = "dev.syscage.profile"
 	AnnotationKernelRelease = "dev.syscage.kernel-release"
 	AnnotationStrace        = "dev.syscage.strace"
+	// AnnotationLearnedProfile says where learn mode writes the profile:
+	// a file name, or an absolute path, inside LearnedDir (a pod must not
+	// choose where on the host a root process writes).
+	AnnotationLearnedProfile = "dev.syscage.learned-profile"
+)
+
+// ConfigFile is the runtime's configuration file; its "defaultProfile"
+// is the profile of containers that choose none.
+const ConfigFile = "/etc/syscage/config.json"
+
+// LearnedDir is where learned profiles named by the annotation go.
+const LearnedDir = "/var/lib/syscage/learned"
+
+// Files in a container's state dir.
+const (
+	// profileCopy is the validated copy of a file profile the sentry loads,
+	// so a later edit of the original cannot make the two disagree.
+	profileCopy = "profile.json"
+	// learnedInState is where learn mode writes without a path given.
+	learnedInState = "learned-profile.json"
+	// sandboxRecord records the resolved sandbox for `state`.
+	sandboxRecord = "sandbox.json"
 )
 
 // Defaults for the kernel identity a container sees: Debian 12's release
@@ -28,27 +54,46 @@ const (
 // SandboxOptions are the command-line settings of a container's sandbox;
 // empty fields fall back to the OCI annotations, then to the defaults.
 type SandboxOptions struct {
-	Profile       string // --profile
-	KernelRelease string // --kernel-release
-	Audit         bool   // --strace
-	AuditPath     string // --strace-log
+	Profile        string // --profile: a built-in name, learn, or a file
+	DefaultProfile string // the runtime's configured default (--default-profile, config file)
+	LearnedProfile string // --learned-profile
+	KernelRelease  string // --kernel-release
+	Audit          bool   // --strace
+	AuditPath      string // --strace-log
 }
 
 // sandbox is the resolved configuration of a container's sentry.
 type sandbox struct {
-	Profile       string
+	Profile       *policy.Profile
+	ProfileRef    string // what was chosen: a name or a file path
+	LearnedPath   string // learn mode: where the learned profile goes
 	KernelRelease string
 	KernelVersion string
 	AuditPath     string // empty: auditing off
 }
 
-// resolveSandbox applies flag > annotation > default for each setting.
+// resolveSandbox applies flag > annotation > configured default > built-in
+// default for the profile, and flag > annotation > profile file > default
+// for the kernel release and audit. A profile file is loaded and validated
+// here, before anything is created.
 func resolveSandbox(o SandboxOptions, spec *specs.Spec, stateDir string) (sandbox, error) {
 	ann := spec.Annotations
 	sb := sandbox{
-		Profile:       first(o.Profile, ann[AnnotationProfile], DefaultProfile),
-		KernelRelease: first(o.KernelRelease, ann[AnnotationKernelRelease], DefaultKernelRelease),
+		ProfileRef:    first(o.Profile, ann[AnnotationProfile], o.DefaultProfile, DefaultProfile),
 		KernelVersion: DefaultKernelVersion,
+	}
+	p, err := policy.Resolve(sb.ProfileRef)
+	if err != nil {
+		return sb, err
+	}
+	sb.Profile = p
+	sb.KernelRelease = first(o.KernelRelease, ann[AnnotationKernelRelease], p.KernelRelease, DefaultKernelRelease)
+	if p.Learning {
+		if sb.LearnedPath, err = learnedPath(o.LearnedProfile, ann[AnnotationLearnedProfile], stateDir); err != nil {
+			return sb, err
+		}
+	} else if o.LearnedProfile != "" {
+		return sb, fmt.Errorf("--learned-profile %s: only with --profile %s (the profile is %s)", o.LearnedProfile, policy.Learn, sb.ProfileRef)
 	}
 	if strings.ContainsAny(sb.KernelRelease, "\n\x00") || len(sb.KernelRelease) > 64 {
 		return sb, fmt.Errorf("kernel release %q: must be one line of at most 64 bytes", sb.KernelRelease)
@@ -60,7 +105,11 @@ func resolveSandbox(o SandboxOptions, spec *specs.Spec, stateDir string) (sandbo
 		sb.AuditPath = filepath.Join(stateDir, "audit.jsonl")
 	default:
 		switch v := ann[AnnotationStrace]; v {
-		case "", "false", "0":
+		case "":
+			if p.Audit != nil && *p.Audit {
+				sb.AuditPath = filepath.Join(stateDir, "audit.jsonl")
+			}
+		case "false", "0":
 		case "true", "1":
 			sb.AuditPath = filepath.Join(stateDir, "audit.jsonl")
 		default:
@@ -78,6 +127,86 @@ func resolveSandbox(o SandboxOptions, spec *specs.Spec, stateDir string) (sandbo
 		sb.AuditPath = abs
 	}
 	return sb, nil
+}
+
+// learnedPath is where learn mode writes: the flag (any path; the caller
+// is the runtime's user), else the annotation (inside LearnedDir only),
+// else the state dir. The directory must exist.
+func learnedPath(flag, annotation, stateDir string) (string, error) {
+	switch {
+	case flag != "":
+		abs, err := filepath.Abs(flag)
+		if err != nil {
+			return "", err
+		}
+		if fi, err := os.Stat(filepath.Dir(abs)); err != nil || !fi.IsDir() {
+			return "", fmt.Errorf("--learned-profile %s: directory %s does not exist", flag, filepath.Dir(abs))
+		}
+		return abs, nil
+	case annotation != "":
+		p := annotation
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(LearnedDir, p)
+		}
+		p = filepath.Clean(p)
+		if filepath.Dir(p) != LearnedDir || strings.HasPrefix(filepath.Base(p), ".") {
+			return "", fmt.Errorf("annotation %s=%q: must be a file name in %s", AnnotationLearnedProfile, annotation, LearnedDir)
+		}
+		if err := os.MkdirAll(LearnedDir, 0o755); err != nil {
+			return "", fmt.Errorf("annotation %s: %w", AnnotationLearnedProfile, err)
+		}
+		return p, nil
+	}
+	return filepath.Join(stateDir, learnedInState), nil
+}
+
+// sentryProfileArg is the --profile the sentry gets: a built-in name, or
+// the copy of the file profile in the state dir (writeProfileCopy).
+func (sb sandbox) sentryProfileArg(stateDir string) string {
+	if sb.Profile.Source != "" {
+		return filepath.Join(stateDir, profileCopy)
+	}
+	return sb.Profile.Name
+}
+
+// SandboxRecord is what `state` reports about a container's sandbox.
+type SandboxRecord struct {
+	Profile        string `json:"profile"`
+	ProfileFile    string `json:"profileFile,omitempty"`
+	LearnedProfile string `json:"learnedProfile,omitempty"`
+}
+
+// writeSandboxFiles writes the profile copy and the sandbox record into
+// the (new) state dir.
+func writeSandboxFiles(stateDir string, sb sandbox) error {
+	rec := SandboxRecord{Profile: sb.Profile.Name, ProfileFile: sb.Profile.Source, LearnedProfile: sb.LearnedPath}
+	if f := sb.Profile.File(); f != nil {
+		data, err := json.MarshalIndent(f, "", "  ")
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(stateDir, profileCopy), data, 0o600); err != nil {
+			return fmt.Errorf("copying profile %s: %w", sb.Profile.Source, err)
+		}
+	}
+	data, err := json.Marshal(rec)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(stateDir, sandboxRecord), data, 0o600)
+}
+
+// SandboxOf reads a container's sandbox record (nil if it has none).
+func (rt *Runtime) SandboxOf(id string) *SandboxRecord {
+	data, err := os.ReadFile(filepath.Join(rt.Root, id, sandboxRecord))
+	if err != nil {
+		return nil
+	}
+	var rec SandboxRecord
+	if json.Unmarshal(data, &rec) != nil {
+		return nil
+	}
+	return &rec
 }
 
 func first(vals ...string) string {

@@ -95,10 +95,13 @@ func startSentry(stateDir, id string, o sandbox) error {
 		return fmt.Errorf("sentry: finding our own binary: %w", err)
 	}
 	args := []string{"sentry", "--id", id, "--state-dir", stateDir,
-		"--profile", o.Profile, "--kernel-release", o.KernelRelease,
+		"--profile", o.sentryProfileArg(stateDir), "--kernel-release", o.KernelRelease,
 		"--kernel-version", o.KernelVersion, "--uts-file", filepath.Join(stateDir, utsFileName)}
 	if o.AuditPath != "" {
 		args = append(args, "--audit", o.AuditPath)
+	}
+	if o.LearnedPath != "" {
+		args = append(args, "--learned-profile", o.LearnedPath)
 	}
 	cmd := exec.Command(self, args...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = nil, nil, logf
@@ -151,9 +154,21 @@ func (rt *Runtime) SentryRunning(id string) bool {
 
 // stopSentry kills the container's sentry (if any) and removes its socket.
 // Called when the container is destroyed.
+//
+// A sentry gets SIGTERM first and a moment to exit: in learn mode it
+// writes the learned profile then (another sentry just dies of it).
 func stopSentry(stateDir string) {
 	if pid, ok := sentryPid(stateDir); ok {
-		_ = unix.Kill(pid, unix.SIGKILL)
+		_ = unix.Kill(pid, unix.SIGTERM)
+		for i := 0; i < 300; i++ {
+			if _, ok := sentryPid(stateDir); !ok {
+				break
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		if _, ok := sentryPid(stateDir); ok {
+			_ = unix.Kill(pid, unix.SIGKILL)
+		}
 		for i := 0; i < 50; i++ {
 			if err := unix.Kill(pid, 0); errors.Is(err, unix.ESRCH) {
 				break

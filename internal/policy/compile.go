@@ -16,6 +16,8 @@ const DefaultErrno = unix.ENOSYS
 // Compile turns a profile into the OCI seccomp section libcontainer loads.
 //
 //   - defaultAction is SCMP_ACT_ERRNO with ENOSYS: numbers not in the table.
+//     A file profile with "unlisted": "deny" makes it EPERM, with "kill"
+//     SCMP_ACT_KILL_PROCESS (then its unlisted entries kill as well).
 //   - architectures lists only the native one (SCMP_ARCH_X86_64). The 32-bit
 //     ABIs (x86 via int 0x80, x32) are not listed, so none of their calls is
 //     allowed: libseccomp gives a call from an architecture the filter does
@@ -30,17 +32,46 @@ const DefaultErrno = unix.ENOSYS
 //     the default ENOSYS).
 //   - syscalls with the same action and conditions share one rule.
 func Compile(p *Profile, listenerPath string) (*specs.LinuxSeccomp, error) {
+	return compile(p, listenerPath, false)
+}
+
+// compile is Compile; with complete, the values a file profile's
+// conditional entries do not allow get deny rules of their own
+// (complement) instead of falling to the default action, so auditing
+// sees them.
+func compile(p *Profile, listenerPath string, complete bool) (*specs.LinuxSeccomp, error) {
 	enosys := uint(DefaultErrno)
 	out := &specs.LinuxSeccomp{
 		DefaultAction:   specs.ActErrno,
 		DefaultErrnoRet: &enosys,
 		Architectures:   []specs.Arch{specs.Arch(syscalls.SeccompArch)},
 	}
+	switch {
+	case p.kill:
+		out.DefaultAction, out.DefaultErrnoRet = specs.ActKillProcess, nil
+	case p.noMatch.Tier == syscalls.Deny:
+		e := uint(p.noMatch.Errno)
+		out.DefaultErrnoRet = &e
+	}
 	index := map[string]int{} // rule key → position in out.Syscalls
 	notify := false
 	for _, e := range syscalls.All() {
+		if p.Kills(&e) {
+			sc := specs.LinuxSyscall{Names: []string{e.Name}, Action: specs.ActKillProcess}
+			k := key(sc)
+			if i, ok := index[k]; ok {
+				out.Syscalls[i].Names = append(out.Syscalls[i].Names, e.Name)
+			} else {
+				index[k] = len(out.Syscalls)
+				out.Syscalls = append(out.Syscalls, sc)
+			}
+			continue
+		}
 		r := p.Rule(&e)
 		cs := r.Cases
+		if complete && p.noMatch.Tier == syscalls.Deny && len(cs) > 0 {
+			cs = append(append([]syscalls.Case(nil), cs...), complement(e.Name, cs, p.noMatch)...)
+		}
 		if len(cs) == 0 {
 			cs = []syscalls.Case{{Outcome: syscalls.Outcome{Tier: r.Tier, Errno: r.ErrnoOf()}}}
 		}

@@ -6,7 +6,7 @@ import (
 	"github.com/opencontainers/runtime-spec/specs-go"
 )
 
-// ContainerFilter is the seccomp section a container runs under: the named
+// ContainerFilter is the seccomp section a container runs under: the
 // profile compiled for the container's agent socket, merged with the
 // seccomp section the container's config already has (theirs, may be nil).
 //
@@ -14,13 +14,11 @@ import (
 // answered in the filter, so the sentry sees and records each one (it
 // answers with the same errno: the profile's decision does not change,
 // only who delivers it). Their denials stay in the filter: Merge ranks a
-// deny above a notify.
-func ContainerFilter(name string, theirs *specs.LinuxSeccomp, listenerPath string, audit bool) (*specs.LinuxSeccomp, error) {
-	p, err := Builtin(name)
-	if err != nil {
-		return nil, err
-	}
-	ours, err := Compile(p, listenerPath)
+// deny above a notify. For a file profile that denies what it does not
+// list, the argument values its conditional entries leave out get deny
+// rules of their own for this (complement.go).
+func ContainerFilter(p *Profile, theirs *specs.LinuxSeccomp, listenerPath string, audit bool) (*specs.LinuxSeccomp, error) {
+	ours, err := compile(p, listenerPath, audit)
 	if err != nil {
 		return nil, err
 	}
@@ -29,14 +27,17 @@ func ContainerFilter(name string, theirs *specs.LinuxSeccomp, listenerPath strin
 	}
 	merged, err := Merge(ours, theirs)
 	if err != nil {
-		return nil, fmt.Errorf("combining profile %s with the container's seccomp section: %w", name, err)
+		return nil, fmt.Errorf("combining profile %s with the container's seccomp section: %w", p.Name, err)
 	}
 	return merged, nil
 }
 
-// notifyDenials turns the errno rules of a compiled profile into notify
-// rules. The default action (numbers the table does not have) stays in
-// the filter.
+// notifyDenials makes every ERRNO rule a notification: the sentry decides
+// it the same way (Profile.Decide) and writes an audit event. The default
+// action stays an errno (libcontainer refuses a notifying default): a
+// number outside the table, and a call whose arguments match none of its
+// entry's cases when complement could not spell them out, are refused
+// without an event.
 func notifyDenials(s *specs.LinuxSeccomp, listenerPath string) {
 	for i := range s.Syscalls {
 		if s.Syscalls[i].Action == specs.ActErrno {

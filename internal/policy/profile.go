@@ -5,8 +5,8 @@
 // config already carries, the stricter decision winning for each call.
 //
 // The built-in profiles are "default" and "strict"; their rules are the
-// table's Default and Strict columns. Profiles from files and the learn
-// mode (issue 4) will be built with New.
+// table's Default and Strict columns. Profiles from files (file.go) and
+// the learn mode (learn.go) are built on them.
 package policy
 
 import (
@@ -20,8 +20,31 @@ import (
 
 // Profile assigns each table entry a rule.
 type Profile struct {
-	Name string
+	Name        string
+	Description string
+	// Source is the file the profile was loaded from ("" for built-ins).
+	Source string
+	// Base is the built-in profile a file profile extends.
+	Base string
+	// KernelRelease and Audit are the file's settings (empty, nil: unset).
+	KernelRelease string
+	Audit         *bool
+	// Unlisted is the file's mode for calls it does not name.
+	Unlisted string
+	// Learning is set for the learn profile: the sentry sees every call
+	// the base profile passes and records it (learn.go).
+	Learning bool
+
 	rule func(e *syscalls.Entry) syscalls.Rule
+	// listed reports whether a file profile names the entry (nil: all).
+	listed func(e *syscalls.Entry) bool
+	// noMatch is the outcome of a call that matches none of its rule's
+	// cases, and of a number outside the table; zero means deny ENOSYS.
+	noMatch syscalls.Outcome
+	// kill: calls that get noMatch or an unlisted entry's rule kill the
+	// process instead (the file's "unlisted": "kill").
+	kill bool
+	file *File
 }
 
 // New makes a profile from a function that gives each entry its rule. It is
@@ -42,7 +65,64 @@ func (p *Profile) Decide(nr int, args [6]uint64) (*syscalls.Entry, syscalls.Outc
 	if !ok {
 		return nil, syscalls.Outcome{Tier: syscalls.Deny, Errno: unix.ENOSYS}
 	}
-	return e, p.rule(e).Eval(args)
+	r := p.rule(e)
+	if p.kill && p.listed != nil && !p.listed(e) {
+		return e, p.noMatch
+	}
+	if len(r.Cases) == 0 || p.noMatch.Tier == 0 {
+		return e, r.Eval(args)
+	}
+	for _, c := range r.Cases {
+		if holdsAll(c.When, args) {
+			return e, r.Eval(args)
+		}
+	}
+	return e, p.noMatch
+}
+
+func holdsAll(cs []syscalls.Cond, args [6]uint64) bool {
+	for _, c := range cs {
+		if !c.Holds(args) {
+			return false
+		}
+	}
+	return true
+}
+
+// Kills reports whether the profile kills a process making the call
+// (an unlisted call under "unlisted": "kill").
+func (p *Profile) Kills(e *syscalls.Entry) bool {
+	return p.kill && p.listed != nil && !p.listed(e)
+}
+
+// Listed reports whether the profile names the entry itself (a file
+// profile's entry); built-in profiles list every entry.
+func (p *Profile) Listed(e *syscalls.Entry) bool { return p.listed == nil || p.listed(e) }
+
+// File returns the file a profile was loaded from, nil for built-ins.
+func (p *Profile) File() *File { return p.file }
+
+// Passes counts the table entries the profile lets run at all: passed,
+// emulated, proxied or checked, unconditionally or for some arguments.
+func (p *Profile) Passes() int {
+	n := 0
+	for _, e := range syscalls.All() {
+		if p.Kills(&e) {
+			continue
+		}
+		r := p.rule(&e)
+		if r.Tier != syscalls.Deny && len(r.Cases) == 0 {
+			n++
+			continue
+		}
+		for _, c := range r.Cases {
+			if c.Tier != syscalls.Deny {
+				n++
+				break
+			}
+		}
+	}
+	return n
 }
 
 var builtins = map[string]*Profile{
@@ -52,6 +132,21 @@ var builtins = map[string]*Profile{
 
 // DefaultName is the profile a container gets when none is chosen.
 const DefaultName = "default"
+
+var descriptions = map[string]string{
+	"default": "compatibility first: real programs run unmodified; identity virtualized; dangerous subsystems denied",
+	"strict":  "file system and network calls proxied or checked; everything audited",
+	Learn:     "run the workload under default, record every call it makes, write a profile that allows only those",
+}
+
+func init() {
+	for n, p := range builtins {
+		p.Description = descriptions[n]
+	}
+}
+
+// Describe returns a built-in profile's one-line description.
+func Describe(name string) string { return descriptions[name] }
 
 // Builtin returns a built-in profile by name.
 func Builtin(name string) (*Profile, error) {

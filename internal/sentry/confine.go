@@ -39,6 +39,9 @@ var sentryAllowed = []string{
 	// notifications, workload memory, proxied calls on duplicated fds
 	"ioctl", "openat", "process_vm_readv", "process_vm_writev",
 	"pidfd_open", "pidfd_getfd", "connect",
+	// learn mode: the learned profile is written to a temporary file and
+	// renamed over the target
+	"fchmod", "fsync", "rename", "renameat", "renameat2", "unlink", "unlinkat",
 }
 
 // confine loads the sentry's own seccomp filter on every thread

@@ -53,6 +53,15 @@ type Config struct {
 	// UTSFile holds the container's node and domain name (WriteUTSFile);
 	// read when uname is first emulated.
 	UTSFile string
+	// Observer, if set, sees every notified call before it is decided
+	// (learn mode records them: policy.Recorder).
+	Observer Observer
+}
+
+// Observer is told of every notified call: the calling thread, the
+// syscall number and the value arguments.
+type Observer interface {
+	Observe(tid, nr int, args [6]uint64)
 }
 
 // Sentry serves one container.
@@ -224,6 +233,9 @@ func (s *Sentry) serveFd(fd int) {
 // on their own goroutine and never hold up the rest of the container.
 func (s *Sentry) handle(fd int, n *notif) {
 	start := time.Now()
+	if s.cfg.Observer != nil {
+		s.cfg.Observer.Observe(int(n.Pid), int(n.Data.Nr), n.Data.Args)
+	}
 	e, out := s.cfg.Policy.Decide(int(n.Data.Nr), n.Data.Args)
 	if out.Tier == syscalls.Proxy {
 		nc := *n

@@ -1,0 +1,389 @@
+package policy
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/syscage/syscage/internal/sentry/syscalls"
+)
+
+// FileVersion is the version of the profile file format this runtime reads
+// (the "syscageProfile" field).
+const FileVersion = 1
+
+// File is a profile file as written on disk (docs/profiles.md, "Profile
+// files"). Load validates it and turns it into a Profile.
+type File struct {
+	// SyscageProfile is the format version; it must be FileVersion.
+	SyscageProfile int    `json:"syscageProfile"`
+	Name           string `json:"name"`
+	Description    string `json:"description,omitempty"`
+	// Base is the built-in profile the file extends ("default" if empty).
+	Base string `json:"base,omitempty"`
+	// KernelRelease is what uname and /proc report (below the flag and
+	// the annotation in precedence).
+	KernelRelease string `json:"kernelRelease,omitempty"`
+	// Audit turns the audit stream on (below --strace and the annotation).
+	Audit *bool `json:"audit,omitempty"`
+	// Unlisted is what a syscall no entry names gets: "base" (the base
+	// profile's rule; the default), "deny" (EPERM) or "kill" (the kernel
+	// kills the process). With "deny" or "kill" it is also what a listed
+	// syscall gets when its arguments match none of its entries.
+	Unlisted string `json:"unlisted,omitempty"`
+	// Syscalls are the entries, in the order they are tried.
+	Syscalls []FileEntry `json:"syscalls"`
+}
+
+// FileEntry gives syscalls a tier, optionally only when value-argument
+// conditions hold.
+type FileEntry struct {
+	Names []string   `json:"names"`
+	Tier  string     `json:"tier"`
+	Errno string     `json:"errno,omitempty"`
+	When  []FileCond `json:"when,omitempty"`
+	Why   string     `json:"why,omitempty"`
+}
+
+// FileCond is one condition on a value argument.
+type FileCond struct {
+	Arg   *uint   `json:"arg"`
+	Op    string  `json:"op"`
+	Value *uint64 `json:"value"`
+	Mask  *uint64 `json:"mask,omitempty"`
+}
+
+// Unlisted modes.
+const (
+	UnlistedBase = "base"
+	UnlistedDeny = "deny"
+	UnlistedKill = "kill"
+)
+
+// fileOps maps the file's operator names onto the table's.
+var fileOps = map[string]syscalls.Op{
+	"eq": syscalls.OpEq, "ne": syscalls.OpNe, "lt": syscalls.OpLt, "le": syscalls.OpLe,
+	"gt": syscalls.OpGt, "ge": syscalls.OpGe, "masked-eq": syscalls.OpMaskedEq,
+}
+
+func fileOpName(op syscalls.Op) string {
+	for k, v := range fileOps {
+		if v == op {
+			return k
+		}
+	}
+	return string(op)
+}
+
+// FileError is a profile file that cannot be used: which file, which field
+// (a JSON path such as syscalls[3].names[1]) and what is wrong with it.
+type FileError struct {
+	Path  string
+	Field string
+	Err   error
+}
+
+func (e *FileError) Error() string {
+	if e.Field == "" {
+		return fmt.Sprintf("profile file %s: %v", e.Path, e.Err)
+	}
+	return fmt.Sprintf("profile file %s: %s: %v", e.Path, e.Field, e.Err)
+}
+
+func (e *FileError) Unwrap() error { return e.Err }
+
+// IsFileRef reports whether a --profile value names a file rather than a
+// built-in profile: it contains a slash or ends in .json.
+func IsFileRef(ref string) bool {
+	return strings.Contains(ref, "/") || strings.HasSuffix(ref, ".json")
+}
+
+// LoadFile reads, validates and compiles a profile file.
+func LoadFile(path string) (*Profile, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, &FileError{Path: path, Err: err}
+	}
+	return ParseFile(path, data)
+}
+
+// ParseFile validates a profile file's contents; path is only used in
+// errors and as the profile's Source.
+func ParseFile(path string, data []byte) (*Profile, error) {
+	var f File
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&f); err != nil {
+		return nil, &FileError{Path: path, Field: jsonField(err), Err: jsonProblem(err)}
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, &FileError{Path: path, Err: errors.New("trailing data after the profile object")}
+	}
+	p, field, err := f.compile()
+	if err != nil {
+		return nil, &FileError{Path: path, Field: field, Err: err}
+	}
+	p.Source = path
+	return p, nil
+}
+
+// jsonField extracts the field a decoding error is about.
+func jsonField(err error) string {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		return te.Field
+	}
+	if s, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		return strings.Trim(s, `"`)
+	}
+	return ""
+}
+
+func jsonProblem(err error) error {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		return fmt.Errorf("is a JSON %s, want %s", te.Value, te.Type)
+	}
+	if strings.HasPrefix(err.Error(), "json: unknown field ") {
+		return errors.New("unknown field")
+	}
+	return fmt.Errorf("not valid JSON: %w", err)
+}
+
+// errnoByName maps errno names (EPERM) to values.
+var errnoByName = func() map[string]unix.Errno {
+	m := map[string]unix.Errno{}
+	for e := unix.Errno(1); e < 256; e++ {
+		if n := unix.ErrnoName(e); n != "" {
+			m[n] = e
+		}
+	}
+	return m
+}()
+
+// fileRule is what the file says about one syscall.
+type fileRule struct {
+	rule   syscalls.Rule
+	listed bool
+}
+
+func (f *File) compile() (*Profile, string, error) {
+	if f.SyscageProfile != FileVersion {
+		return nil, "syscageProfile", fmt.Errorf("version %d is not supported (want %d)", f.SyscageProfile, FileVersion)
+	}
+	if f.Name == "" {
+		return nil, "name", errors.New("missing")
+	}
+	if f.Name == Learn || slices.Contains(Names(), f.Name) {
+		return nil, "name", fmt.Errorf("%q is a built-in profile's name", f.Name)
+	}
+	if f.Base == "" {
+		f.Base = DefaultName
+	}
+	base, err := Builtin(f.Base)
+	if err != nil {
+		return nil, "base", err
+	}
+	if f.KernelRelease != "" && (strings.ContainsAny(f.KernelRelease, "\n\x00") || len(f.KernelRelease) > 64) {
+		return nil, "kernelRelease", errors.New("must be one line of at most 64 bytes")
+	}
+	switch f.Unlisted {
+	case "":
+		f.Unlisted = UnlistedBase
+	case UnlistedBase, UnlistedDeny, UnlistedKill:
+	default:
+		return nil, "unlisted", fmt.Errorf("%q: want base, deny or kill", f.Unlisted)
+	}
+	if f.Syscalls == nil {
+		return nil, "syscalls", errors.New("missing (an empty list is [])")
+	}
+	rules := map[int]*fileRule{}
+	for i, ent := range f.Syscalls {
+		at := fmt.Sprintf("syscalls[%d]", i)
+		tier, err := syscalls.ParseTier(ent.Tier)
+		if err != nil {
+			return nil, at + ".tier", err
+		}
+		errno := unix.Errno(0)
+		if ent.Errno != "" {
+			if tier != syscalls.Deny {
+				return nil, at + ".errno", fmt.Errorf("only a deny entry has an errno (tier is %s)", tier)
+			}
+			e, ok := errnoByName[ent.Errno]
+			if !ok {
+				return nil, at + ".errno", fmt.Errorf("unknown errno %q", ent.Errno)
+			}
+			errno = e
+		} else if tier == syscalls.Deny {
+			errno = unix.EPERM
+		}
+		when, field, err := compileConds(ent.When)
+		if err != nil {
+			return nil, at + ".when" + field, err
+		}
+		if len(ent.Names) == 0 {
+			return nil, at + ".names", errors.New("empty")
+		}
+		for j, name := range ent.Names {
+			nat := fmt.Sprintf("%s.names[%d]", at, j)
+			e, ok := syscalls.ByName(name)
+			if !ok {
+				return nil, nat, fmt.Errorf("unknown syscall %q (not in the %s table)", name, syscalls.Arch)
+			}
+			if err := tierAllowed(e, tier); err != nil {
+				return nil, nat, err
+			}
+			r := rules[e.Nr]
+			if r == nil {
+				r = &fileRule{listed: true}
+				rules[e.Nr] = r
+			}
+			switch {
+			case len(when) == 0 && (r.rule.Tier != 0 || len(r.rule.Cases) > 0):
+				return nil, nat, fmt.Errorf("%s already has an entry; an entry without conditions must be its only one", name)
+			case len(when) > 0 && r.rule.Tier != 0 && len(r.rule.Cases) == 0:
+				return nil, nat, fmt.Errorf("%s already has an entry without conditions", name)
+			case len(when) == 0:
+				r.rule = syscalls.Rule{Tier: tier, Errno: errno}
+			default:
+				if r.rule.Tier == 0 || tier == syscalls.Pass {
+					r.rule.Tier = tier
+				}
+				r.rule.Cases = append(r.rule.Cases, syscalls.Case{When: when, Outcome: syscalls.Outcome{Tier: tier, Errno: errno}})
+			}
+		}
+	}
+	p := &Profile{
+		Name:          f.Name,
+		Description:   f.Description,
+		Base:          base.Name,
+		KernelRelease: f.KernelRelease,
+		Audit:         f.Audit,
+		Unlisted:      f.Unlisted,
+		file:          f,
+	}
+	for _, r := range rules {
+		if len(r.rule.Cases) > 0 {
+			r.rule.Summary = summarize(r.rule.Cases)
+		}
+	}
+	unlisted := func(e *syscalls.Entry) syscalls.Rule {
+		switch f.Unlisted {
+		case UnlistedBase:
+			return base.Rule(e)
+		case UnlistedKill:
+			return syscalls.Rule{Tier: syscalls.Deny, Errno: unix.EPERM, Summary: "kill"}
+		}
+		return syscalls.Rule{Tier: syscalls.Deny, Errno: unix.EPERM}
+	}
+	p.rule = func(e *syscalls.Entry) syscalls.Rule {
+		if r, ok := rules[e.Nr]; ok {
+			return r.rule
+		}
+		return unlisted(e)
+	}
+	p.listed = func(e *syscalls.Entry) bool { _, ok := rules[e.Nr]; return ok }
+	switch f.Unlisted {
+	case UnlistedDeny:
+		p.noMatch = syscalls.Outcome{Tier: syscalls.Deny, Errno: unix.EPERM}
+	case UnlistedKill:
+		p.kill = true
+		p.noMatch = syscalls.Outcome{Tier: syscalls.Deny, Errno: unix.EPERM}
+	}
+	return p, "", nil
+}
+
+func summarize(cs []syscalls.Case) string {
+	var parts []string
+	for _, c := range cs {
+		var conds []string
+		for _, w := range c.When {
+			conds = append(conds, w.String())
+		}
+		parts = append(parts, strings.Join(conds, "&&")+": "+c.Outcome.String())
+	}
+	return strings.Join(parts, "; ")
+}
+
+func compileConds(fc []FileCond) ([]syscalls.Cond, string, error) {
+	var out []syscalls.Cond
+	seen := map[uint]bool{}
+	for k, c := range fc {
+		at := fmt.Sprintf("[%d]", k)
+		if c.Arg == nil {
+			return nil, at + ".arg", errors.New("missing")
+		}
+		if *c.Arg > 5 {
+			return nil, at + ".arg", fmt.Errorf("%d: a syscall has arguments 0 to 5", *c.Arg)
+		}
+		if seen[*c.Arg] {
+			return nil, at + ".arg", fmt.Errorf("a second condition on arg %d in one entry (write two entries)", *c.Arg)
+		}
+		seen[*c.Arg] = true
+		op, ok := fileOps[c.Op]
+		if !ok {
+			return nil, at + ".op", fmt.Errorf("unknown operator %q (want eq, ne, lt, le, gt, ge or masked-eq)", c.Op)
+		}
+		if c.Value == nil {
+			return nil, at + ".value", errors.New("missing")
+		}
+		cond := syscalls.Cond{Index: *c.Arg, Op: op, Value: *c.Value}
+		if op == syscalls.OpMaskedEq {
+			if c.Mask == nil {
+				return nil, at + ".mask", errors.New("masked-eq needs a mask")
+			}
+			if *c.Mask == 0 {
+				return nil, at + ".mask", errors.New("a zero mask matches every value")
+			}
+			if *c.Value&^*c.Mask != 0 {
+				return nil, at + ".value", fmt.Errorf("%#x has bits outside the mask %#x: it can never match", *c.Value, *c.Mask)
+			}
+			cond.Mask = *c.Mask
+		} else if c.Mask != nil {
+			return nil, at + ".mask", fmt.Errorf("only masked-eq takes a mask (op is %s)", c.Op)
+		}
+		out = append(out, cond)
+	}
+	return out, "", nil
+}
+
+// tierAllowed says whether a profile may give the entry a tier: pass and
+// deny always; check for every call the kernel lets us notify (not write:
+// libcontainer hands over the listener with it); emulate and proxy only
+// where the table has a handler doing that (one of the built-in profiles
+// uses the tier for the entry).
+func tierAllowed(e *syscalls.Entry, t syscalls.Tier) error {
+	switch t {
+	case syscalls.Pass, syscalls.Deny:
+		return nil
+	}
+	if e.Name == "write" {
+		return fmt.Errorf("write cannot be %s: libcontainer hands the seccomp listener over with it, so it is never notified", t)
+	}
+	if t == syscalls.Check {
+		return nil
+	}
+	if e.Handler == nil || !usesTier(e.Default, t) && !usesTier(e.Strict, t) {
+		return fmt.Errorf("%s cannot be %s: the sentry has no %s handler for it", e.Name, t, t)
+	}
+	return nil
+}
+
+func usesTier(r syscalls.Rule, t syscalls.Tier) bool {
+	if r.Tier == t {
+		return true
+	}
+	for _, c := range r.Cases {
+		if c.Tier == t {
+			return true
+		}
+	}
+	return false
+}

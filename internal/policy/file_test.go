@@ -1,0 +1,360 @@
+package policy
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/syscage/syscage/internal/sentry/syscalls"
+)
+
+const goodProfile = `{
+  "syscageProfile": 1,
+  "name": "web",
+  "base": "default",
+  "kernelRelease": "5.15.0-web",
+  "audit": true,
+  "unlisted": "deny",
+  "syscalls": [
+    {"names": ["read", "write", "close", "exit_group"], "tier": "pass", "why": "basics"},
+    {"names": ["socket"], "tier": "pass", "when": [{"arg": 0, "op": "masked-eq", "mask": 4294967295, "value": 2}]},
+    {"names": ["socket"], "tier": "deny", "errno": "EAFNOSUPPORT", "when": [{"arg": 0, "op": "eq", "value": 10}]},
+    {"names": ["uname"], "tier": "emulate"},
+    {"names": ["connect"], "tier": "proxy"},
+    {"names": ["openat"], "tier": "check"},
+    {"names": ["mkdir"], "tier": "deny", "errno": "EROFS"}
+  ]
+}`
+
+func TestParseFileGood(t *testing.T) {
+	p, err := ParseFile("web.json", []byte(goodProfile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Name != "web" || p.KernelRelease != "5.15.0-web" || p.Audit == nil || !*p.Audit || p.Source != "web.json" {
+		t.Errorf("settings: %+v", p)
+	}
+	for _, tc := range []struct {
+		nr   int
+		args [6]uint64
+		want syscalls.Outcome
+	}{
+		{unix.SYS_READ, [6]uint64{}, syscalls.Outcome{Tier: syscalls.Pass}},
+		{unix.SYS_SOCKET, [6]uint64{unix.AF_INET | 0xdead_0000_0000}, syscalls.Outcome{Tier: syscalls.Pass}},
+		{unix.SYS_SOCKET, [6]uint64{unix.AF_INET6}, syscalls.Outcome{Tier: syscalls.Deny, Errno: unix.EAFNOSUPPORT}},
+		{unix.SYS_SOCKET, [6]uint64{unix.AF_UNIX}, syscalls.Outcome{Tier: syscalls.Deny, Errno: unix.EPERM}},
+		{unix.SYS_UNAME, [6]uint64{}, syscalls.Outcome{Tier: syscalls.Emulate}},
+		{unix.SYS_CONNECT, [6]uint64{}, syscalls.Outcome{Tier: syscalls.Proxy}},
+		{unix.SYS_OPENAT, [6]uint64{}, syscalls.Outcome{Tier: syscalls.Check}},
+		{unix.SYS_MKDIR, [6]uint64{}, syscalls.Outcome{Tier: syscalls.Deny, Errno: unix.EROFS}},
+		{unix.SYS_GETPID, [6]uint64{}, syscalls.Outcome{Tier: syscalls.Deny, Errno: unix.EPERM}},
+		{unix.SYS_BPF, [6]uint64{}, syscalls.Outcome{Tier: syscalls.Deny, Errno: unix.EPERM}},
+		{999, [6]uint64{}, syscalls.Outcome{Tier: syscalls.Deny, Errno: unix.ENOSYS}},
+	} {
+		if _, got := p.Decide(tc.nr, tc.args); got != tc.want {
+			t.Errorf("Decide(%d, %#x) = %v, want %v", tc.nr, tc.args[0], got, tc.want)
+		}
+	}
+	if n := p.Passes(); n != 8 {
+		t.Errorf("Passes() = %d, want 8", n)
+	}
+}
+
+// TestFileErrors: every way a profile file can be wrong gives an error
+// naming the file, the field and the problem.
+func TestFileErrors(t *testing.T) {
+	wrap := func(entries string) string {
+		return `{"syscageProfile": 1, "name": "x", "syscalls": [` + entries + `]}`
+	}
+	for _, tc := range []struct {
+		name, data, field, problem string
+	}{
+		{"not json", `{"syscageProfile": 1,`, "", "not valid JSON"},
+		{"trailing data", `{"syscageProfile": 1, "name": "x", "syscalls": []} {}`, "", "trailing data"},
+		{"no version", `{"name": "x", "syscalls": []}`, "syscageProfile", "version 0 is not supported"},
+		{"wrong version", `{"syscageProfile": 2, "name": "x", "syscalls": []}`, "syscageProfile", "version 2 is not supported"},
+		{"version a string", `{"syscageProfile": "1", "name": "x", "syscalls": []}`, "syscageProfile", "is a JSON string"},
+		{"unknown top field", `{"syscageProfile": 1, "name": "x", "syscalls": [], "color": "red"}`, "color", "unknown field"},
+		{"unknown entry field", wrap(`{"names": ["read"], "tier": "pass", "action": "allow"}`), "action", "unknown field"},
+		{"no name", `{"syscageProfile": 1, "syscalls": []}`, "name", "missing"},
+		{"builtin name", `{"syscageProfile": 1, "name": "strict", "syscalls": []}`, "name", "built-in"},
+		{"unknown base", `{"syscageProfile": 1, "name": "x", "base": "loose", "syscalls": []}`, "base", `unknown profile "loose"`},
+		{"bad unlisted", `{"syscageProfile": 1, "name": "x", "unlisted": "allow", "syscalls": []}`, "unlisted", "want base, deny or kill"},
+		{"bad kernel release", `{"syscageProfile": 1, "name": "x", "kernelRelease": "a\nb", "syscalls": []}`, "kernelRelease", "one line"},
+		{"no syscalls", `{"syscageProfile": 1, "name": "x"}`, "syscalls", "missing"},
+		{"no names", wrap(`{"names": [], "tier": "pass"}`), "syscalls[0].names", "empty"},
+		{"unknown syscall", wrap(`{"names": ["read"], "tier": "pass"}, {"names": ["open", "frobnicate"], "tier": "pass"}`), "syscalls[1].names[1]", `unknown syscall "frobnicate"`},
+		{"unknown tier", wrap(`{"names": ["read"], "tier": "allow"}`), "syscalls[0].tier", `unknown tier "allow"`},
+		{"proxy without handler", wrap(`{"names": ["read"], "tier": "proxy"}`), "syscalls[0].names[0]", "read cannot be proxy: the sentry has no proxy handler"},
+		{"emulate without handler", wrap(`{"names": ["getpid", "mmap"], "tier": "emulate"}`), "syscalls[0].names[0]", "no emulate handler"},
+		{"emulate a proxy handler", wrap(`{"names": ["connect"], "tier": "emulate"}`), "syscalls[0].names[0]", "no emulate handler"},
+		{"check write", wrap(`{"names": ["write"], "tier": "check"}`), "syscalls[0].names[0]", "write cannot be check"},
+		{"errno on pass", wrap(`{"names": ["read"], "tier": "pass", "errno": "EPERM"}`), "syscalls[0].errno", "only a deny entry has an errno"},
+		{"unknown errno", wrap(`{"names": ["read"], "tier": "deny", "errno": "EWHATEVER"}`), "syscalls[0].errno", `unknown errno "EWHATEVER"`},
+		{"arg too big", wrap(`{"names": ["socket"], "tier": "pass", "when": [{"arg": 6, "op": "eq", "value": 1}]}`), "syscalls[0].when[0].arg", "arguments 0 to 5"},
+		{"arg negative", wrap(`{"names": ["socket"], "tier": "pass", "when": [{"arg": -1, "op": "eq", "value": 1}]}`), "syscalls.when.arg", "is a JSON number"},
+		{"arg missing", wrap(`{"names": ["socket"], "tier": "pass", "when": [{"op": "eq", "value": 1}]}`), "syscalls[0].when[0].arg", "missing"},
+		{"unknown op", wrap(`{"names": ["socket"], "tier": "pass", "when": [{"arg": 0, "op": "like", "value": 1}]}`), "syscalls[0].when[0].op", `unknown operator "like"`},
+		{"value missing", wrap(`{"names": ["socket"], "tier": "pass", "when": [{"arg": 0, "op": "eq"}]}`), "syscalls[0].when[0].value", "missing"},
+		{"masked-eq without mask", wrap(`{"names": ["socket"], "tier": "pass", "when": [{"arg": 0, "op": "masked-eq", "value": 1}]}`), "syscalls[0].when[0].mask", "needs a mask"},
+		{"mask without masked-eq", wrap(`{"names": ["socket"], "tier": "pass", "when": [{"arg": 0, "op": "eq", "value": 1, "mask": 3}]}`), "syscalls[0].when[0].mask", "only masked-eq"},
+		{"zero mask", wrap(`{"names": ["socket"], "tier": "pass", "when": [{"arg": 0, "op": "masked-eq", "value": 0, "mask": 0}]}`), "syscalls[0].when[0].mask", "zero mask"},
+		{"value outside mask", wrap(`{"names": ["socket"], "tier": "pass", "when": [{"arg": 0, "op": "masked-eq", "value": 4, "mask": 3}]}`), "syscalls[0].when[0].value", "can never match"},
+		{"two conds one arg", wrap(`{"names": ["socket"], "tier": "pass", "when": [{"arg": 0, "op": "ge", "value": 1}, {"arg": 0, "op": "le", "value": 3}]}`), "syscalls[0].when[1].arg", "second condition on arg 0"},
+		{"unconditional twice", wrap(`{"names": ["read"], "tier": "pass"}, {"names": ["read"], "tier": "deny"}`), "syscalls[1].names[0]", "already has an entry"},
+		{"conditional after unconditional", wrap(`{"names": ["socket"], "tier": "pass"}, {"names": ["socket"], "tier": "deny", "when": [{"arg": 0, "op": "eq", "value": 1}]}`), "syscalls[1].names[0]", "already has an entry without conditions"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := ParseFile("/etc/p.json", []byte(tc.data))
+			if err == nil {
+				t.Fatal("no error")
+			}
+			var fe *FileError
+			if !errors.As(err, &fe) {
+				t.Fatalf("%T %v: not a *FileError", err, err)
+			}
+			msg := err.Error()
+			if fe.Field != tc.field {
+				t.Errorf("field %q, want %q (%s)", fe.Field, tc.field, msg)
+			}
+			if !strings.HasPrefix(msg, "profile file /etc/p.json: ") || !strings.Contains(msg, tc.problem) {
+				t.Errorf("error %q: want the file and %q", msg, tc.problem)
+			}
+		})
+	}
+}
+
+func TestLoadFileMissing(t *testing.T) {
+	_, err := LoadFile("/nonexistent/p.json")
+	var fe *FileError
+	if !errors.As(err, &fe) || !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("%v", err)
+	}
+}
+
+func TestResolve(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "web.json")
+	if err := os.WriteFile(path, []byte(goodProfile), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for ref, want := range map[string]string{"default": "default", "strict": "strict", "learn": "learn", path: "web"} {
+		p, err := Resolve(ref)
+		if err != nil || p.Name != want {
+			t.Errorf("Resolve(%s) = %v, %v", ref, p, err)
+		}
+	}
+	if _, err := Resolve("nope"); err == nil {
+		t.Error("Resolve(nope): no error")
+	}
+}
+
+// TestFileProfilesCompile: the compiled filter decides every call as
+// Decide does, for the deny, kill and base modes.
+func TestFileProfilesCompile(t *testing.T) {
+	for _, unlisted := range []string{"deny", "kill", "base"} {
+		data := strings.Replace(goodProfile, `"unlisted": "deny"`, `"unlisted": "`+unlisted+`"`, 1)
+		p, err := ParseFile("p.json", []byte(data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := Compile(p, "/x.sock")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range syscalls.All() {
+			for _, args := range sampleArgs(e.Name, s) {
+				_, o := p.Decide(e.Nr, args)
+				want := toAction(o)
+				if p.Kills(&e) || (unlisted == "kill" && o.Tier == syscalls.Deny && o.Errno == unix.EPERM && p.Listed(&e) && len(p.Rule(&e).Cases) > 0 && !matchesAnyCase(p.Rule(&e), args)) {
+					want = action{act: specs.ActKillProcess}
+				}
+				if got := evalSpec(s, e.Name, args); !got.same(want) {
+					t.Fatalf("%s: %s(%#x, %#x): filter %v, Decide %v", unlisted, e.Name, args[0], args[1], got, want)
+				}
+			}
+		}
+		if unlisted == "kill" {
+			continue // bpfSize wants an errno default
+		}
+		if n, err := bpfSize(s); err != nil || n > 4096 {
+			t.Errorf("%s: %d BPF instructions, %v", unlisted, n, err)
+		}
+	}
+}
+
+func matchesAnyCase(r syscalls.Rule, args [6]uint64) bool {
+	for _, c := range r.Cases {
+		if holdsAll(c.When, args) {
+			return true
+		}
+	}
+	return false
+}
+
+// TestLearnedRoundTrip: a recorder's profile loads, allows what was seen
+// (with the values seen) and nothing else, and never more than the base.
+func TestLearnedRoundTrip(t *testing.T) {
+	base, _ := Builtin(DefaultName)
+	r := NewRecorder(base, "c1")
+	seen := [][7]uint64{
+		{unix.SYS_READ},
+		{unix.SYS_SOCKET, unix.AF_INET, unix.SOCK_STREAM | unix.SOCK_CLOEXEC},
+		{unix.SYS_IOCTL, 1, unix.TCGETS},
+		{unix.SYS_PRCTL, unix.PR_SET_NAME},
+		{unix.SYS_UNAME},
+		{unix.SYS_PERSONALITY, 0xffffffff},
+		{unix.SYS_BPF}, // denied by the base: not learned
+	}
+	for i, c := range seen {
+		var args [6]uint64
+		copy(args[:], c[1:])
+		for k := 0; k <= i; k++ {
+			r.Observe(os.Getpid(), int(c[0]), args)
+		}
+	}
+	f := r.Profile("learned-c1")
+	data, err := json.Marshal(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := ParseFile("learned.json", data)
+	if err != nil {
+		t.Fatalf("learned profile does not load: %v\n%s", err, data)
+	}
+	for _, tc := range []struct {
+		nr   int
+		args [6]uint64
+		want syscalls.Outcome
+	}{
+		{unix.SYS_READ, [6]uint64{}, syscalls.Outcome{Tier: syscalls.Pass}},
+		{unix.SYS_WRITE, [6]uint64{}, syscalls.Outcome{Tier: syscalls.Pass}},
+		{unix.SYS_CLONE, [6]uint64{unix.CLONE_VM | unix.CLONE_THREAD}, syscalls.Outcome{Tier: syscalls.Pass}},
+		{unix.SYS_CLONE, [6]uint64{unix.CLONE_NEWNET}, syscalls.Outcome{Tier: syscalls.Deny, Errno: unix.EPERM}},
+		{unix.SYS_CLONE3, [6]uint64{}, syscalls.Outcome{Tier: syscalls.Deny, Errno: unix.ENOSYS}},
+		{unix.SYS_SOCKET, [6]uint64{unix.AF_INET, unix.SOCK_STREAM | unix.SOCK_CLOEXEC}, syscalls.Outcome{Tier: syscalls.Pass}},
+		{unix.SYS_SOCKET, [6]uint64{unix.AF_INET, unix.SOCK_DGRAM}, syscalls.Outcome{Tier: syscalls.Deny, Errno: unix.EPERM}},
+		{unix.SYS_SOCKET, [6]uint64{unix.AF_UNIX, unix.SOCK_STREAM | unix.SOCK_CLOEXEC}, syscalls.Outcome{Tier: syscalls.Deny, Errno: unix.EPERM}},
+		{unix.SYS_IOCTL, [6]uint64{5, unix.TCGETS}, syscalls.Outcome{Tier: syscalls.Pass}},
+		{unix.SYS_IOCTL, [6]uint64{1, unix.TIOCSWINSZ}, syscalls.Outcome{Tier: syscalls.Deny, Errno: unix.EPERM}},
+		{unix.SYS_PRCTL, [6]uint64{unix.PR_SET_NAME}, syscalls.Outcome{Tier: syscalls.Pass}},
+		{unix.SYS_PRCTL, [6]uint64{unix.PR_SET_DUMPABLE}, syscalls.Outcome{Tier: syscalls.Deny, Errno: unix.EPERM}},
+		{unix.SYS_PERSONALITY, [6]uint64{0xffffffff}, syscalls.Outcome{Tier: syscalls.Pass}},
+		{unix.SYS_PERSONALITY, [6]uint64{0x40000}, syscalls.Outcome{Tier: syscalls.Deny, Errno: unix.EPERM}},
+		{unix.SYS_UNAME, [6]uint64{}, syscalls.Outcome{Tier: syscalls.Emulate}},
+		{unix.SYS_BPF, [6]uint64{}, syscalls.Outcome{Tier: syscalls.Deny, Errno: unix.EPERM}},
+		{unix.SYS_GETUID, [6]uint64{}, syscalls.Outcome{Tier: syscalls.Deny, Errno: unix.EPERM}},
+		{unix.SYS_FUTEX, [6]uint64{}, syscalls.Outcome{Tier: syscalls.Pass}}, // the runtime's init may need it
+	} {
+		if _, got := p.Decide(tc.nr, tc.args); got != tc.want {
+			t.Errorf("Decide(%d, %#x, %#x) = %v, want %v", tc.nr, tc.args[0], tc.args[1], got, tc.want)
+		}
+	}
+	// Never more than the base: whatever the learned profile lets run,
+	// the base lets run with the same tier.
+	for _, e := range syscalls.All() {
+		for _, args := range sampleArgs(e.Name) {
+			_, lo := p.Decide(e.Nr, args)
+			_, bo := base.Decide(e.Nr, args)
+			if lo.Tier != syscalls.Deny && lo != bo {
+				t.Fatalf("%s(%#x, %#x): learned %v, base %v", e.Name, args[0], args[1], lo, bo)
+			}
+		}
+	}
+	for _, ent := range f.Syscalls {
+		if ent.Why == "" {
+			t.Errorf("%v: no why", ent.Names)
+		}
+	}
+	if !strings.Contains(string(data), "(policy.test); 2 calls") {
+		t.Errorf("why does not name the process and count:\n%s", data)
+	}
+	if _, err := Compile(p, "/x.sock"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestLearnProfileNotifiesWhatBasePasses(t *testing.T) {
+	base, _ := Builtin(DefaultName)
+	l := LearnProfile(base)
+	for _, e := range syscalls.All() {
+		for _, args := range sampleArgs(e.Name) {
+			_, lo := l.Decide(e.Nr, args)
+			_, bo := base.Decide(e.Nr, args)
+			want := bo
+			if bo.Tier == syscalls.Pass {
+				if _, ok := unobserved[e.Name]; !ok {
+					want = syscalls.Outcome{Tier: syscalls.Check}
+				}
+			}
+			if lo != want {
+				t.Fatalf("%s: learn %v, base %v", e.Name, lo, bo)
+			}
+		}
+	}
+	if _, err := Compile(l, "/x.sock"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestComplement: with auditing on, the values a learned profile's
+// conditional entries leave out are denied by rules of their own (so they
+// are notified and logged), exactly as Decide denies them.
+func TestComplement(t *testing.T) {
+	base, _ := Builtin(DefaultName)
+	r := NewRecorder(base, "c1")
+	for _, c := range [][3]uint64{
+		{unix.SYS_SOCKET, unix.AF_INET, unix.SOCK_STREAM | unix.SOCK_CLOEXEC},
+		{unix.SYS_SOCKET, unix.AF_INET, unix.SOCK_DGRAM},
+		{unix.SYS_SOCKET, unix.AF_UNIX, unix.SOCK_STREAM},
+		{unix.SYS_IOCTL, 1, unix.TCGETS},
+		{unix.SYS_IOCTL, 1, unix.TIOCGWINSZ},
+		{unix.SYS_PRCTL, unix.PR_SET_NAME},
+	} {
+		r.Observe(os.Getpid(), int(c[0]), [6]uint64{c[1], c[2]})
+	}
+	data, _ := json.Marshal(r.Profile("learned-c1"))
+	p, err := ParseFile("learned.json", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := compile(p, "/x.sock", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range syscalls.All() {
+		for _, args := range sampleArgs(e.Name, s) {
+			_, o := p.Decide(e.Nr, args)
+			if got, want := evalSpec(s, e.Name, args), toAction(o); !got.same(want) {
+				t.Fatalf("%s(%#x, %#x): filter %v, Decide %v", e.Name, args[0], args[1], got, want)
+			}
+		}
+	}
+	// Every socket, ioctl and prctl call matches a rule: none falls to
+	// the default action.
+	for _, name := range []string{"socket", "ioctl", "prctl"} {
+		for _, args := range sampleArgs(name, s) {
+			hit := false
+			for _, rl := range byName(s.Syscalls)[name] {
+				if matches(rl.args, args) {
+					hit = true
+				}
+			}
+			if !hit {
+				t.Fatalf("%s(%#x, %#x) falls to the default action", name, args[0], args[1])
+			}
+		}
+	}
+	notifyDenials(s, "/x.sock") // as with auditing on: every denial a rule
+	n, err := bpfSize(s)
+	if err != nil || n > 4096 {
+		t.Errorf("%d BPF instructions, %v", n, err)
+	}
+	t.Logf("%d rules, %d BPF instructions with auditing on", len(s.Syscalls), n)
+}
