@@ -89,7 +89,7 @@ func resolveSandbox(o SandboxOptions, spec *specs.Spec, stateDir string) (sandbo
 	sb.Profile = p
 	sb.KernelRelease = first(o.KernelRelease, ann[AnnotationKernelRelease], p.KernelRelease, DefaultKernelRelease)
 	if p.Learning {
-		if sb.LearnedPath, err = learnedPath(o.LearnedProfile, ann[AnnotationLearnedProfile], stateDir); err != nil {
+		if sb.LearnedPath, err = learnedPath(o.LearnedProfile, ann[AnnotationLearnedProfile], criContainer(ann), stateDir); err != nil {
 			return sb, err
 		}
 	} else if o.LearnedProfile != "" {
@@ -129,10 +129,22 @@ func resolveSandbox(o SandboxOptions, spec *specs.Spec, stateDir string) (sandbo
 	return sb, nil
 }
 
+// criContainer names a container of a CRI pod: its container name, or
+// "sandbox" for the pod's sandbox (pause) container; "" outside CRI.
+// A pod annotation reaches every container of the pod, the sandbox too.
+func criContainer(ann map[string]string) string {
+	if ann["io.kubernetes.cri.container-type"] == "sandbox" {
+		return "sandbox"
+	}
+	return ann["io.kubernetes.cri.container-name"]
+}
+
 // learnedPath is where learn mode writes: the flag (any path; the caller
-// is the runtime's user), else the annotation (inside LearnedDir only),
+// is the runtime's user), else the annotation (inside LearnedDir only;
+// in a CRI pod, whose containers all get the annotation, the container's
+// name is put before the extension: web.json → web.<container>.json),
 // else the state dir. The directory must exist.
-func learnedPath(flag, annotation, stateDir string) (string, error) {
+func learnedPath(flag, annotation, criName, stateDir string) (string, error) {
 	switch {
 	case flag != "":
 		abs, err := filepath.Abs(flag)
@@ -151,6 +163,10 @@ func learnedPath(flag, annotation, stateDir string) (string, error) {
 		p = filepath.Clean(p)
 		if filepath.Dir(p) != LearnedDir || strings.HasPrefix(filepath.Base(p), ".") {
 			return "", fmt.Errorf("annotation %s=%q: must be a file name in %s", AnnotationLearnedProfile, annotation, LearnedDir)
+		}
+		if criName != "" && !strings.ContainsAny(criName, "/\x00") {
+			ext := filepath.Ext(p)
+			p = strings.TrimSuffix(p, ext) + "." + criName + ext
 		}
 		if err := os.MkdirAll(LearnedDir, 0o755); err != nil {
 			return "", fmt.Errorf("annotation %s: %w", AnnotationLearnedProfile, err)
