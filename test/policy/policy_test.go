@@ -63,13 +63,13 @@ func (f learnedFile) has(name string) bool {
 // how many syscalls the profile lets run (for some arguments at least).
 func allowedCount(t *testing.T, r *runtime, profile string) int {
 	t.Helper()
-	res := r.run(nil, "syscalls", "--profile", profile)
-	if res.code != 0 {
+	res := r.Run(nil, "syscalls", "--profile", profile)
+	if res.Code != 0 {
 		t.Fatalf("%s", res)
 	}
-	m := regexp.MustCompile(`; (\d+) allowed\n$`).FindStringSubmatch(res.stdout)
+	m := regexp.MustCompile(`; (\d+) allowed\n$`).FindStringSubmatch(res.Stdout)
 	if m == nil {
-		t.Fatalf("no count in:\n%s", res.stdout)
+		t.Fatalf("no count in:\n%s", res.Stdout)
 	}
 	n, _ := strconv.Atoi(m[1])
 	return n
@@ -81,14 +81,14 @@ func roundTrip(t *testing.T, r *runtime, args []string) (string, learnedFile) {
 	t.Helper()
 	out := filepath.Join(t.TempDir(), "learned.json")
 	b := newBundle(t, withArgs(args...), withWritableTmp())
-	learn := r.container(b, nil, "--profile", "learn", "--learned-profile", out)
-	if learn.code != 0 {
+	learn := r.Container(b, nil, "--profile", "learn", "--learned-profile", out)
+	if learn.Code != 0 {
 		t.Fatalf("learn run: %s", learn)
 	}
 	f := readLearned(t, out)
-	enforce := r.container(b, nil, "--profile", out)
-	if enforce.code != 0 || enforce.stdout != learn.stdout {
-		t.Fatalf("enforced run differs from the learning run:\nlearn:\n%s\nenforce: %s", learn.stdout, enforce)
+	enforce := r.Container(b, nil, "--profile", out)
+	if enforce.Code != 0 || enforce.Stdout != learn.Stdout {
+		t.Fatalf("enforced run differs from the learning run:\nlearn:\n%s\nenforce: %s", learn.Stdout, enforce)
 	}
 	learned, def := allowedCount(t, r, out), allowedCount(t, r, "default")
 	t.Logf("allowed syscalls: learned %d, default %d", learned, def)
@@ -104,7 +104,7 @@ func roundTrip(t *testing.T, r *runtime, args []string) (string, learnedFile) {
 func deniedAndAudited(t *testing.T, r *runtime, b, profile string, calls ...string) result {
 	t.Helper()
 	log := filepath.Join(t.TempDir(), "audit.jsonl")
-	res := r.container(b, []string{"--strace-log", log}, "--profile", profile)
+	res := r.Container(b, []string{"--strace-log", log}, "--profile", profile)
 	evs := readAudit(t, log)
 	for _, c := range calls {
 		found := false
@@ -130,7 +130,7 @@ func TestLearnEnforceShellPipeline(t *testing.T) {
 	}
 	b := newBundle(t, withArgs("sh", "-c", script+`; mkdir /tmp/d; echo "mkdir=$?"`), withWritableTmp())
 	res := deniedAndAudited(t, r, b, out, "mkdir")
-	if !strings.Contains(res.stderr+res.stdout, "Operation not permitted") || !strings.Contains(res.stdout, "mkdir=1") {
+	if !strings.Contains(res.Stderr+res.Stdout, "Operation not permitted") || !strings.Contains(res.Stdout, "mkdir=1") {
 		t.Errorf("mkdir under the learned profile: %s", res)
 	}
 }
@@ -145,17 +145,17 @@ func TestLearnEnforceStaticC(t *testing.T) {
 	}
 	b := newBundle(t, withArgs("/t/app", "extra"), withWritableTmp())
 	res := deniedAndAudited(t, r, b, out, "mkdir", "socket")
-	if res.code != 0 {
+	if res.Code != 0 {
 		t.Fatalf("%s", res)
 	}
 	for _, want := range []string{"ok tcp hello over loopback", "extra mkdir EPERM", "extra socket6 EPERM"} {
-		if !strings.Contains(res.stdout, want) {
-			t.Errorf("want %q in:\n%s", want, res.stdout)
+		if !strings.Contains(res.Stdout, want) {
+			t.Errorf("want %q in:\n%s", want, res.Stdout)
 		}
 	}
 	// The same program under default: the extra calls work.
-	res = r.container(b, nil)
-	if !strings.Contains(res.stdout, "extra mkdir ok") || !strings.Contains(res.stdout, "extra socket6 ok") {
+	res = r.Container(b, nil)
+	if !strings.Contains(res.Stdout, "extra mkdir ok") || !strings.Contains(res.Stdout, "extra socket6 ok") {
 		t.Errorf("under default: %s", res)
 	}
 }
@@ -174,8 +174,8 @@ func TestLearnKill(t *testing.T) {
 		t.Fatal(err)
 	}
 	b := newBundle(t, withArgs("/t/app", "extra"), withWritableTmp())
-	res := r.container(b, nil, "--profile", kill)
-	if res.code != 128+31 || strings.Contains(res.stdout, "extra mkdir") {
+	res := r.Container(b, nil, "--profile", kill)
+	if res.Code != 128+31 || strings.Contains(res.Stdout, "extra mkdir") {
 		t.Errorf("want death by SIGSYS (exit 159) at mkdir: %s", res)
 	}
 }
@@ -187,32 +187,32 @@ func TestLearnOverLifetime(t *testing.T) {
 	r := newRuntime(t)
 	b := newBundle(t, withArgs("sh", "-c", "sleep 600; echo done"), withAnnotation("dev.syscage.profile", "learn"), withWritableTmp())
 	id := newID(t)
-	if res := r.run(nil, "create", "--bundle", b, id); res.code != 0 {
+	if res := r.Run(nil, "create", "--bundle", b, id); res.Code != 0 {
 		t.Fatalf("%s", res)
 	}
-	if res := r.run(nil, "start", id); res.code != 0 {
+	if res := r.Run(nil, "start", id); res.Code != 0 {
 		t.Fatalf("%s", res)
 	}
-	res := r.run(nil, "state", id)
+	res := r.Run(nil, "state", id)
 	var st struct {
 		Status         string `json:"status"`
 		Profile        string `json:"profile"`
 		LearnedProfile string `json:"learnedProfile"`
 	}
-	if err := json.Unmarshal([]byte(res.stdout), &st); err != nil {
+	if err := json.Unmarshal([]byte(res.Stdout), &st); err != nil {
 		t.Fatalf("%v: %s", err, res)
 	}
-	want := filepath.Join(r.root, id, "learned-profile.json")
+	want := filepath.Join(r.Root, id, "learned-profile.json")
 	if st.Profile != "learn" || st.LearnedProfile != want {
 		t.Fatalf("state: profile %q learnedProfile %q, want learn and %s", st.Profile, st.LearnedProfile, want)
 	}
-	if res := r.run(nil, "exec", id, "mkdir", "/tmp/from-exec"); res.code != 0 {
+	if res := r.Run(nil, "exec", id, "mkdir", "/tmp/from-exec"); res.Code != 0 {
 		t.Fatalf("%s", res)
 	}
-	if res := r.run(nil, "exec", "--profile", "strict", id, "true"); res.code == 0 || !strings.Contains(res.stderr, "runs under its container's profile") {
+	if res := r.Run(nil, "exec", "--profile", "strict", id, "true"); res.Code == 0 || !strings.Contains(res.Stderr, "runs under its container's profile") {
 		t.Errorf("exec --profile: %s", res)
 	}
-	if res := r.run(nil, "kill", id, "KILL"); res.code != 0 {
+	if res := r.Run(nil, "kill", id, "KILL"); res.Code != 0 {
 		t.Fatalf("%s", res)
 	}
 	if !waitFor(10*time.Second, func() bool {
@@ -259,16 +259,16 @@ func TestSelection(t *testing.T) {
 			if c.ann != "" {
 				opts = append(opts, withAnnotation("dev.syscage.profile", c.ann))
 			}
-			res := r.container(newBundle(t, opts...), c.global, c.flags...)
-			if res.code != 0 || !strings.Contains(res.stdout, c.want) {
+			res := r.Container(newBundle(t, opts...), c.global, c.flags...)
+			if res.Code != 0 || !strings.Contains(res.Stdout, c.want) {
 				t.Errorf("want %s: %s", c.want, res)
 			}
 		})
 	}
-	res := r.run(nil, "profiles")
+	res := r.Run(nil, "profiles")
 	for _, name := range []string{"default", "strict", "learn"} {
-		if !regexp.MustCompile(`(?m)^` + name + `\s+\S+\s+\S.*$`).MatchString(res.stdout) {
-			t.Errorf("profiles does not list %s:\n%s", name, res.stdout)
+		if !regexp.MustCompile(`(?m)^` + name + `\s+\S+\s+\S.*$`).MatchString(res.Stdout) {
+			t.Errorf("profiles does not list %s:\n%s", name, res.Stdout)
 		}
 	}
 }
@@ -306,19 +306,19 @@ func TestMalformedProfiles(t *testing.T) {
 				}
 				b := newBundle(t, opts...)
 				id := newID(t)
-				res := r.run(nil, append(append([]string{"create", "--bundle", b}, flags...), id)...)
-				res.stderr = strings.ReplaceAll(res.stderr, `\"`, `"`) // logrus quotes the message
+				res := r.Run(nil, append(append([]string{"create", "--bundle", b}, flags...), id)...)
+				res.Stderr = strings.ReplaceAll(res.Stderr, `\"`, `"`) // logrus quotes the message
 				want := "profile file " + path + ": "
 				if c.field != "" {
 					want += c.field + ": "
 				}
-				if res.code == 0 || !strings.Contains(res.stderr, want) || !strings.Contains(res.stderr, c.problem) {
+				if res.Code == 0 || !strings.Contains(res.Stderr, want) || !strings.Contains(res.Stderr, c.problem) {
 					t.Errorf("%s: want an error with %q and %q: %s", how, want, c.problem, res)
 				}
-				if _, err := os.Stat(filepath.Join(r.root, id)); err == nil {
+				if _, err := os.Stat(filepath.Join(r.Root, id)); err == nil {
 					t.Errorf("%s: state dir left behind", how)
 				}
-				if _, err := os.Stat(agentSocket(filepath.Join(r.root, id))); err == nil {
+				if _, err := os.Stat(agentSocket(filepath.Join(r.Root, id))); err == nil {
 					t.Errorf("%s: agent socket left behind", how)
 				}
 				if p := markedProcesses(b); len(p) > 0 {
@@ -333,11 +333,11 @@ func TestMalformedProfiles(t *testing.T) {
 	// --learned-profile without learn, and a learned-profile annotation
 	// outside the learned directory.
 	b := newBundle(t, withArgs("true"))
-	if res := r.run(nil, "create", "--bundle", b, "--learned-profile", filepath.Join(dir, "x.json"), newID(t)); res.code == 0 || !strings.Contains(res.stderr, "only with --profile learn") {
+	if res := r.Run(nil, "create", "--bundle", b, "--learned-profile", filepath.Join(dir, "x.json"), newID(t)); res.Code == 0 || !strings.Contains(res.Stderr, "only with --profile learn") {
 		t.Errorf("--learned-profile without learn: %s", res)
 	}
 	b = newBundle(t, withArgs("true"), withAnnotation("dev.syscage.profile", "learn"), withAnnotation("dev.syscage.learned-profile", "/etc/cron.d/x"))
-	if res := r.run(nil, "create", "--bundle", b, newID(t)); res.code == 0 || !strings.Contains(res.stderr, "must be a file name in /var/lib/syscage/learned") {
+	if res := r.Run(nil, "create", "--bundle", b, newID(t)); res.Code == 0 || !strings.Contains(res.Stderr, "must be a file name in /var/lib/syscage/learned") {
 		t.Errorf("learned-profile annotation outside the directory: %s", res)
 	}
 }
