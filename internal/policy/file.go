@@ -172,6 +172,7 @@ var errnoByName = func() map[string]unix.Errno {
 type fileRule struct {
 	rule   syscalls.Rule
 	listed bool
+	from   []int // the entry index of each case
 }
 
 func (f *File) compile() (*Profile, string, error) {
@@ -253,10 +254,17 @@ func (f *File) compile() (*Profile, string, error) {
 			case len(when) == 0:
 				r.rule = syscalls.Rule{Tier: tier, Errno: errno}
 			default:
+				c := syscalls.Case{When: when, Outcome: syscalls.Outcome{Tier: tier, Errno: errno}}
+				for k, prev := range r.rule.Cases {
+					if prev.Outcome != c.Outcome && mayOverlap(prev.When, c.When) {
+						return nil, nat, fmt.Errorf("%s: these conditions can hold together with those of syscalls[%d], which decides otherwise; make the entries disjoint", name, r.from[k])
+					}
+				}
 				if r.rule.Tier == 0 || tier == syscalls.Pass {
 					r.rule.Tier = tier
 				}
-				r.rule.Cases = append(r.rule.Cases, syscalls.Case{When: when, Outcome: syscalls.Outcome{Tier: tier, Errno: errno}})
+				r.rule.Cases = append(r.rule.Cases, c)
+				r.from = append(r.from, i)
 			}
 		}
 	}
@@ -310,6 +318,71 @@ func summarize(cs []syscalls.Case) string {
 		parts = append(parts, strings.Join(conds, "&&")+": "+c.Outcome.String())
 	}
 	return strings.Join(parts, "; ")
+}
+
+// mayOverlap reports whether some arguments can satisfy both condition
+// lists: for every argument both constrain, the two conditions can hold
+// together (conservatively: true when that cannot be decided simply).
+func mayOverlap(a, b []syscalls.Cond) bool {
+	for _, x := range a {
+		for _, y := range b {
+			if x.Index == y.Index && !condsMeet(x, y) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// condsMeet reports whether one value can satisfy both conditions.
+func condsMeet(x, y syscalls.Cond) bool {
+	masked := func(c syscalls.Cond) (uint64, uint64, bool) {
+		switch c.Op {
+		case syscalls.OpMaskedEq:
+			return c.Mask, c.Value, true
+		case syscalls.OpEq:
+			return ^uint64(0), c.Value, true
+		}
+		return 0, 0, false
+	}
+	interval := func(c syscalls.Cond) (lo, hi uint64, ok bool) {
+		switch c.Op {
+		case syscalls.OpEq:
+			return c.Value, c.Value, true
+		case syscalls.OpLt:
+			if c.Value == 0 {
+				return 1, 0, true // empty
+			}
+			return 0, c.Value - 1, true
+		case syscalls.OpLe:
+			return 0, c.Value, true
+		case syscalls.OpGt:
+			if c.Value == ^uint64(0) {
+				return 1, 0, true
+			}
+			return c.Value + 1, ^uint64(0), true
+		case syscalls.OpGe:
+			return c.Value, ^uint64(0), true
+		}
+		return 0, 0, false
+	}
+	if xm, xv, ok := masked(x); ok {
+		if ym, yv, ok := masked(y); ok {
+			return (xv^yv)&xm&ym == 0
+		}
+	}
+	if xl, xh, ok := interval(x); ok {
+		if yl, yh, ok := interval(y); ok {
+			return xl <= xh && yl <= yh && xl <= yh && yl <= xh
+		}
+	}
+	if x.Op == syscalls.OpNe && y.Op == syscalls.OpEq {
+		return x.Value != y.Value
+	}
+	if y.Op == syscalls.OpNe && x.Op == syscalls.OpEq {
+		return x.Value != y.Value
+	}
+	return true
 }
 
 func compileConds(fc []FileCond) ([]syscalls.Cond, string, error) {

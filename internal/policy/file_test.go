@@ -25,6 +25,8 @@ const goodProfile = `{
     {"names": ["read", "write", "close", "exit_group"], "tier": "pass", "why": "basics"},
     {"names": ["socket"], "tier": "pass", "when": [{"arg": 0, "op": "masked-eq", "mask": 4294967295, "value": 2}]},
     {"names": ["socket"], "tier": "deny", "errno": "EAFNOSUPPORT", "when": [{"arg": 0, "op": "eq", "value": 10}]},
+    {"names": ["ioctl"], "tier": "pass", "when": [{"arg": 1, "op": "lt", "value": 100}]},
+    {"names": ["ioctl"], "tier": "deny", "when": [{"arg": 1, "op": "ge", "value": 100}, {"arg": 0, "op": "ne", "value": 7}]},
     {"names": ["uname"], "tier": "emulate"},
     {"names": ["connect"], "tier": "proxy"},
     {"names": ["openat"], "tier": "check"},
@@ -61,8 +63,8 @@ func TestParseFileGood(t *testing.T) {
 			t.Errorf("Decide(%d, %#x) = %v, want %v", tc.nr, tc.args[0], got, tc.want)
 		}
 	}
-	if n := p.Passes(); n != 8 {
-		t.Errorf("Passes() = %d, want 8", n)
+	if n := p.Passes(); n != 9 {
+		t.Errorf("Passes() = %d, want 9", n)
 	}
 }
 
@@ -108,6 +110,8 @@ func TestFileErrors(t *testing.T) {
 		{"value outside mask", wrap(`{"names": ["socket"], "tier": "pass", "when": [{"arg": 0, "op": "masked-eq", "value": 4, "mask": 3}]}`), "syscalls[0].when[0].value", "can never match"},
 		{"two conds one arg", wrap(`{"names": ["socket"], "tier": "pass", "when": [{"arg": 0, "op": "ge", "value": 1}, {"arg": 0, "op": "le", "value": 3}]}`), "syscalls[0].when[1].arg", "second condition on arg 0"},
 		{"unconditional twice", wrap(`{"names": ["read"], "tier": "pass"}, {"names": ["read"], "tier": "deny"}`), "syscalls[1].names[0]", "already has an entry"},
+		{"overlapping cases", wrap(`{"names": ["socket"], "tier": "pass", "when": [{"arg": 0, "op": "eq", "value": 2}]}, {"names": ["socket"], "tier": "deny", "when": [{"arg": 0, "op": "masked-eq", "mask": 255, "value": 2}]}`), "syscalls[1].names[0]", "can hold together with those of syscalls[0]"},
+		{"overlapping ranges", wrap(`{"names": ["ioctl"], "tier": "pass", "when": [{"arg": 1, "op": "lt", "value": 100}]}, {"names": ["ioctl"], "tier": "deny", "when": [{"arg": 1, "op": "ge", "value": 99}]}`), "syscalls[1].names[0]", "make the entries disjoint"},
 		{"conditional after unconditional", wrap(`{"names": ["socket"], "tier": "pass"}, {"names": ["socket"], "tier": "deny", "when": [{"arg": 0, "op": "eq", "value": 1}]}`), "syscalls[1].names[0]", "already has an entry without conditions"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

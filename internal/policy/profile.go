@@ -135,7 +135,7 @@ const DefaultName = "default"
 
 var descriptions = map[string]string{
 	"default": "compatibility first: real programs run unmodified; identity virtualized; dangerous subsystems denied",
-	"strict":  "file system and network calls proxied or checked; everything audited",
+	"strict":  "default, plus the sentry checks and audits the calls decided by values (socket, signals, prctl, set*id)",
 	Learn:     "run the workload under default, record every call it makes, write a profile that allows only those",
 }
 
