@@ -97,6 +97,7 @@ func serveLearning(l *net.UnixListener, cfg sentry.Config, out string) error {
 	base, _ := policy.Builtin(policy.DefaultName)
 	rec := policy.NewRecorder(base, cfg.ContainerID)
 	cfg.Observer = rec
+	cfg.ExtraAllowed = sentry.LearnAllowed
 	name := "learned-" + cfg.ContainerID
 	var once sync.Mutex
 	write := func() error {

@@ -39,21 +39,23 @@ var sentryAllowed = []string{
 	// notifications, workload memory, proxied calls on duplicated fds
 	"ioctl", "openat", "process_vm_readv", "process_vm_writev",
 	"pidfd_open", "pidfd_getfd", "connect",
-	// learn mode: the learned profile is written to a temporary file and
-	// renamed over the target
-	"fchmod", "fsync", "rename", "renameat", "renameat2", "unlink", "unlinkat",
 }
+
+// LearnAllowed are the calls a learn-mode sentry needs beyond
+// sentryAllowed: it writes the learned profile to a temporary file and
+// renames it over the target (Config.ExtraAllowed).
+var LearnAllowed = []string{"fchmod", "fsync", "rename", "renameat", "renameat2", "unlink", "unlinkat"}
 
 // confine loads the sentry's own seccomp filter on every thread
 // (TSYNC) and sets no_new_privs. Capabilities were already reduced when
 // the sentry was started (see internal/container).
-func confine() error {
+func confine(extra []string) error {
 	filter, err := seccomp.NewFilter(seccomp.ActErrno.SetReturnCode(int16(unix.EPERM)))
 	if err != nil {
 		return fmt.Errorf("confining the sentry: %w", err)
 	}
 	defer filter.Release()
-	for _, name := range sentryAllowed {
+	for _, name := range append(append([]string(nil), sentryAllowed...), extra...) {
 		nr, err := seccomp.GetSyscallFromName(name)
 		if err != nil {
 			return fmt.Errorf("confining the sentry: unknown syscall %s: %w", name, err)

@@ -56,6 +56,9 @@ type Config struct {
 	// Observer, if set, sees every notified call before it is decided
 	// (learn mode records them: policy.Recorder).
 	Observer Observer
+	// ExtraAllowed are syscalls the sentry's own filter allows beyond its
+	// fixed set (learn mode: LearnAllowed).
+	ExtraAllowed []string
 }
 
 // Observer is told of every notified call: the calling thread, the
@@ -125,7 +128,7 @@ func (s *Sentry) accept(l *net.UnixListener) error {
 		if !s.served {
 			// Set up is over once the first process (the init) is here:
 			// from now on the sentry runs under its own filter.
-			if err := confine(); err != nil {
+			if err := confine(s.cfg.ExtraAllowed); err != nil {
 				s.mu.Unlock()
 				unix.Close(fd)
 				return err
