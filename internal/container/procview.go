@@ -92,12 +92,18 @@ func attachInNamespace(nsfd int, trees []int) error {
 // ownMountNamespace reports whether pid's mount namespace differs from
 // ours. (A namespace joined by path is excluded by the caller: it has
 // other members.)
+//
+// "Ours" is the calling thread's, not /proc/self's: /proc/self is the
+// main thread, and a goroutine that locks a thread, joins a container's
+// namespace and exits (libcontainer does this while it prepares mounts,
+// and so do we) leaves the main thread parked in that namespace if it ran
+// there. Threads that still run goroutines never are.
 func ownMountNamespace(pid int) (bool, error) {
 	var theirs, ours unix.Stat_t
 	if err := unix.Stat("/proc/"+strconv.Itoa(pid)+"/ns/mnt", &theirs); err != nil {
 		return false, err
 	}
-	if err := unix.Stat("/proc/self/ns/mnt", &ours); err != nil {
+	if err := unix.Stat("/proc/thread-self/ns/mnt", &ours); err != nil {
 		return false, err
 	}
 	return theirs.Ino != ours.Ino || theirs.Dev != ours.Dev, nil

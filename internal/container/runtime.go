@@ -164,7 +164,8 @@ func (rt *Runtime) create(o CreateOptions, act action) (int, error) {
 		destroy(c, stateDir)
 		return -1, err
 	}
-	if err := startSentry(stateDir, o.ID, sb); err != nil {
+	waitSentry, err := startSentry(stateDir, o.ID, sb)
+	if err != nil {
 		destroy(c, stateDir)
 		return -1, err
 	}
@@ -179,7 +180,11 @@ func (rt *Runtime) create(o CreateOptions, act action) (int, error) {
 		preserveFDs:   o.PreserveFDs,
 		destroy:       !o.Keep,
 		act:           act,
+		waitSentry:    waitSentry,
 		beforeUser: func(pid int) error {
+			if err := waitSentry(); err != nil {
+				return err
+			}
 			if err := sentry.WriteUTSFile(filepath.Join(stateDir, utsFileName), pid); err != nil {
 				return err
 			}
@@ -285,6 +290,10 @@ type processRun struct {
 	// beforeUser runs after an init is set up and before the user's
 	// program may run (create: before start; run: before exec).
 	beforeUser func(pid int) error
+	// waitSentry waits until the container's sentry has started (see
+	// startSentry); a failed create waits for it before cleaning up, so
+	// the sentry is never left behind.
+	waitSentry func() error
 	// afterStart runs once an exec'd process has started.
 	afterStart func(pid int) error
 }
@@ -293,6 +302,9 @@ func (r *processRun) run() (code int, retErr error) {
 	owned := r.init // an init that fails leaves no container behind
 	defer func() {
 		if retErr != nil && owned {
+			if r.waitSentry != nil {
+				_ = r.waitSentry()
+			}
 			destroy(r.container, r.stateDir)
 		}
 	}()

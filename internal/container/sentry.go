@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -65,34 +66,38 @@ func agentSocket(stateDir string) string {
 }
 
 // startSentry binds the agent socket and starts the sentry process with the
-// listening socket as its fd 3, so the socket accepts connections before
-// this function returns: there is no window in which libcontainer could
-// dial a socket nobody listens on.
-func startSentry(stateDir, id string, o sandbox) error {
+// listening socket as its fd 3. The socket is bound (and accepts
+// connections into its backlog) before this function returns, so there is
+// no window in which libcontainer could dial a socket nobody listens on;
+// the process itself is started in the background, off the critical path
+// of create, and the returned wait reports when it has started (or why it
+// could not). wait may be called any number of times.
+func startSentry(stateDir, id string, o sandbox) (wait func() error, err error) {
 	if err := os.MkdirAll(agentDir, 0o700); err != nil {
-		return fmt.Errorf("sentry: creating %s: %w", agentDir, err)
+		return nil, fmt.Errorf("sentry: creating %s: %w", agentDir, err)
 	}
 	sock := agentSocket(stateDir)
 	_ = os.Remove(sock) // a stale socket of a container that was never deleted
 	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: sock, Net: "unix"})
 	if err != nil {
-		return fmt.Errorf("sentry: listening on %s: %w", sock, err)
+		return nil, fmt.Errorf("sentry: listening on %s: %w", sock, err)
 	}
 	l.SetUnlinkOnClose(false)
 	lf, err := l.File()
 	l.Close()
 	if err != nil {
-		return fmt.Errorf("sentry: %w", err)
+		return nil, fmt.Errorf("sentry: %w", err)
 	}
-	defer lf.Close()
 	logf, err := os.OpenFile(filepath.Join(stateDir, "sentry.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
-		return fmt.Errorf("sentry: log file: %w", err)
+		lf.Close()
+		return nil, fmt.Errorf("sentry: log file: %w", err)
 	}
-	defer logf.Close()
 	self, err := os.Executable()
 	if err != nil {
-		return fmt.Errorf("sentry: finding our own binary: %w", err)
+		lf.Close()
+		logf.Close()
+		return nil, fmt.Errorf("sentry: finding our own binary: %w", err)
 	}
 	args := []string{"sentry", "--id", id, "--state-dir", stateDir,
 		"--profile", o.sentryProfileArg(stateDir), "--kernel-release", o.KernelRelease,
@@ -108,19 +113,27 @@ func startSentry(stateDir, id string, o sandbox) error {
 	cmd.ExtraFiles = []*os.File{lf}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	cmd.Dir = "/"
-	if err := startWithCapabilities(cmd, sentryCapabilities); err != nil {
-		os.Remove(sock)
-		return fmt.Errorf("sentry: starting: %w", err)
-	}
-	pid := cmd.Process.Pid
-	// The sentry outlives this command; it is not our child to wait for.
-	_ = cmd.Process.Release()
-	if err := os.WriteFile(filepath.Join(stateDir, sentryPidFile), []byte(strconv.Itoa(pid)), 0o600); err != nil {
-		_ = unix.Kill(pid, unix.SIGKILL)
-		os.Remove(sock)
-		return fmt.Errorf("sentry: recording pid: %w", err)
-	}
-	return nil
+	done := make(chan error, 1)
+	go func() {
+		defer lf.Close()
+		defer logf.Close()
+		if err := startWithCapabilities(cmd, sentryCapabilities); err != nil {
+			os.Remove(sock)
+			done <- fmt.Errorf("sentry: starting: %w", err)
+			return
+		}
+		pid := cmd.Process.Pid
+		// The sentry outlives this command; it is not our child to wait for.
+		_ = cmd.Process.Release()
+		if err := os.WriteFile(filepath.Join(stateDir, sentryPidFile), []byte(strconv.Itoa(pid)), 0o600); err != nil {
+			_ = unix.Kill(pid, unix.SIGKILL)
+			os.Remove(sock)
+			done <- fmt.Errorf("sentry: recording pid: %w", err)
+			return
+		}
+		done <- nil
+	}()
+	return sync.OnceValue(func() error { return <-done }), nil
 }
 
 // sentryPid returns the pid of the container's sentry if it is running; it
@@ -158,26 +171,40 @@ func (rt *Runtime) SentryRunning(id string) bool {
 // A sentry gets SIGTERM first and a moment to exit: in learn mode it
 // writes the learned profile then (another sentry just dies of it).
 func stopSentry(stateDir string) {
-	if pid, ok := sentryPid(stateDir); ok {
-		_ = unix.Kill(pid, unix.SIGTERM)
-		for i := 0; i < 300; i++ {
-			if _, ok := sentryPid(stateDir); !ok {
-				break
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
-		if _, ok := sentryPid(stateDir); ok {
-			_ = unix.Kill(pid, unix.SIGKILL)
-		}
-		for i := 0; i < 50; i++ {
-			if err := unix.Kill(pid, 0); errors.Is(err, unix.ESRCH) {
-				break
-			}
-			if _, ok := sentryPid(stateDir); !ok {
-				break
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
+	defer os.Remove(agentSocket(stateDir))
+	pid, ok := sentryPid(stateDir)
+	if !ok {
+		return
 	}
-	_ = os.Remove(agentSocket(stateDir))
+	pidfd, err := unix.PidfdOpen(pid, 0)
+	if err != nil {
+		return // already gone
+	}
+	defer unix.Close(pidfd)
+	// The pidfd now pins the process: make sure it is still our sentry
+	// (not a recycled pid) before signalling it.
+	if again, ok := sentryPid(stateDir); !ok || again != pid {
+		return
+	}
+	if signalAndWait(pidfd, unix.SIGTERM, 3*time.Second) {
+		return
+	}
+	signalAndWait(pidfd, unix.SIGKILL, time.Second)
+}
+
+// signalAndWait sends sig through a pidfd and waits up to d for the process
+// to exit (the pidfd turns readable); it reports whether it has.
+func signalAndWait(pidfd int, sig unix.Signal, d time.Duration) bool {
+	if err := unix.PidfdSendSignal(pidfd, sig, nil, 0); err != nil {
+		return errors.Is(err, unix.ESRCH)
+	}
+	fds := []unix.PollFd{{Fd: int32(pidfd), Events: unix.POLLIN}}
+	deadline := time.Now().Add(d)
+	for {
+		n, err := unix.Poll(fds, int(time.Until(deadline).Milliseconds()))
+		if err == unix.EINTR {
+			continue
+		}
+		return err == nil && n > 0
+	}
 }
