@@ -217,3 +217,27 @@ func TestIdentityAnnotation(t *testing.T) {
 	id, _, _ := runIdentity(t, nil, nil, withAnnotation("dev.syscage.kernel-release", rel))
 	checkIdentity(t, id, rel)
 }
+
+// TestIdentityEveryTime: the identity mounts are made for every container,
+// detached or not, and seen by exec'd processes. (They were once skipped
+// at random when the runtime mistook its own main thread's namespace,
+// parked in a container's by libcontainer, for the runtime's.)
+func TestIdentityEveryTime(t *testing.T) {
+	t.Parallel()
+	rt := newRuntime(t)
+	b := newBundle(t, withArgs("sleep", "60"))
+	for i := 0; i < 12; i++ {
+		id := newID(t)
+		if res := rt.Run(nil, "run", "--detach", "--bundle", b, id); res.Code != 0 {
+			t.Fatalf("run -d: %s", res)
+		}
+		res := rt.Run(nil, "exec", id, "cat", "/proc/version", "/proc/sys/kernel/osrelease")
+		if res.Code != 0 || !strings.HasPrefix(res.Stdout, "Linux version "+defaultRelease+" ") ||
+			!strings.Contains(res.Stdout, "\n"+defaultRelease+"\n") {
+			t.Errorf("container %d: /proc/version and osrelease: %s", i, res)
+		}
+		if res := rt.Run(nil, "delete", "--force", id); res.Code != 0 {
+			t.Fatalf("delete: %s", res)
+		}
+	}
+}
