@@ -15,7 +15,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "$(id -u)" = 0 ] || { echo "learn-demo: run as root" >&2; exit 1; }
 ROOTFS=${ROOTFS:-/var/cache/syscage-demo/rootfs}
-MIRROR=${MIRROR:?set MIRROR to a Debian mirror}
+# The Debian mirror apt already uses (first URIs: of a deb822 source, else
+# the first deb line); MIRROR overrides it.
+apt_mirror() {
+	{ grep -h '^URIs:' /etc/apt/sources.list.d/*.sources 2>/dev/null | awk '{print $2}'
+	  grep -hE '^deb ' /etc/apt/sources.list 2>/dev/null | awk '{print $2}'; } | grep -v security | head -n 1
+}
+MIRROR=${MIRROR:-$(apt_mirror)}
 syscage=${SYSCAGE:-bin/syscage}
 [ -n "${SYSCAGE:-}" ] || make build >/dev/null
 
@@ -23,6 +29,7 @@ if [ ! -x "$ROOTFS/usr/bin/python3" ] || [ ! -x "$ROOTFS/usr/bin/sqlite3" ]; the
 	echo "== debootstrap bookworm (minbase + python3 + sqlite3) into $ROOTFS"
 	command -v debootstrap >/dev/null || apt-get install -y debootstrap >/dev/null
 	mkdir -p "$(dirname "$ROOTFS")"
+	[ -n "$MIRROR" ] || { echo "learn-demo: no Debian mirror in apt's sources; set MIRROR" >&2; exit 1; }
 	debootstrap --variant=minbase --include=python3,sqlite3 bookworm "$ROOTFS" "$MIRROR" >/dev/null
 fi
 
