@@ -19,7 +19,7 @@ ROOTFS=${ROOTFS:-/var/cache/syscage-demo/rootfs}
 # the first deb line); MIRROR overrides it.
 apt_mirror() {
 	{ grep -h '^URIs:' /etc/apt/sources.list.d/*.sources 2>/dev/null | awk '{print $2}'
-	  grep -hE '^deb ' /etc/apt/sources.list 2>/dev/null | awk '{print $2}'; } | grep -v security | head -n 1
+	  grep -hE '^deb ' /etc/apt/sources.list 2>/dev/null | awk '{print $2}'; } | grep -v security | head -n 1 || true
 }
 MIRROR=${MIRROR:-$(apt_mirror)}
 syscage=${SYSCAGE:-bin/syscage}
