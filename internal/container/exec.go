@@ -37,13 +37,9 @@ type ExecOptions struct {
 // Exec runs a new process inside a running container. In the foreground it
 // returns the process's exit code.
 func (rt *Runtime) Exec(id string, o ExecOptions) (int, error) {
-	c, err := rt.Load(id)
+	c, st, err := rt.loadWithStatus(id)
 	if err != nil {
 		return -1, err
-	}
-	st, err := c.Status()
-	if err != nil {
-		return -1, fmt.Errorf("container %q: reading status: %w", id, err)
 	}
 	switch {
 	case st == libcontainer.Stopped:

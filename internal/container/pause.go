@@ -8,13 +8,9 @@ import (
 
 // Pause freezes every process of a running or created container.
 func (rt *Runtime) Pause(id string) error {
-	c, err := rt.Load(id)
+	c, st, err := rt.loadWithStatus(id)
 	if err != nil {
 		return err
-	}
-	st, err := c.Status()
-	if err != nil {
-		return fmt.Errorf("container %q: reading status: %w", id, err)
 	}
 	switch st {
 	case libcontainer.Running, libcontainer.Created:
@@ -31,13 +27,9 @@ func (rt *Runtime) Pause(id string) error {
 
 // Resume thaws a paused container.
 func (rt *Runtime) Resume(id string) error {
-	c, err := rt.Load(id)
+	c, st, err := rt.loadWithStatus(id)
 	if err != nil {
 		return err
-	}
-	st, err := c.Status()
-	if err != nil {
-		return fmt.Errorf("container %q: reading status: %w", id, err)
 	}
 	if st != libcontainer.Paused {
 		return fmt.Errorf("cannot resume container %q: it is %s, not paused", id, st)

@@ -204,15 +204,24 @@ func (rt *Runtime) create(o CreateOptions, act action) (int, error) {
 	return p.run()
 }
 
-// Start lets a created container's init process run the user's program.
-func (rt *Runtime) Start(id string) error {
+// loadWithStatus opens a container by id and reads its status.
+func (rt *Runtime) loadWithStatus(id string) (*libcontainer.Container, libcontainer.Status, error) {
 	c, err := rt.Load(id)
 	if err != nil {
-		return err
+		return nil, 0, err
 	}
 	st, err := c.Status()
 	if err != nil {
-		return fmt.Errorf("container %q: reading status: %w", id, err)
+		return nil, 0, fmt.Errorf("container %q: reading status: %w", id, err)
+	}
+	return c, st, nil
+}
+
+// Start lets a created container's init process run the user's program.
+func (rt *Runtime) Start(id string) error {
+	c, st, err := rt.loadWithStatus(id)
+	if err != nil {
+		return err
 	}
 	switch st {
 	case libcontainer.Created:
