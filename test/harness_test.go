@@ -11,7 +11,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -28,6 +27,8 @@ import (
 
 	"github.com/opencontainers/runc/libcontainer/specconv"
 	"github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/syscage/syscage/test/internal/sandboxtest"
 )
 
 var (
@@ -114,78 +115,11 @@ func setup(dir string) error {
 	return nil
 }
 
-// makeRootfs fills dir with /bin/busybox and a symlink per applet.
-func makeRootfs(dir string) error {
-	for _, d := range []string{"bin", "proc", "sys", "dev", "tmp", "etc", "root"} {
-		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
-			return err
-		}
-	}
-	if err := copyFile("/bin/busybox", filepath.Join(dir, "bin", "busybox"), 0o755); err != nil {
-		return err
-	}
-	out, err := exec.Command("/bin/busybox", "--list").Output()
-	if err != nil {
-		return fmt.Errorf("busybox --list: %w", err)
-	}
-	for _, name := range strings.Fields(string(out)) {
-		if name == "busybox" || strings.Contains(name, "/") {
-			continue // never replace the binary itself with a link to it
-		}
-		if err := os.Symlink("busybox", filepath.Join(dir, "bin", name)); err != nil && !errors.Is(err, fs.ErrExist) {
-			return err
-		}
-	}
-	return os.WriteFile(filepath.Join(dir, "etc", "passwd"), []byte("root:x:0:0:root:/root:/bin/sh\n"), 0o644)
-}
+// makeRootfs fills dir with a busybox root file system.
+func makeRootfs(dir string) error { return sandboxtest.MakeRootfs(dir, nil) }
 
-func copyFile(src, dst string, mode os.FileMode) error {
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, mode)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
-}
-
-// cloneRootfs gives a bundle its own rootfs: the template's files
-// hard-linked (copied if linking fails), its directories and symlinks new.
-func cloneRootfs(dst string) error {
-	return filepath.WalkDir(template, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(template, path)
-		target := filepath.Join(dst, rel)
-		switch {
-		case d.IsDir():
-			return os.MkdirAll(target, 0o755)
-		case d.Type()&fs.ModeSymlink != 0:
-			link, err := os.Readlink(path)
-			if err != nil {
-				return err
-			}
-			return os.Symlink(link, target)
-		default:
-			if os.Link(path, target) == nil {
-				return nil
-			}
-			info, err := d.Info()
-			if err != nil {
-				return err
-			}
-			return copyFile(path, target, info.Mode().Perm())
-		}
-	})
-}
+// cloneRootfs gives a bundle its own rootfs from the template.
+func cloneRootfs(dst string) error { return sandboxtest.CloneRootfs(template, dst) }
 
 // specOpt changes a bundle's spec before it is written.
 type specOpt func(*specs.Spec)

@@ -84,7 +84,7 @@ func Setup(dir string, o Options) (*Env, error) {
 	if out, err := build.CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("building syscage: %v\n%s", err, out)
 	}
-	if err := makeRootfs(e.template, o.Dirs); err != nil {
+	if err := MakeRootfs(e.template, o.Dirs); err != nil {
 		return nil, fmt.Errorf("busybox rootfs: %w", err)
 	}
 	for _, p := range o.Programs {
@@ -110,9 +110,10 @@ func Setup(dir string, o Options) (*Env, error) {
 	return e, nil
 }
 
-// makeRootfs fills dir with a static busybox, a symlink per applet, /t
-// for test programs and the extra directories.
-func makeRootfs(dir string, extra []string) error {
+// MakeRootfs fills dir with a static busybox, a symlink per applet (never
+// over the binary itself), /etc/passwd and /etc/group, /t for test
+// programs and the extra directories.
+func MakeRootfs(dir string, extra []string) error {
 	for _, d := range append([]string{"bin", "proc", "sys", "dev", "tmp", "etc", "root", "t"}, extra...) {
 		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
 			return err
@@ -159,14 +160,15 @@ func copyFile(src, dst string, mode os.FileMode) error {
 	return out.Close()
 }
 
-// cloneRootfs hard-links the template's files into dst (copies if that
-// fails) and recreates its directories and symlinks.
-func (e *Env) cloneRootfs(dst string) error {
-	return filepath.WalkDir(e.template, func(path string, d fs.DirEntry, err error) error {
+// CloneRootfs gives a bundle its own copy of template: files hard-linked
+// (copied if linking fails), directories (with their modes) and symlinks
+// new.
+func CloneRootfs(template, dst string) error {
+	return filepath.WalkDir(template, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
-		rel, _ := filepath.Rel(e.template, path)
+		rel, _ := filepath.Rel(template, path)
 		target := filepath.Join(dst, rel)
 		switch {
 		case d.IsDir():
@@ -240,7 +242,7 @@ func WithAnnotation(k, v string) SpecOpt {
 func (e *Env) NewBundle(t *testing.T, opts ...SpecOpt) string {
 	t.Helper()
 	dir := t.TempDir()
-	if err := e.cloneRootfs(filepath.Join(dir, "rootfs")); err != nil {
+	if err := CloneRootfs(e.template, filepath.Join(dir, "rootfs")); err != nil {
 		t.Fatalf("bundle rootfs: %v", err)
 	}
 	var s specs.Spec
