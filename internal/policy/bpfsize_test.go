@@ -4,6 +4,8 @@ package policy
 
 import (
 	"os"
+	"strings"
+	"testing"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
 	libseccomp "github.com/seccomp/libseccomp-golang"
@@ -73,4 +75,36 @@ func bpfSize(s *specs.LinuxSeccomp) (int, error) {
 		}
 	}
 	return total / int(unix.SizeofSockFilter), nil
+}
+
+// TestComplementBPFSize: with auditing on (every denial a rule), the
+// complemented learned profile still fits the kernel's 4096 instructions.
+func TestComplementBPFSize(t *testing.T) {
+	_, s := complementFilter(t)
+	notifyDenials(s, "/x.sock")
+	n, err := bpfSize(s)
+	if err != nil || n > 4096 {
+		t.Errorf("%d BPF instructions, %v", n, err)
+	}
+	t.Logf("%d rules, %d BPF instructions with auditing on", len(s.Syscalls), n)
+}
+
+// TestFileProfilesBPFSize: a profile file compiles within the kernel's
+// 4096 instructions (deny and base modes; bpfSize wants an errno default,
+// which kill mode does not have).
+func TestFileProfilesBPFSize(t *testing.T) {
+	for _, unlisted := range []string{"deny", "base"} {
+		data := strings.Replace(goodProfile, `"unlisted": "deny"`, `"unlisted": "`+unlisted+`"`, 1)
+		p, err := ParseFile("p.json", []byte(data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := Compile(p, "/x.sock")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n, err := bpfSize(s); err != nil || n > 4096 {
+			t.Errorf("%s: %d BPF instructions, %v", unlisted, n, err)
+		}
+	}
 }
