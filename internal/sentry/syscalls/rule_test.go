@@ -154,3 +154,31 @@ func TestConditionalRules(t *testing.T) {
 		}
 	}
 }
+
+// TestStrictRefusesFastOpen: under strict, the send calls cannot open a TCP
+// connection (MSG_FASTOPEN) around connect's proxy; without the flag, and
+// under default, they pass.
+func TestStrictRefusesFastOpen(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		flags uint64
+		idx   int
+	}{{"sendto", unix.MSG_FASTOPEN, 3}, {"sendmmsg", unix.MSG_FASTOPEN | unix.MSG_DONTWAIT, 3}, {"sendmsg", unix.MSG_FASTOPEN, 2}} {
+		e, ok := ByName(tc.name)
+		if !ok {
+			t.Fatalf("%s: not in the table", tc.name)
+		}
+		var with, without [6]uint64
+		with[tc.idx] = tc.flags | 0xffffffff00000000
+		without[tc.idx] = unix.MSG_DONTWAIT | unix.MSG_NOSIGNAL
+		if o := e.Strict.Eval(with); o.Tier != Deny || o.Errno != unix.EPERM {
+			t.Errorf("strict %s with MSG_FASTOPEN: %v, want deny EPERM", tc.name, o)
+		}
+		if o := e.Strict.Eval(without); o.Tier != Pass {
+			t.Errorf("strict %s without MSG_FASTOPEN: %v, want pass", tc.name, o)
+		}
+		if o := e.Default.Eval(with); o.Tier != Pass {
+			t.Errorf("default %s with MSG_FASTOPEN: %v, want pass", tc.name, o)
+		}
+	}
+}

@@ -35,6 +35,16 @@ var (
 		unix.TIOCSTI, unix.TIOCLINUX)
 
 	socketRule = socket(Pass)
+
+	// Under strict, MSG_FASTOPEN is refused on the send calls: with it,
+	// sendto/sendmsg/sendmmsg open a TCP connection to an address in
+	// memory, which would go around connect's proxy (and its refusal of
+	// cloud-metadata addresses). The flags are an unsigned int; only the
+	// one bit is tested.
+	sendtoStrictRule = passUnlessBits(3, unix.MSG_FASTOPEN, unix.EPERM,
+		"pass: flags & MSG_FASTOPEN (0x20000000) == 0; else EPERM")
+	sendmsgStrictRule = passUnlessBits(2, unix.MSG_FASTOPEN, unix.EPERM,
+		"pass: flags & MSG_FASTOPEN (0x20000000) == 0; else EPERM")
 )
 
 // socket(2) with the given tier for the calls it lets through. Denied with
