@@ -22,7 +22,15 @@ var createFlags = []cli.Flag{
 	cli.StringFlag{Name: "kernel-release", Usage: "kernel release the container sees in uname and /proc (default: annotation " + container.AnnotationKernelRelease + ", else " + container.DefaultKernelRelease + ")"},
 }
 
+// createOptions checks the arguments and flags shared by create and run
+// and turns them into the runtime's options.
 func createOptions(ctx *cli.Context) (container.CreateOptions, error) {
+	if err := argCount(ctx, 1, 1); err != nil {
+		return container.CreateOptions{}, err
+	}
+	if err := unsupportedCreateFlags(ctx); err != nil {
+		return container.CreateOptions{}, err
+	}
 	def, err := defaultProfile(ctx)
 	if err != nil {
 		return container.CreateOptions{}, err
@@ -53,12 +61,6 @@ func init() {
 		ArgsUsage: "<container-id>",
 		Flags:     createFlags,
 		Action: func(ctx *cli.Context) error {
-			if err := argCount(ctx, 1, 1); err != nil {
-				return err
-			}
-			if err := unsupportedCreateFlags(ctx); err != nil {
-				return err
-			}
 			o, err := createOptions(ctx)
 			if err != nil {
 				return err

@@ -14,12 +14,6 @@ func init() {
 		ArgsUsage: "<container-id>",
 		Flags:     flags,
 		Action: func(ctx *cli.Context) error {
-			if err := argCount(ctx, 1, 1); err != nil {
-				return err
-			}
-			if err := unsupportedCreateFlags(ctx); err != nil {
-				return err
-			}
 			o, err := createOptions(ctx)
 			if err != nil {
 				return err
