@@ -247,6 +247,33 @@ var sandboxMaskedPaths = []string{
 	"/proc/cmdline",
 }
 
+// privateCgroupNamespace gives a container with a mount namespace of its
+// own a cgroup namespace of its own too, when its config names none.
+// Without one, /proc/self/cgroup and the cgroup mounts' root fields in
+// /proc/self/mountinfo show the container's cgroup paths in the host's
+// hierarchy (e.g. /k8s.io/<pod>/<id>, /docker/<id>), which tell a
+// workload how the host is laid out and what else runs on it. In its own
+// namespace the container's cgroup is "/" and the cgroup file systems are
+// mounted at that root, so it still reads its own limits.
+//
+// This departs from the runtime spec's rule that a namespace type not
+// listed is inherited (docs/compliance.md), as Docker does by default on
+// cgroup v2. A config that lists a cgroup namespace, or joins one by path
+// (e.g. /proc/1/ns/cgroup for the host's), is left as it is; so is a
+// container that shares its mount namespace, which sees the host's mounts
+// and cgroup paths anyway (the suite's inheritance test runs one).
+func privateCgroupNamespace(spec *specs.Spec) {
+	if !newNamespace(spec, specs.MountNamespace) {
+		return
+	}
+	for _, ns := range spec.Linux.Namespaces {
+		if ns.Type == specs.CgroupNamespace {
+			return
+		}
+	}
+	spec.Linux.Namespaces = append(spec.Linux.Namespaces, specs.LinuxNamespace{Type: specs.CgroupNamespace})
+}
+
 // maskHostFacts adds sandboxMaskedPaths to the spec's masked paths, for a
 // container with a mount namespace of its own (masking in a shared one
 // would hide the files from everyone in it; libcontainer refuses that).

@@ -3,8 +3,11 @@ package container
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/opencontainers/runtime-spec/specs-go"
 )
 
 func TestLearnedPath(t *testing.T) {
@@ -40,5 +43,33 @@ func TestLearnedPath(t *testing.T) {
 	}
 	if got := criContainer(map[string]string{"io.kubernetes.cri.container-type": "sandbox", "io.kubernetes.cri.container-name": "x"}); got != "sandbox" {
 		t.Errorf("criContainer(sandbox) = %q", got)
+	}
+}
+
+func TestPrivateCgroupNamespace(t *testing.T) {
+	mnt := specs.LinuxNamespace{Type: specs.MountNamespace}
+	cg := specs.LinuxNamespace{Type: specs.CgroupNamespace}
+	hostCg := specs.LinuxNamespace{Type: specs.CgroupNamespace, Path: "/proc/1/ns/cgroup"}
+	joinedMnt := specs.LinuxNamespace{Type: specs.MountNamespace, Path: "/proc/42/ns/mnt"}
+	pid := specs.LinuxNamespace{Type: specs.PIDNamespace}
+	for _, tc := range []struct {
+		name string
+		in   []specs.LinuxNamespace
+		want []specs.LinuxNamespace
+	}{
+		{"own mount namespace gets a cgroup namespace", []specs.LinuxNamespace{pid, mnt}, []specs.LinuxNamespace{pid, mnt, cg}},
+		{"a listed cgroup namespace stays", []specs.LinuxNamespace{cg, mnt}, []specs.LinuxNamespace{cg, mnt}},
+		{"a joined cgroup namespace stays", []specs.LinuxNamespace{mnt, hostCg}, []specs.LinuxNamespace{mnt, hostCg}},
+		{"shared mount namespace: inherited", []specs.LinuxNamespace{pid}, []specs.LinuxNamespace{pid}},
+		{"joined mount namespace: inherited", []specs.LinuxNamespace{joinedMnt}, []specs.LinuxNamespace{joinedMnt}},
+		{"no namespaces at all", nil, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			spec := &specs.Spec{Linux: &specs.Linux{Namespaces: slices.Clone(tc.in)}}
+			privateCgroupNamespace(spec)
+			if !slices.Equal(spec.Linux.Namespaces, tc.want) {
+				t.Errorf("namespaces %v became %v, want %v", tc.in, spec.Linux.Namespaces, tc.want)
+			}
+		})
 	}
 }

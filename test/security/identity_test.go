@@ -150,6 +150,43 @@ func TestIdentityDefault(t *testing.T) {
 		}
 	})
 
+	t.Run("cgroup-paths", func(t *testing.T) {
+		// The container has a cgroup namespace of its own (the config
+		// names none; syscage adds it): its cgroup is "/" in every
+		// hierarchy, and neither /proc/self/cgroup nor the cgroup mounts
+		// in mountinfo show a path of the host's layout, such as this
+		// test process's own cgroups.
+		if id.cgroup == "" {
+			t.Fatalf("/proc/self/cgroup was not read")
+		}
+		for _, l := range strings.Split(id.cgroup, "\n") {
+			if f := strings.SplitN(l, ":", 3); len(f) != 3 || f[2] != "/" {
+				t.Errorf("/proc/self/cgroup line %q: want the namespace's root \"/\"", l)
+			}
+		}
+		data, err := os.ReadFile("/proc/self/cgroup")
+		if err != nil {
+			t.Fatal(err)
+		}
+		checked := 0
+		for _, l := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+			f := strings.SplitN(l, ":", 3)
+			if len(f) != 3 || f[2] == "/" {
+				continue
+			}
+			checked++
+			if strings.Contains(id.mounts, f[2]) {
+				t.Errorf("mountinfo shows the host's cgroup path %s (controller %s):\n%s", f[2], f[1], grepLines(id.mounts, f[2]))
+			}
+		}
+		for _, l := range strings.Split(id.mounts, "\n") {
+			if f := strings.Fields(l); len(f) > 4 && strings.HasPrefix(f[4], "/sys/fs/cgroup/") && f[3] != "/" {
+				t.Errorf("cgroup mount %s has root %s, want /", f[4], f[3])
+			}
+		}
+		t.Logf("%d non-root host cgroup path(s) checked", checked)
+	})
+
 	t.Run("sys-kernel-notes", func(t *testing.T) {
 		// /sys/kernel/notes is the running kernel image's ELF notes: its
 		// GNU build id names the host's exact kernel build.
