@@ -50,14 +50,16 @@ func WriteUTSFile(path string, pid int) error {
 	return os.WriteFile(path, []byte(node+"\n"+domain+"\n"), 0o600)
 }
 
-// readUTSFile reads what WriteUTSFile wrote.
+// readUTSFile reads what WriteUTSFile wrote: exactly two lines, each
+// ending in a newline. Anything else (a truncated or garbled file) is an
+// error, not names to show the container.
 func readUTSFile(path string) (nodename, domainname string, err error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return "", "", err
 	}
-	lines := strings.SplitN(string(data), "\n", 3)
-	if len(lines) < 2 {
+	lines := strings.Split(string(data), "\n")
+	if len(lines) != 3 || lines[2] != "" {
 		return "", "", fmt.Errorf("%s: malformed", path)
 	}
 	return lines[0], lines[1], nil
