@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# bench/run.sh [--quick] [--rounds R] [--runs N] [--target-ms MS] [--no-runsc] [--out DIR]
+# bench/run.sh [--quick] [--rounds R] [--runs N] [--target-ms MS] [--no-runsc]
+#              [--no-seccomp-baseline] [--out DIR]
 #
-# Benchmarks syscage against runc (and gVisor's runsc, ptrace platform, when
-# it is installed) in ONE interleaved run, so that machine noise hits every
-# runtime alike, and prints a markdown table of medians and ratios to runc.
+# Benchmarks syscage against runc, against runc with the containers default
+# seccomp profile ("runc+seccomp", as Docker and Podman run it), and against
+# gVisor's runsc (ptrace platform, when it is installed) in ONE interleaved
+# run, so that machine noise hits every runtime alike, and prints a markdown
+# table of medians and ratios to runc and of syscage to runc+seccomp.
 #
 #   micro:      bench/syscallbench.c (static) run inside a container, one
 #               container per benchmark per runtime per round; it prints
@@ -11,13 +14,24 @@
 #   end-to-end: wall time of `RUNTIME run` of a busybox bundle whose process
 #               is /bin/true, --runs runs per runtime.
 #
+# runc+seccomp: the same runc binary on copies of the bundles whose
+# config.json also has a linux.seccomp section, the containers default
+# profile /usr/share/containers/seccomp.json (Debian package
+# golang-github-containers-common; Docker's default profile in Podman's
+# format) converted by jq into the OCI form for x86_64 and the bundle's
+# capabilities. Any seccomp filter costs ~30 ns per system call, and
+# compiling an allowlist costs ms at each container start: the column
+# separates that cost, which every filtered container pays, from syscage's
+# own. Left out by --no-seccomp-baseline, or when the profile is missing.
+#
 # Interleaving: within a round every benchmark is run under each runtime
 # back to back, and the runtime order rotates from round to round. The
-# reported value is the median over rounds; ratio = median / runc median.
+# reported value is the median over rounds; ratio = median / runc median,
+# and "syscage / runc+seccomp" = syscage's median / runc+seccomp's median.
 #
 # Needs root, gcc with static libc, jq, busybox-static (scripts/mkbundle.sh).
-# --quick: 3 rounds, 150 ms batches, 10 end-to-end runs (under a minute).
-# Default: 15 rounds, 400 ms batches, 20 end-to-end runs (about 7 minutes).
+# --quick: 3 rounds, 150 ms batches, 10 end-to-end runs (about a minute).
+# Default: 15 rounds, 400 ms batches, 20 end-to-end runs (about 9 minutes).
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -27,6 +41,8 @@ rounds=15
 runs=20
 target_ms=400
 use_runsc=1
+use_seccomp=1
+seccomp_profile=/usr/share/containers/seccomp.json
 out=""
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -35,8 +51,9 @@ while [ $# -gt 0 ]; do
 	--runs) runs=$2; shift ;;
 	--target-ms) target_ms=$2; shift ;;
 	--no-runsc) use_runsc=0 ;;
+	--no-seccomp-baseline) use_seccomp=0 ;;
 	--out) out=$2; shift ;;
-	-h | --help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '2,/^set -e/s/^# \{0,1\}//p' "$0"; exit 0 ;;
 	*) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
 	esac
 	shift
@@ -63,9 +80,19 @@ gcc -O2 -Wall -static -o "$work/syscallbench" "$repo/bench/syscallbench.c"
 # Each runtime is a command prefix with its own --root state directory.
 declare -A rt_cmd
 rt_cmd[runc]="runc --root $work/state/runc"
+rt_cmd[runc+seccomp]="runc --root $work/state/runc-seccomp"
 rt_cmd[syscage]="$syscage --root $work/state/syscage"
-runtimes=(runc syscage)
-runsc_version=""
+runtimes=(runc)
+if [ "$use_seccomp" = 0 ]; then
+	log "runc+seccomp left out (--no-seccomp-baseline)"
+elif [ ! -f "$seccomp_profile" ]; then
+	log "runc+seccomp left out: no $seccomp_profile (golang-github-containers-common)"
+	use_seccomp=0
+else
+	runtimes+=(runc+seccomp)
+fi
+runtimes+=(syscage)
+seccomp_info="" runsc_version=""
 if [ "$use_runsc" = 1 ] && command -v runsc >/dev/null; then
 	# ptrace: this 2022 Debian build has no systrap, and its kvm platform
 	# spins without starting a container on this (nested) machine.
@@ -95,6 +122,8 @@ trap cleanup EXIT
 # One busybox root file system; the end-to-end bundle runs /bin/true in it,
 # and each micro benchmark gets a bundle of its own that points at the same
 # root (absolute root.path) with a tmpfs on /tmp for the benchmark's files.
+# runc+seccomp runs copies of these bundles, $work/seccomp/NAME, whose
+# config.json adds the converted profile as .linux.seccomp.
 log "preparing bundles in $work"
 SYSCAGE=$syscage "$repo/scripts/mkbundle.sh" "$work/true" /bin/true >/dev/null
 cp "$work/syscallbench" "$work/true/rootfs/syscallbench"
@@ -110,10 +139,55 @@ for b in $benches; do
 	' "$work/true/config.json" >"$work/micro-$b/config.json"
 done
 
+# The containers profile in the OCI runtime-spec form: x86_64 and its
+# sub-architectures from archMap; of the rules, those whose includes
+# (arches, caps, minKernel) hold for amd64, the bundle's bounding set and
+# the running kernel, and whose excludes (arches, caps) do not; each rule
+# reduced to names, action, args and errnoRet.
+if [ "$use_seccomp" = 1 ]; then
+	jq --argjson caps "$(jq -c '.process.capabilities.bounding // []' "$work/true/config.json")" \
+		--arg kernel "$(uname -r)" '
+		def kver: split(".") | .[0:2] | map(capture("^(?<n>[0-9]+)").n | tonumber);
+		def amd64: any(.[]; . == "amd64" or . == "x86_64");
+		def held: . as $c | $caps | index([$c]) != null;
+		{
+			defaultAction: .defaultAction,
+			architectures: [.archMap[] | select(.architecture == "SCMP_ARCH_X86_64")
+			                | .architecture, .subArchitectures[]],
+			syscalls: [.syscalls[]
+				| select((.includes.arches // []) | length == 0 or amd64)
+				| select(all((.includes.caps // [])[]; held))
+				| select(.includes.minKernel == null
+				         or (.includes.minKernel | kver) <= ($kernel | kver))
+				| select((.excludes.arches // []) | amd64 | not)
+				| select(any((.excludes.caps // [])[]; held) | not)
+				| {names, action}
+				  + (if (.args // []) != [] then {args} else {} end)
+				  + (if .errnoRet != null then {errnoRet} else {} end)]
+		}
+		+ (if .defaultErrnoRet != null then {defaultErrnoRet} else {} end)
+	' "$seccomp_profile" >"$work/seccomp.json"
+	for name in true $(for b in $benches; do echo "micro-$b"; done); do
+		mkdir -p "$work/seccomp/$name"
+		jq --arg root "$work/true/rootfs" --slurpfile seccomp "$work/seccomp.json" '
+			.root.path = $root | .linux.seccomp = $seccomp[0]
+		' "$work/$name/config.json" >"$work/seccomp/$name/config.json"
+	done
+	seccomp_info="; runc+seccomp: $seccomp_profile ($(jq -r \
+		'"\(.syscalls | length) rules, \([.syscalls[].names[]] | length) names, default \(.defaultAction)"' \
+		"$work/seccomp.json"))"
+fi
+
+# bundle RUNTIME NAME: the bundle dir NAME (true, micro-BENCH) for RUNTIME.
+bundle() {
+	if [ "$1" = runc+seccomp ]; then echo "$work/seccomp/$2"; else echo "$work/$2"; fi
+}
+
 # run_ctr RUNTIME BUNDLE: runs a container in the foreground with a fresh id;
 # its stdout is the caller's. A hung runtime is killed after 120 s.
 run_ctr() {
 	local rt=$1 bundle=$2 id=bench-$SRANDOM$SRANDOM # run in $(...): no counter
+	# shellcheck disable=SC2086 # rt_cmd is a command prefix: split it
 	if ! timeout 120 ${rt_cmd[$rt]} run --bundle "$bundle" "$id" </dev/null; then
 		${rt_cmd[$rt]} delete --force "$id" >/dev/null 2>&1 || true
 		return 1
@@ -128,7 +202,7 @@ order() {
 
 # --- warm-up: one untimed run per runtime (page cache, binaries) -------------
 for rt in "${runtimes[@]}"; do
-	run_ctr "$rt" "$work/true" || { log "$rt cannot run a container"; exit 1; }
+	run_ctr "$rt" "$(bundle "$rt" true)" || { log "$rt cannot run a container"; exit 1; }
 done
 
 # --- micro benchmarks ----------------------------------------------------------
@@ -136,7 +210,8 @@ for ((r = 1; r <= rounds; r++)); do
 	log "micro round $r/$rounds"
 	for b in $benches; do
 		for rt in $(order "$r"); do
-			if res=$(run_ctr "$rt" "$work/micro-$b") && [ -n "$res" ]; then
+			if res=$(run_ctr "$rt" "$(bundle "$rt" "micro-$b")") && [ -n "$res" ]; then
+				# shellcheck disable=SC2086 # split the line into its fields
 				set -- $res # NAME NS_PER_OP ITERATIONS
 				echo "$r,$b,$rt,$2" >>"$raw"
 			else
@@ -150,8 +225,9 @@ done
 log "end-to-end: $runs runs of /bin/true per runtime"
 for ((i = 1; i <= runs; i++)); do
 	for rt in $(order "$i"); do
+		bundle_dir=$(bundle "$rt" true)
 		t0=$EPOCHREALTIME
-		if run_ctr "$rt" "$work/true"; then
+		if run_ctr "$rt" "$bundle_dir"; then
 			t1=$EPOCHREALTIME
 			echo "$i,run-true,$rt,$(echo "($t1 - $t0) * 1000" | bc -l)" >>"$raw"
 		else
@@ -162,11 +238,13 @@ done
 
 # --- report ------------------------------------------------------------------------
 # Medians per (benchmark, runtime); micro values are shown in µs/op, the
-# end-to-end ones in ms per run. The spread table gives, per benchmark, the
-# min and max over rounds of syscage/runc measured in the same round.
+# end-to-end ones in ms per run. Ratios are medians over runc's median,
+# and syscage's over runc+seccomp's. The spread table gives, per benchmark,
+# the min, median and max over rounds of syscage/runc and of
+# syscage/(runc+seccomp) measured in the same round.
 report() {
-	echo "| benchmark | runc | syscage | ratio | runsc | ratio |"
-	echo "|---|---:|---:|---:|---:|---:|"
+	echo "| benchmark | runc | runc+seccomp | ratio | syscage | ratio | syscage / runc+seccomp | runsc | ratio |"
+	echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
 	awk -F, -v benches="$benches run-true" '
 	function median(key,   n, i, j, t, a) {
 		n = split(vals[key], a, " ")
@@ -191,39 +269,46 @@ report() {
 		for (i = 1; i <= n; i++) {
 			b = bs[i]
 			if (b == "run-true") { div = 1; unit = "ms" } else { div = 1000; unit = "µs" }
-			rc = median(b ",runc"); sc = median(b ",syscage"); rs = median(b ",runsc")
-			if (rc != "") rc /= div; if (sc != "") sc /= div; if (rs != "") rs /= div
-			printf "| %s | %s | %s | %s | %s | %s |\n", label[b], fmt(rc, unit), fmt(sc, unit), ratio(sc, rc), fmt(rs, unit), ratio(rs, rc)
+			rc = median(b ",runc"); rcs = median(b ",runc+seccomp")
+			sc = median(b ",syscage"); rs = median(b ",runsc")
+			if (rc != "") rc /= div; if (rcs != "") rcs /= div
+			if (sc != "") sc /= div; if (rs != "") rs /= div
+			printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", label[b], fmt(rc, unit),
+				fmt(rcs, unit), ratio(rcs, rc), fmt(sc, unit), ratio(sc, rc), ratio(sc, rcs),
+				fmt(rs, unit), ratio(rs, rc)
 		}
 	}' "$raw"
 	echo
-	echo "Spread of syscage/runc over rounds (same-round pairs): min / median / max"
+	echo "Spread of syscage/runc and syscage/(runc+seccomp) over rounds (same-round pairs): min / median / max"
 	echo
-	echo "| benchmark | min | median | max |"
-	echo "|---|---:|---:|---:|"
+	echo "| benchmark | syscage/runc min | median | max | syscage/(runc+seccomp) min | median | max |"
+	echo "|---|---:|---:|---:|---:|---:|---:|"
 	awk -F, -v benches="$benches run-true" '
+	# spread(B, BASE): "min | median | max" of syscage/BASE over the rounds
+	# of benchmark B that have both.
+	function spread(b, base,   k, p, m, x, y, t, r, med) {
+		m = 0
+		for (k in v) {
+			split(k, p, ",")
+			if (p[2] == b && p[3] == base && ((p[1] "," b ",syscage") in v))
+				r[++m] = v[p[1] "," b ",syscage"] / v[k]
+		}
+		if (m == 0) return "n/a | n/a | n/a"
+		for (x = 2; x <= m; x++) { t = r[x]; for (y = x - 1; y >= 1 && r[y] > t; y--) r[y+1] = r[y]; r[y+1] = t }
+		med = (m % 2) ? r[(m+1)/2] : (r[m/2] + r[m/2+1]) / 2
+		return sprintf("%.2f× | %.2f× | %.2f×", r[1], med, r[m])
+	}
 	NR > 1 { v[$1 "," $2 "," $3] = $4 }
 	END {
 		n = split(benches, bs, " ")
-		for (i = 1; i <= n; i++) {
-			b = bs[i]; m = 0
-			for (k in v) {
-				split(k, p, ",")
-				if (p[2] == b && p[3] == "runc" && ((p[1] "," b ",syscage") in v))
-					r[++m] = v[p[1] "," b ",syscage"] / v[k]
-			}
-			if (m == 0) continue
-			for (x = 2; x <= m; x++) { t = r[x]; for (y = x - 1; y >= 1 && r[y] > t; y--) r[y+1] = r[y]; r[y+1] = t }
-			med = (m % 2) ? r[(m+1)/2] : (r[m/2] + r[m/2+1]) / 2
-			printf "| %s | %.2f× | %.2f× | %.2f× |\n", b, r[1], med, r[m]
-			delete r
-		}
+		for (i = 1; i <= n; i++)
+			printf "| %s | %s | %s |\n", bs[i], spread(bs[i], "runc"), spread(bs[i], "runc+seccomp")
 	}' "$raw"
 	echo
 	echo "Command: \`$cmdline\` (rounds: $rounds, ${target_ms} ms batches, $runs end-to-end runs per runtime)"
 	echo
 	echo "Machine: $(date -u '+%Y-%m-%d %H:%M UTC'); kernel $(uname -r);" \
 		"CPU $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores;" \
-		"$(runc --version | head -1); syscage $syscage_commit$runsc_version"
+		"$(runc --version | head -1); syscage $syscage_commit$seccomp_info$runsc_version"
 }
 report | tee "$out/results.md"
