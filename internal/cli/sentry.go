@@ -5,13 +5,10 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"os/signal"
-	"sync"
 	"time"
 
 	"github.com/sirupsen/logrus"
 	"github.com/urfave/cli"
-	"golang.org/x/sys/unix"
 
 	"github.com/syscage/syscage/internal/audit"
 	"github.com/syscage/syscage/internal/policy"
@@ -84,45 +81,5 @@ func runSentry(ctx *cli.Context) error {
 	if !prof.Learning {
 		return sentry.Serve(l, cfg)
 	}
-	return serveLearning(l, cfg, ctx.String("learned-profile"))
-}
-
-// serveLearning serves a learn-mode container: it records every call and
-// writes the learned profile when the container's last process is gone, or
-// when the runtime stops the sentry (SIGTERM, at delete).
-func serveLearning(l *net.UnixListener, cfg sentry.Config, out string) error {
-	if out == "" {
-		return errors.New("sentry: learn mode needs --learned-profile")
-	}
-	base, _ := policy.Builtin(policy.DefaultName)
-	rec := policy.NewRecorder(base, cfg.ContainerID)
-	cfg.Observer = rec
-	cfg.ExtraAllowed = sentry.LearnAllowed
-	name := "learned-" + cfg.ContainerID
-	var once sync.Mutex
-	write := func() error {
-		once.Lock()
-		defer once.Unlock()
-		if err := rec.WriteFile(out, name); err != nil {
-			logrus.Errorf("sentry: %v", err)
-			return err
-		}
-		logrus.Infof("sentry: learned profile (%d distinct calls) written to %s", rec.Len(), out)
-		return nil
-	}
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, unix.SIGTERM, unix.SIGINT)
-	go func() {
-		<-sig
-		code := 0
-		if write() != nil {
-			code = 1
-		}
-		os.Exit(code)
-	}()
-	err := sentry.Serve(l, cfg)
-	if werr := write(); err == nil {
-		err = werr
-	}
-	return err
+	return sentry.ServeLearning(l, cfg, ctx.String("learned-profile"))
 }
