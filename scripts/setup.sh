@@ -16,13 +16,38 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # Go: the machine's toolchain at /usr/local/go (Debian 12's golang-go, 1.19,
-# is too old for libcontainer; go.mod asks for 1.23 or newer).
-if ! command -v go >/dev/null 2>&1; then
-	if [ -x /usr/local/go/bin/go ]; then
-		export PATH=/usr/local/go/bin:$PATH
-	else
-		echo "setup: Go 1.23 or newer is needed: install it at /usr/local/go" >&2
-		exit 1
-	fi
+# is too old for libcontainer; go.mod asks for 1.23 or newer). Where there
+# is none, or it is older, the Go release is fetched as the module
+# golang.org/toolchain from the Go module proxy (what `go` itself does for
+# GOTOOLCHAIN) and unpacked at /usr/local/go.
+go_release=go1.23.12
+goroot=${SYSCAGE_GOROOT:-/usr/local/go} # another place only to try this step out
+go_ok() {
+	local v
+	v=$("$1" env GOVERSION 2>/dev/null) || return 1
+	v=${v#go}
+	[ "${v%%.*}" -gt 1 ] || { [ "${v%%.*}" = 1 ] && [ "$(echo "$v" | cut -d. -f2)" -ge 23 ]; }
+}
+export PATH=$goroot/bin:$PATH
+if ! go_ok go; then
+	proxy=$(echo "${GOPROXY:-https://proxy.golang.org}" | cut -d, -f1)
+	case $proxy in direct | off) proxy=https://proxy.golang.org ;; esac
+	url=$proxy/golang.org/toolchain/@v/v0.0.1-$go_release.linux-amd64.zip
+	echo "setup: no Go 1.23 or newer; installing $go_release at $goroot from $url"
+	for p in curl unzip ca-certificates; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+			{ DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "$p" >/dev/null; }
+	done
+	tmp=$(mktemp -d)
+	trap 'rm -rf "$tmp"' EXIT
+	curl -fsSL --retry 3 -o "$tmp/go.zip" "$url"
+	unzip -q "$tmp/go.zip" -d "$tmp/x"
+	src=$tmp/x/golang.org/toolchain@v0.0.1-$go_release.linux-amd64
+	[ -x "$src/bin/go" ] || { echo "setup: $url has no bin/go" >&2; exit 1; }
+	chmod +x "$src"/bin/* "$src"/pkg/tool/linux_amd64/* 2>/dev/null || true
+	rm -rf "$goroot.old"
+	[ -e "$goroot" ] && mv "$goroot" "$goroot.old"
+	mv "$src" "$goroot"
+	go_ok "$goroot/bin/go" || { echo "setup: the Go installed at $goroot does not run" >&2; exit 1; }
 fi
 echo "setup: $(go version), $(dpkg-query -W -f='libseccomp ${Version}' libseccomp-dev)"
