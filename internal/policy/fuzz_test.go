@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -67,4 +68,74 @@ func FuzzParseFile(f *testing.F) {
 			}
 		}
 	})
+}
+
+// FuzzMerge: whatever seccomp section a container's config carries, the
+// merged filter is refused with an error, or it is never more permissive
+// than syscage's profile, nor than theirs for every call their profile
+// knows (Merge's contract; TestMergeNeverMorePermissive checks it for one
+// Docker-like section).
+//
+//	go test -run '^$' -fuzz FuzzMerge -fuzztime 2m ./internal/policy/
+func FuzzMerge(f *testing.F) {
+	seed, err := json.Marshal(dockerLike())
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(seed)
+	f.Add([]byte(`{"defaultAction": "SCMP_ACT_ALLOW"}`))
+	f.Add([]byte(`{"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 1, "architectures": ["SCMP_ARCH_X86_64"], "syscalls": [{"names": ["getpid", "uname"], "action": "SCMP_ACT_ALLOW"}, {"names": ["socket"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 2, "op": "SCMP_CMP_EQ"}]}]}`))
+	f.Add([]byte(`{"defaultAction": "SCMP_ACT_LOG", "syscalls": [{"names": ["ioctl"], "action": "SCMP_ACT_TRACE", "args": [{"index": 1, "value": 21522, "valueTwo": 0, "op": "SCMP_CMP_NE"}]}]}`))
+	ours, err := Compile(mustBuiltin(f, "default"), "/run/x.sock")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var theirs specs.LinuxSeccomp
+		if json.Unmarshal(data, &theirs) != nil {
+			return
+		}
+		m, err := Merge(ours, &theirs)
+		if err != nil {
+			return
+		}
+		defer delete(evalCache, m)
+		defer delete(evalCache, &theirs)
+		newest := newestNamed(theirs.Syscalls)
+		// The calls their section names, and a few it may not: for any
+		// other call both sides decide by their default and their newest
+		// name, as for these.
+		check := map[string]bool{"getpid": true, "uname": true, "mount": true, "bpf": true,
+			"clone": true, "clone3": true, "socket": true, "ioctl": true, "personality": true, "futex_wake": true}
+		for _, sc := range theirs.Syscalls {
+			for _, n := range sc.Names {
+				check[n] = true
+			}
+		}
+		for _, e := range syscalls.All() {
+			if !check[e.Name] {
+				continue
+			}
+			for _, args := range sampleArgs(e.Name, ours, &theirs) {
+				got := evalSpec(m, e.Name, args)
+				if w := evalSpec(ours, e.Name, args); stricter(w, got) {
+					t.Fatalf("%s(%#x, %#x): merged %v is more permissive than ours %v\ntheirs: %s", e.Name, args[0], args[1], got, w, data)
+				}
+				if e.Nr > newest {
+					continue
+				}
+				if w := evalSpec(&theirs, e.Name, args); stricter(w, got) {
+					t.Fatalf("%s(%#x, %#x): merged %v is more permissive than theirs %v\ntheirs: %s", e.Name, args[0], args[1], got, w, data)
+				}
+			}
+		}
+	})
+}
+
+func mustBuiltin(f *testing.F, name string) *Profile {
+	p, err := Builtin(name)
+	if err != nil {
+		f.Fatal(err)
+	}
+	return p
 }
