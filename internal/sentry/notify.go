@@ -33,10 +33,28 @@ type notifResp struct {
 	Flags uint32
 }
 
+// ioctl issues a listener ioctl whose argument points at a struct of
+// ours. The pointer becomes an integer only inside the Syscall call
+// expression: the one form the compiler keeps valid across the call. It
+// used to be converted first and handed to a helper taking a uintptr; a
+// goroutine stack moved (grown, or shrunk by the collector) at that
+// helper's entry then left the kernel writing the notification into the
+// old stack — the sentry read all zeros, answered id 0, and the caller's
+// real notification waited forever (TestNotifyAtEveryStackDepth).
 func ioctl(fd int, req uintptr, arg unsafe.Pointer) error {
-	return ioctlVal(fd, req, uintptr(arg))
+	for {
+		_, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), req, uintptr(arg))
+		if e == unix.EINTR {
+			continue
+		}
+		if e != 0 {
+			return e
+		}
+		return nil
+	}
 }
 
+// ioctlVal issues a listener ioctl whose argument is a plain value.
 func ioctlVal(fd int, req, arg uintptr) error {
 	for {
 		_, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), req, arg)
