@@ -27,16 +27,10 @@ func withConfig(t *testing.T, bundle, text string) {
 	}
 }
 
-// editSpec rewrites the bundle's config.json through f.
+// editSpec rewrites the bundle's config.json: newBundle's, changed by f.
 func editSpec(t *testing.T, bundle string, f func(*specs.Spec)) {
 	t.Helper()
-	s := loadBaseSpec(t)
-	s.Root = &specs.Root{Path: "rootfs", Readonly: true}
-	s.Process.Terminal = false
-	s.Process.Args = []string{"sleep", "1000"}
-	s.Process.Env = append(s.Process.Env, markerEnv+"="+bundle)
-	f(s)
-	writeSpec(t, bundle, s)
+	writeSpec(t, bundle, env.Spec(t, bundle, f))
 }
 
 // createWith returns a setup that edits the spec and runs create.
@@ -67,7 +61,7 @@ func createID(id string) func(*testing.T, string) ([]string, string) {
 // TestBadInput runs every refused request in its own root and bundle.
 func TestBadInput(t *testing.T) {
 	t.Parallel()
-	tag := "it" + runTag
+	tag := "it" + env.RunTag
 	cases := []badCase{
 		{name: "missing-config", want: []string{"config.json"}, setup: func(t *testing.T, b string) ([]string, string) {
 			os.Remove(filepath.Join(b, "config.json"))
@@ -218,16 +212,16 @@ func TestBadInput(t *testing.T) {
 			bundle := newBundle(t)
 			args, id := tc.setup(t, bundle)
 			res := r.run(args...)
-			t.Logf("exit %d: %s", res.code, strings.TrimSpace(res.stderr))
+			t.Logf("exit %d: %s", res.Code, strings.TrimSpace(res.Stderr))
 			checkFailure(t, res, tc.want...)
-			if entries, _ := os.ReadDir(r.root); len(entries) != 0 {
+			if entries, _ := os.ReadDir(r.Root); len(entries) != 0 {
 				var names []string
 				for _, e := range entries {
 					names = append(names, e.Name())
 				}
-				t.Errorf("state root %s not empty after a refused request: %v", r.root, names)
+				t.Errorf("state root %s not empty after a refused request: %v", r.Root, names)
 			}
-			assertClean(t, r.root, id, bundle)
+			assertClean(t, r.Root, id, bundle)
 		})
 	}
 }
@@ -242,7 +236,7 @@ func TestDuplicateID(t *testing.T) {
 	for _, cmd := range []string{"create", "run"} {
 		t.Run(cmd, func(t *testing.T) {
 			id, st := r.create(bundle)
-			stateDir := filepath.Join(r.root, id)
+			stateDir := filepath.Join(r.Root, id)
 			before, err := os.ReadFile(filepath.Join(stateDir, "state.json"))
 			if err != nil {
 				t.Fatal(err)
@@ -262,12 +256,12 @@ func TestDuplicateID(t *testing.T) {
 			// Still fully usable.
 			r.ok("start", id)
 			r.waitStatus(id, "running")
-			if res := r.ok("exec", id, "hostname"); res.stdout != "syscage-it\n" {
+			if res := r.ok("exec", id, "hostname"); res.Stdout != "syscage-it\n" {
 				t.Errorf("exec in the first container: %s", res)
 			}
 			r.stopAndDelete(id)
-			assertClean(t, r.root, id, bundle)
-			assertClean(t, r.root, id, other)
+			assertClean(t, r.Root, id, bundle)
+			assertClean(t, r.Root, id, other)
 		})
 	}
 }
@@ -293,14 +287,14 @@ func TestUnrunnableProgram(t *testing.T) {
 			bundle := newBundle(t, withArgs(tc.prog))
 			id := newID(t)
 			res := r.run("create", "--bundle", bundle, id)
-			if res.code != 0 {
+			if res.Code != 0 {
 				checkFailure(t, res, tc.want)
-				assertClean(t, r.root, id, bundle)
+				assertClean(t, r.Root, id, bundle)
 				return
 			}
 			t.Logf("create accepted %s; start must report it", tc.prog)
 			res = r.run("start", id)
-			if res.code == 0 {
+			if res.Code == 0 {
 				if s := r.waitStatus(id, "stopped"); s.Status != "stopped" {
 					t.Errorf("unrunnable %s: start succeeded and the container is %q", tc.prog, s.Status)
 				}
@@ -308,7 +302,7 @@ func TestUnrunnableProgram(t *testing.T) {
 				checkFailure(t, res, tc.want)
 			}
 			r.ok("delete", "--force", id)
-			assertClean(t, r.root, id, bundle)
+			assertClean(t, r.Root, id, bundle)
 		})
 	}
 }
@@ -321,15 +315,15 @@ func TestCreateAfterFailure(t *testing.T) {
 	bad := newBundle(t, withArgs("/no/such/binary"))
 	good := newBundle(t)
 	id := newID(t)
-	if res := r.run("create", "--bundle", bad, id); res.code == 0 {
+	if res := r.run("create", "--bundle", bad, id); res.Code == 0 {
 		r.ok("delete", "--force", id)
 	}
 	r.ok("create", "--bundle", good, id)
 	r.ok("start", id)
 	r.waitStatus(id, "running")
 	r.stopAndDelete(id)
-	assertClean(t, r.root, id, good)
-	assertClean(t, r.root, id, bad)
+	assertClean(t, r.Root, id, good)
+	assertClean(t, r.Root, id, bad)
 }
 
 // TestConcurrentDuplicateCreate races creates of one id: exactly one wins,
@@ -347,12 +341,12 @@ func TestConcurrentDuplicateCreate(t *testing.T) {
 			cmds[i] = r.command("create", "--bundle", bundle, id)
 		}
 		for _, c := range cmds {
-			c.start(t)
+			c.Start()
 		}
 		var won int
 		for _, c := range cmds {
-			res := c.wait()
-			if res.code == 0 {
+			res := c.Wait()
+			if res.Code == 0 {
 				won++
 				continue
 			}
@@ -368,7 +362,7 @@ func TestConcurrentDuplicateCreate(t *testing.T) {
 		r.ok("start", id)
 		r.waitStatus(id, "running")
 		r.stopAndDelete(id)
-		assertClean(t, r.root, id, bundle)
+		assertClean(t, r.Root, id, bundle)
 	}
 }
 
@@ -386,10 +380,10 @@ func TestDotIDs(t *testing.T) {
 			id, st := r.startContainer(bundle)
 			t.Cleanup(func() {
 				if t.Failed() {
-					rescue(r.root, id, bundle)
+					rescue(r.Root, id, bundle)
 				}
 			})
-			sentinel := filepath.Join(filepath.Dir(r.root), "sentinel")
+			sentinel := filepath.Join(filepath.Dir(r.Root), "sentinel")
 			if err := os.WriteFile(sentinel, []byte("keep"), 0o644); err != nil {
 				t.Fatal(err)
 			}
@@ -401,9 +395,9 @@ func TestDotIDs(t *testing.T) {
 				r.fails([]string{"id"}, args...)
 				// Stop at the first damage: later commands would only report it again.
 				if !fileExists(sentinel) {
-					t.Fatalf("syscage %v removed %s, next to the state root %s", args, sentinel, r.root)
+					t.Fatalf("syscage %v removed %s, next to the state root %s", args, sentinel, r.Root)
 				}
-				if !fileExists(filepath.Join(r.root, id, "state.json")) {
+				if !fileExists(filepath.Join(r.Root, id, "state.json")) {
 					t.Fatalf("syscage %v removed the state of running container %s (pid %d)", args, id, st.Pid)
 				}
 			}
@@ -411,7 +405,7 @@ func TestDotIDs(t *testing.T) {
 				t.Errorf("container after dot-id commands: %+v", s)
 			}
 			r.stopAndDelete(id)
-			assertClean(t, r.root, id, bundle)
+			assertClean(t, r.Root, id, bundle)
 		})
 	}
 }

@@ -90,10 +90,10 @@ func TestConfigHonoured(t *testing.T) {
 			}
 			id := newID(t)
 			res := r.run("run", "--bundle", bundle, id)
-			if res.code != 0 || !strings.Contains(res.stdout, tc.want) {
+			if res.Code != 0 || !strings.Contains(res.Stdout, tc.want) {
 				t.Errorf("want exit 0 and %q in stdout: %s", tc.want, res)
 			}
-			assertClean(t, r.root, id, bundle)
+			assertClean(t, r.Root, id, bundle)
 		})
 	}
 }
@@ -118,15 +118,15 @@ func TestJoinNamespace(t *testing.T) {
 	})
 	id := newID(t)
 	res := r.run("run", "--bundle", member, id)
-	if res.code != 0 || strings.TrimSpace(res.stdout) != want {
+	if res.Code != 0 || strings.TrimSpace(res.Stdout) != want {
 		t.Errorf("member's network namespace: want %q: %s", want, res)
 	}
 	r.fails([]string{"/proc/999999999/ns/net"}, "run", "--bundle", newBundle(t, func(s *specs.Spec) {
 		s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.IPCNamespace, Path: "/proc/999999999/ns/net"})
 	}), newID(t))
 	r.stopAndDelete(sid)
-	assertClean(t, r.root, id, member)
-	assertClean(t, r.root, sid, sandbox)
+	assertClean(t, r.Root, id, member)
+	assertClean(t, r.Root, sid, sandbox)
 }
 
 // TestCgroupsPath puts the container in the cgroup config.json names, and
@@ -134,7 +134,7 @@ func TestJoinNamespace(t *testing.T) {
 func TestCgroupsPath(t *testing.T) {
 	t.Parallel()
 	r := newRuntime(t)
-	parent := "syscage-it-" + runTag + "-cgpath"
+	parent := "syscage-it-" + env.RunTag + "-cgpath"
 	id := newID(t)
 	bundle := newBundle(t, func(s *specs.Spec) { s.Linux.CgroupsPath = "/" + parent + "/" + id })
 	t.Cleanup(func() {
@@ -160,7 +160,7 @@ func TestCgroupsPath(t *testing.T) {
 		t.Errorf("cgroup directory: %v", err)
 	}
 	r.stopAndDelete(id)
-	assertClean(t, r.root, id, bundle)
+	assertClean(t, r.Root, id, bundle)
 }
 
 // TestHooks runs createRuntime, poststart and poststop hooks on the host
@@ -210,5 +210,5 @@ func TestHooks(t *testing.T) {
 	if st := read("poststop"); st.ID != id {
 		t.Errorf("poststop hook state %+v", st)
 	}
-	assertClean(t, r.root, id, bundle)
+	assertClean(t, r.Root, id, bundle)
 }

@@ -10,6 +10,8 @@
 // Run them as root with `go test -tags seccomp ./test/...`. Nothing is
 // skipped: without root, or when the binary does not build, TestMain fails.
 //
-// harness_test.go holds the helpers (binary, bundles, commands, state, leak
-// checks); the other files hold the tests, one area each.
+// The binary, bundles and commands come from test/internal/sandboxtest,
+// which the security and policy tests share; harness_test.go holds what
+// these tests add (state, lifecycle steps, leak checks), and the other
+// files hold the tests, one area each.
 package test

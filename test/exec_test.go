@@ -73,11 +73,11 @@ func TestExec(t *testing.T) {
 				args = append(args, a)
 			}
 			res := r.run(args...)
-			if res.code != tc.code {
-				t.Errorf("exit %d, want %d: %s", res.code, tc.code, res)
+			if res.Code != tc.code {
+				t.Errorf("exit %d, want %d: %s", res.Code, tc.code, res)
 			}
-			if tc.stdout != "" && res.stdout != tc.stdout {
-				t.Errorf("stdout %q, want %q: %s", res.stdout, tc.stdout, res)
+			if tc.stdout != "" && res.Stdout != tc.stdout {
+				t.Errorf("stdout %q, want %q: %s", res.Stdout, tc.stdout, res)
 			}
 		})
 	}
@@ -158,12 +158,12 @@ func TestExecDetach(t *testing.T) {
 	}
 	// It is in the container: the container's pid namespace numbers it.
 	res := r.ok("exec", id, "sh", "-c", "ps -o pid,args | grep -c '[s]leep 999'")
-	if strings.TrimSpace(res.stdout) != "1" {
+	if strings.TrimSpace(res.Stdout) != "1" {
 		t.Errorf("detached process not visible inside the container: %s", res)
 	}
 	r.stopAndDelete(id)
 	waitGone(t, pid)
-	assertClean(t, r.root, id, bundle)
+	assertClean(t, r.Root, id, bundle)
 }
 
 // TestExecStopped refuses to exec in a container that has exited.
@@ -176,7 +176,7 @@ func TestExecStopped(t *testing.T) {
 	r.waitStatus(id, "stopped")
 	r.fails([]string{id, "stopped"}, "exec", id, "true")
 	r.ok("delete", id)
-	assertClean(t, r.root, id, bundle)
+	assertClean(t, r.Root, id, bundle)
 }
 
 // TestExecCreated execs in a created (not yet started) container, which
@@ -187,11 +187,11 @@ func TestExecCreated(t *testing.T) {
 	bundle := newBundle(t)
 	id, _ := r.create(bundle)
 	res := r.run("exec", id, "echo", "hi")
-	if res.code != 0 || res.stdout != "hi\n" {
+	if res.Code != 0 || res.Stdout != "hi\n" {
 		t.Errorf("exec in a created container (runc allows it): %s", res)
 	}
 	r.ok("delete", "--force", id)
-	assertClean(t, r.root, id, bundle)
+	assertClean(t, r.Root, id, bundle)
 }
 
 // TestExecPreserveFDs passes an extra descriptor to an exec'd process.
@@ -206,10 +206,10 @@ func TestExecPreserveFDs(t *testing.T) {
 	}
 	defer pr.Close()
 	c := r.command("exec", "--preserve-fds", "1", id, "sh", "-c", "echo exec-fd3 >&3")
-	c.cmd.ExtraFiles = []*os.File{pw}
-	c.start(t)
+	c.Cmd.ExtraFiles = []*os.File{pw}
+	c.Start()
 	pw.Close()
-	if res := c.wait(); res.code != 0 {
+	if res := c.Wait(); res.Code != 0 {
 		t.Fatalf("exec --preserve-fds 1: %s", res)
 	}
 	got, _ := io.ReadAll(pr)
@@ -217,7 +217,7 @@ func TestExecPreserveFDs(t *testing.T) {
 		t.Errorf("read %q from the preserved fd, want \"exec-fd3\\n\"", got)
 	}
 	r.stopAndDelete(id)
-	assertClean(t, r.root, id, bundle)
+	assertClean(t, r.Root, id, bundle)
 }
 
 // TestExecForwardsSignals sends SIGTERM to a foreground exec: it reaches
@@ -228,27 +228,27 @@ func TestExecForwardsSignals(t *testing.T) {
 	bundle := newBundle(t)
 	id, _ := r.startContainer(bundle)
 	c := r.command("exec", id, "sh", "-c", "trap 'exit 9' TERM; echo ready; sleep 1000 & wait")
-	c.start(t)
-	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(string(readAll(c.stdout)), "ready"); time.Sleep(20 * time.Millisecond) {
+	c.Start()
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(c.Stdout(), "ready"); time.Sleep(20 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatal("the exec'd shell did not get ready within 10s")
 		}
 	}
-	if err := c.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := c.Cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
 	done := make(chan result, 1)
-	go func() { done <- c.wait() }()
+	go func() { done <- c.Wait() }()
 	select {
 	case res := <-done:
-		if res.code != 9 {
-			t.Errorf("exec after SIGTERM: exit %d, want the process's 9: %s", res.code, res)
+		if res.Code != 9 {
+			t.Errorf("exec after SIGTERM: exit %d, want the process's 9: %s", res.Code, res)
 		}
 	case <-time.After(20 * time.Second):
-		_ = c.cmd.Process.Kill()
+		_ = c.Cmd.Process.Kill()
 		<-done
 		t.Errorf("exec did not return within 20s of SIGTERM")
 	}
 	r.stopAndDelete(id)
-	assertClean(t, r.root, id, bundle)
+	assertClean(t, r.Root, id, bundle)
 }

@@ -1,5 +1,6 @@
-// This file is the harness of the integration tests (see doc.go): building
-// the binary, making bundles, running commands, reading state, and
+// This file is the harness of the integration tests (see doc.go): what
+// they add to test/internal/sandboxtest (which builds the binary, makes
+// bundles and runs commands) — reading state, driving the lifecycle, and
 // checking that nothing is left behind.
 
 package test
@@ -7,20 +8,13 @@ package test
 import (
 	"bufio"
 	"bytes"
-	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -31,276 +25,94 @@ import (
 	"github.com/syscage/syscage/test/internal/sandboxtest"
 )
 
-var (
-	// binary is the syscage binary TestMain built.
-	binary string
-	// baseSpec is the config.json every bundle starts from: the output of
-	// `syscage spec` when the binary has that command, else runc's example.
-	baseSpec []byte
-	// specSource says where baseSpec came from.
-	specSource string
-	// template is a busybox root file system that bundles hard-link from.
-	template string
-	// markerEnv is set in every container process's environment (with the
-	// bundle path as its value) so leftover processes can be found.
-	markerEnv = "SYSCAGE_TEST_BUNDLE"
-	// idSeq makes container ids unique within a run; runTag across runs.
-	idSeq  atomic.Int64
-	runTag = strconv.FormatInt(time.Now().UnixNano()%1e6, 36)
-)
+// env is the binary, template rootfs and base spec TestMain built.
+var env *sandboxtest.Env
 
-// cmdTimeout bounds every single invocation of the binary.
-const cmdTimeout = 60 * time.Second
+// markerEnv is set in every container process's environment (with the
+// bundle path as its value) so leftover processes can be found.
+const markerEnv = "SYSCAGE_TEST_BUNDLE"
 
 func TestMain(m *testing.M) {
-	os.Exit(testMain(m))
+	os.Exit(sandboxtest.Main(m, "integration", sandboxtest.Options{
+		ModuleRoot: "..",
+		Marker:     markerEnv,
+		IDPrefix:   "it",
+		Hostname:   "syscage-it",
+		Args:       []string{"sleep", "1000"},
+		// Without `syscage spec` the other tests still run; TestSpec fails.
+		FallbackSpec: specconv.Example(),
+	}, func(e *sandboxtest.Env) error { env = e; return nil }))
 }
 
-func testMain(m *testing.M) int {
-	if os.Geteuid() != 0 {
-		fmt.Fprintln(os.Stderr, "FAIL: syscage integration tests must run as root (they create containers)")
-		return 1
-	}
-	dir, err := os.MkdirTemp("", "syscage-it-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "FAIL:", err)
-		return 1
-	}
-	defer os.RemoveAll(dir)
-	if err := setup(dir); err != nil {
-		fmt.Fprintln(os.Stderr, "FAIL: integration test setup:", err)
-		return 1
-	}
-	return m.Run()
-}
+// The shared harness, under the names these tests use.
+type (
+	specOpt = sandboxtest.SpecOpt
+	result  = sandboxtest.Result
+	command = sandboxtest.Command
+)
 
-// setup builds the binary, the busybox template and the base spec.
-func setup(dir string) error {
-	modRoot, err := filepath.Abs("..")
-	if err != nil {
-		return err
-	}
-	if _, err := os.Stat(filepath.Join(modRoot, "go.mod")); err != nil {
-		return fmt.Errorf("module root not found above the test directory: %w", err)
-	}
-	binary = filepath.Join(dir, "syscage")
-	build := exec.Command("go", "build", "-tags", "seccomp", "-o", binary, "./cmd/syscage")
-	build.Dir = modRoot
-	build.Env = append(os.Environ(), "CGO_ENABLED=1")
-	if out, err := build.CombinedOutput(); err != nil {
-		return fmt.Errorf("building syscage: %v\n%s", err, out)
-	}
-	template = filepath.Join(dir, "rootfs")
-	if err := makeRootfs(template); err != nil {
-		return fmt.Errorf("busybox rootfs: %w", err)
-	}
-	probe := filepath.Join(dir, "spec-probe")
-	if err := os.Mkdir(probe, 0o755); err != nil {
-		return err
-	}
-	cmd := exec.Command(binary, "spec", "--bundle", probe)
-	cmd.Dir = probe
-	out, err := cmd.CombinedOutput()
-	if data, rerr := os.ReadFile(filepath.Join(probe, "config.json")); err == nil && rerr == nil {
-		baseSpec, specSource = data, "syscage spec"
-	} else {
-		fmt.Fprintf(os.Stderr, "note: `syscage spec` unavailable (%v: %s); bundles use specconv.Example()\n",
-			err, bytes.TrimSpace(out))
-		baseSpec, err = json.Marshal(specconv.Example())
-		if err != nil {
-			return err
-		}
-		specSource = "specconv.Example"
-	}
-	return nil
-}
+var (
+	withArgs     = sandboxtest.WithArgs
+	writeSpec    = sandboxtest.WriteSpec
+	shortTempDir = sandboxtest.ShortTempDir
+	waitFor      = sandboxtest.WaitFor
+)
 
-// makeRootfs fills dir with a busybox root file system.
-func makeRootfs(dir string) error { return sandboxtest.MakeRootfs(dir, nil) }
+// newBundle makes a bundle in a fresh directory: a busybox rootfs and a
+// config.json whose process runs `sleep 1000` without a terminal, with the
+// marker variable in its environment, changed by opts.
+func newBundle(t *testing.T, opts ...specOpt) string { return env.NewBundle(t, opts...) }
 
-// cloneRootfs gives a bundle its own rootfs from the template.
-func cloneRootfs(dst string) error { return sandboxtest.CloneRootfs(template, dst) }
-
-// specOpt changes a bundle's spec before it is written.
-type specOpt func(*specs.Spec)
-
-// withArgs sets process.args.
-func withArgs(args ...string) specOpt {
-	return func(s *specs.Spec) { s.Process.Args = args }
-}
+// newID returns a container id unique to this run, derived from the name
+// of the test so leftovers can be traced back to it.
+func newID(t *testing.T) string { return env.NewID(t) }
 
 // withTerminal sets process.terminal.
 func withTerminal(on bool) specOpt {
 	return func(s *specs.Spec) { s.Process.Terminal = on }
 }
 
-// loadBaseSpec decodes a fresh copy of the base spec.
-func loadBaseSpec(t *testing.T) *specs.Spec {
-	t.Helper()
-	var s specs.Spec
-	if err := json.Unmarshal(baseSpec, &s); err != nil {
-		t.Fatalf("base spec (%s): %v", specSource, err)
-	}
-	return &s
-}
-
-// newBundle makes a bundle in a fresh directory: a busybox rootfs and a
-// config.json whose process runs `sleep 1000` without a terminal, with the
-// marker variable in its environment, changed by opts.
-func newBundle(t *testing.T, opts ...specOpt) string {
-	t.Helper()
-	dir := t.TempDir()
-	if err := cloneRootfs(filepath.Join(dir, "rootfs")); err != nil {
-		t.Fatalf("bundle rootfs: %v", err)
-	}
-	s := loadBaseSpec(t)
-	s.Root = &specs.Root{Path: "rootfs", Readonly: true}
-	s.Process.Terminal = false
-	s.Hostname = "syscage-it"
-	s.Process.Args = []string{"sleep", "1000"}
-	s.Process.Env = append(s.Process.Env, markerEnv+"="+dir)
-	for _, o := range opts {
-		o(s)
-	}
-	writeSpec(t, dir, s)
-	return dir
-}
-
-// writeSpec writes s as dir/config.json.
-func writeSpec(t *testing.T, dir string, s *specs.Spec) {
-	t.Helper()
-	data, err := json.MarshalIndent(s, "", "  ")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "config.json"), data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// shortTempDir is a directory under /tmp with a short path (unix socket
-// paths are limited to 108 bytes), removed when the test ends.
-func shortTempDir(t *testing.T, prefix string) string {
-	t.Helper()
-	dir, err := os.MkdirTemp("/tmp", prefix)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	return dir
-}
-
-// runtime is one state root: every command a test runs goes through it.
+// runtime is one state root (a sandboxtest.Runtime): every command a test
+// runs goes through it.
 type runtime struct {
-	t    *testing.T
-	root string
+	*sandboxtest.Runtime
+	t *testing.T
 }
 
 // newRuntime gives the test its own --root; when the test ends every
 // container still there is force-deleted.
 func newRuntime(t *testing.T) *runtime {
 	t.Helper()
-	r := &runtime{t: t, root: filepath.Join(shortTempDir(t, "scr"), "root")}
-	t.Cleanup(func() {
-		entries, _ := os.ReadDir(r.root)
-		for _, e := range entries {
-			if res := r.run("delete", "--force", e.Name()); res.code != 0 {
-				t.Errorf("cleanup: %s", res)
-			}
-		}
-	})
-	return r
+	return &runtime{Runtime: env.NewRuntime(t), t: t}
 }
 
-// newID returns a container id unique to this run, derived from the name
-// of the test so leftovers can be traced back to it.
-func newID(t *testing.T) string {
-	name := regexp.MustCompile(`[^A-Za-z0-9]+`).ReplaceAllString(t.Name(), "-")
-	if len(name) > 40 {
-		name = name[len(name)-40:]
-	}
-	return fmt.Sprintf("it%s-%d-%s", runTag, idSeq.Add(1), strings.Trim(strings.ToLower(name), "-"))
-}
-
-// result is one finished invocation of the binary.
-type result struct {
-	args           []string
-	stdout, stderr string
-	code           int // -1 when it did not exit normally
-}
-
-func (r result) String() string {
-	return fmt.Sprintf("syscage %s: exit %d\nstdout: %s\nstderr: %s",
-		strings.Join(r.args, " "), r.code, r.stdout, r.stderr)
-}
-
-// command prepares `syscage --root R args...`. Its stdout and stderr are
-// files, not pipes: a detached container inherits them and would
-// otherwise keep the caller waiting for EOF.
-type command struct {
-	cmd            *exec.Cmd
-	cancel         context.CancelFunc
-	stdout, stderr *os.File
-	args           []string
-}
-
+// command prepares `syscage --root R args...` for a test that starts it
+// and waits for it itself.
 func (r *runtime) command(args ...string) *command {
 	r.t.Helper()
-	full := append([]string{"--root", r.root}, args...)
-	ctx, cancel := context.WithTimeout(context.Background(), cmdTimeout)
-	c := &command{cmd: exec.CommandContext(ctx, binary, full...), cancel: cancel, args: args}
-	c.stdout, c.stderr = unlinkedFile(r.t), unlinkedFile(r.t)
-	c.cmd.Stdout, c.cmd.Stderr = c.stdout, c.stderr
-	return c
-}
-
-// wait waits for the command and collects its output.
-func (c *command) wait() result {
-	err := c.cmd.Wait()
-	defer c.cancel()
-	defer c.stdout.Close()
-	defer c.stderr.Close()
-	res := result{args: c.args, code: c.cmd.ProcessState.ExitCode()}
-	if err != nil && c.cmd.ProcessState == nil {
-		res.code, res.stderr = -1, err.Error()
-	}
-	out, errOut := readAll(c.stdout), readAll(c.stderr)
-	res.stdout, res.stderr = string(out), res.stderr+string(errOut)
-	return res
-}
-
-// start starts the command without waiting for it.
-func (c *command) start(t *testing.T) {
-	t.Helper()
-	if err := c.cmd.Start(); err != nil {
-		t.Fatalf("starting syscage %v: %v", c.args, err)
-	}
+	return r.Command(nil, args...)
 }
 
 // run runs the binary to completion.
 func (r *runtime) run(args ...string) result {
 	r.t.Helper()
-	c := r.command(args...)
-	if err := c.cmd.Start(); err != nil {
-		r.t.Fatalf("starting syscage %v: %v", args, err)
-	}
-	return c.wait()
+	return r.Run(nil, args...)
 }
 
 // runStdin runs the binary with stdin from a string.
 func (r *runtime) runStdin(stdin string, args ...string) result {
 	r.t.Helper()
 	c := r.command(args...)
-	c.cmd.Stdin = strings.NewReader(stdin)
-	c.start(r.t)
-	return c.wait()
+	c.Cmd.Stdin = strings.NewReader(stdin)
+	c.Start()
+	return c.Wait()
 }
 
 // ok runs the binary and fails the test unless it exits 0.
 func (r *runtime) ok(args ...string) result {
 	r.t.Helper()
 	res := r.run(args...)
-	if res.code != 0 {
+	if res.Code != 0 {
 		r.t.Fatalf("want success: %s", res)
 	}
 	return res
@@ -318,14 +130,14 @@ func (r *runtime) fails(wants []string, args ...string) result {
 // checkFailure asserts a non-zero exit whose message names the problem.
 func checkFailure(t *testing.T, res result, wants ...string) {
 	t.Helper()
-	if res.code == 0 {
+	if res.Code == 0 {
 		t.Errorf("want failure, got success: %s", res)
 		return
 	}
-	if res.code < 0 {
+	if res.Code < 0 {
 		t.Errorf("did not exit normally: %s", res)
 	}
-	msg := strings.ToLower(res.stderr + res.stdout)
+	msg := strings.ToLower(res.Stderr + res.Stdout)
 	for _, w := range wants {
 		if !strings.Contains(msg, strings.ToLower(w)) {
 			t.Errorf("error message does not mention %q: %s", w, res)
@@ -348,13 +160,20 @@ type state struct {
 // state reads a container's state, failing the test if it cannot.
 func (r *runtime) state(id string) state {
 	r.t.Helper()
-	res := r.ok("state", id)
-	var s state
-	if err := json.Unmarshal([]byte(res.stdout), &s); err != nil {
-		r.t.Fatalf("state output is not JSON: %v\n%s", err, res)
-	}
+	s := r.parseState(r.ok("state", id))
 	if s.ID != id {
 		r.t.Fatalf("state id = %q, want %q", s.ID, id)
+	}
+	return s
+}
+
+// parseState decodes the output of `syscage state`, failing the test if
+// it is not JSON.
+func (r *runtime) parseState(res result) state {
+	r.t.Helper()
+	var s state
+	if err := json.Unmarshal([]byte(res.Stdout), &s); err != nil {
+		r.t.Fatalf("state output is not JSON: %v\n%s", err, res)
 	}
 	return s
 }
@@ -362,23 +181,18 @@ func (r *runtime) state(id string) state {
 // waitStatus polls until the container exists and has the wanted status.
 func (r *runtime) waitStatus(id, want string) state {
 	r.t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		res := r.run("state", id)
-		var s state
-		if res.code == 0 {
-			if err := json.Unmarshal([]byte(res.stdout), &s); err != nil {
-				r.t.Fatalf("state output is not JSON: %v\n%s", err, res)
-			}
-			if s.Status == want {
-				return s
-			}
+	var s state
+	var res result
+	if !waitFor(15*time.Second, func() bool {
+		if res = r.run("state", id); res.Code != 0 {
+			return false
 		}
-		if time.Now().After(deadline) {
-			r.t.Fatalf("container %s: waited 15s for status %q, last: %s", id, want, res)
-		}
-		time.Sleep(20 * time.Millisecond)
+		s = r.parseState(res)
+		return s.Status == want
+	}) {
+		r.t.Fatalf("container %s: waited 15s for status %q, last: %s", id, want, res)
 	}
+	return s
 }
 
 // create creates a container from bundle and checks it is "created".
@@ -422,12 +236,8 @@ func processExists(pid int) bool {
 // waitGone waits for pid to exit.
 func waitGone(t *testing.T, pid int) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for processExists(pid) {
-		if time.Now().After(deadline) {
-			t.Fatalf("pid %d still exists 10s later", pid)
-		}
-		time.Sleep(20 * time.Millisecond)
+	if !waitFor(10*time.Second, func() bool { return !processExists(pid) }) {
+		t.Fatalf("pid %d still exists 10s later", pid)
 	}
 }
 
@@ -451,7 +261,7 @@ func leftovers(root, id, bundle string) []string {
 				out = append(out, "cgroup "+d)
 			}
 		}
-		if sock := sentrySocket(filepath.Join(root, id)); fileExists(sock) {
+		if sock := sandboxtest.AgentSocket(filepath.Join(root, id)); fileExists(sock) {
 			out = append(out, "sentry socket "+sock)
 		}
 	}
@@ -566,8 +376,8 @@ func processes() []proc {
 		if err != nil {
 			continue
 		}
-		env, _ := os.ReadFile(fmt.Sprintf("/proc/%d/environ", pid))
-		out = append(out, proc{pid: pid, cmdline: strings.ReplaceAll(string(cmd), "\x00", " "), environ: string(env)})
+		environ, _ := os.ReadFile(fmt.Sprintf("/proc/%d/environ", pid))
+		out = append(out, proc{pid: pid, cmdline: strings.ReplaceAll(string(cmd), "\x00", " "), environ: string(environ)})
 	}
 	return out
 }
@@ -618,31 +428,21 @@ func sleepBrief() { time.Sleep(100 * time.Millisecond) }
 // has not yet installed its trap.
 func waitSigCaught(t *testing.T, pid int, sig syscall.Signal) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		data, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-		for _, line := range strings.Split(string(data), "\n") {
-			if hex, ok := strings.CutPrefix(line, "SigCgt:"); ok {
-				mask, err := strconv.ParseUint(strings.TrimSpace(hex), 16, 64)
-				if err == nil && mask&(1<<(uint(sig)-1)) != 0 {
-					return
-				}
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("pid %d installed no handler for %v within 10s", pid, sig)
-		}
-		time.Sleep(10 * time.Millisecond)
+	if !waitFor(10*time.Second, func() bool { return sigCaught(pid, sig) }) {
+		t.Fatalf("pid %d installed no handler for %v within 10s", pid, sig)
 	}
 }
 
-// sentrySocket is where the runtime puts the agent socket of the sentry of
-// the container with this state directory (internal/container/sentry.go:
-// agentSocket; sockets are named by digest because paths under a client's
-// --root can exceed the 108 bytes a socket path may have).
-func sentrySocket(stateDir string) string {
-	sum := sha256.Sum256([]byte(stateDir))
-	return filepath.Join("/run/syscage-agent", hex.EncodeToString(sum[:16])+".sock")
+// sigCaught says whether pid has a handler for sig.
+func sigCaught(pid int, sig syscall.Signal) bool {
+	data, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	for _, line := range strings.Split(string(data), "\n") {
+		if hex, ok := strings.CutPrefix(line, "SigCgt:"); ok {
+			mask, err := strconv.ParseUint(strings.TrimSpace(hex), 16, 64)
+			return err == nil && mask&(1<<(uint(sig)-1)) != 0
+		}
+	}
+	return false
 }
 
 func fileExists(path string) bool {
@@ -667,23 +467,5 @@ func rescue(root, id, bundle string) {
 			_ = os.Remove(dirs[i])
 		}
 	}
-	_ = os.Remove(sentrySocket(filepath.Join(root, id)))
-}
-
-// unlinkedFile is an open temporary file whose name is already gone, so
-// nothing is left in /tmp however the test ends.
-func unlinkedFile(t *testing.T) *os.File {
-	t.Helper()
-	f, err := os.CreateTemp("", "syscage-out-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	os.Remove(f.Name())
-	return f
-}
-
-// readAll reads what has been written to f so far, from the start.
-func readAll(f *os.File) []byte {
-	data, _ := io.ReadAll(io.NewSectionReader(f, 0, 1<<30))
-	return data
+	_ = os.Remove(sandboxtest.AgentSocket(filepath.Join(root, id)))
 }

@@ -34,7 +34,7 @@ func TestKillInvalidSignal(t *testing.T) {
 		t.Errorf("after invalid kills: status %q pid %d, want running pid %d", s.Status, s.Pid, st.Pid)
 	}
 	r.stopAndDelete(id)
-	assertClean(t, r.root, id, bundle)
+	assertClean(t, r.Root, id, bundle)
 }
 
 // TestKillAll sends a signal to every process of the container with
@@ -73,7 +73,7 @@ func TestKillAll(t *testing.T) {
 				waitGone(t, pid)
 			}
 			r.ok("delete", id)
-			assertClean(t, r.root, id, bundle)
+			assertClean(t, r.Root, id, bundle)
 		})
 	}
 }

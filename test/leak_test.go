@@ -6,6 +6,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/syscage/syscage/test/internal/sandboxtest"
 )
 
 // hostSnapshot is the host state a container could leak into.
@@ -50,7 +53,7 @@ func added(before, after []string) []string {
 func TestFiftyCycles(t *testing.T) {
 	r := newRuntime(t)
 	bundle := newBundle(t)
-	prefix := fmt.Sprintf("leak%s-", runTag)
+	prefix := fmt.Sprintf("leak%s-", env.RunTag)
 	before := snapshot(t)
 	var ids []string
 	var pids []int
@@ -81,7 +84,7 @@ func TestOtherCycles(t *testing.T) {
 	r := newRuntime(t)
 	bundle := newBundle(t)
 	short := newBundle(t, withArgs("true"))
-	prefix := fmt.Sprintf("leak%s-other-", runTag)
+	prefix := fmt.Sprintf("leak%s-other-", env.RunTag)
 	before := snapshot(t)
 	var ids []string
 	// Ten, not fifty: a force-delete after a detached exec takes about
@@ -90,7 +93,7 @@ func TestOtherCycles(t *testing.T) {
 		id, fg := fmt.Sprintf("%s%02d", prefix, i), fmt.Sprintf("%s%02d-fg", prefix, i)
 		ids = append(ids, id, fg)
 		r.ok("run", "-d", "--bundle", bundle, id)
-		if res := r.ok("exec", id, "echo", "x"); res.stdout != "x\n" {
+		if res := r.ok("exec", id, "echo", "x"); res.Stdout != "x\n" {
 			t.Errorf("exec in cycle %d: %s", i, res)
 		}
 		r.ok("exec", "-d", id, "sleep", "100")
@@ -109,7 +112,7 @@ func TestOtherCycles(t *testing.T) {
 func checkNoLeaks(t *testing.T, before hostSnapshot, r *runtime, prefix string, ids []string, bundles ...string) {
 	t.Helper()
 	ours := func(s string) bool {
-		if strings.Contains(s, prefix) || strings.Contains(s, r.root) || strings.Contains(s, binary) {
+		if strings.Contains(s, prefix) || strings.Contains(s, r.Root) || strings.Contains(s, env.Binary) {
 			return true
 		}
 		for _, b := range bundles {
@@ -125,7 +128,7 @@ func checkNoLeaks(t *testing.T, before hostSnapshot, r *runtime, prefix string, 
 	for try := 0; try < 30; try++ {
 		after = snapshot(t)
 		leaks = leaks[:0]
-		entries, _ := os.ReadDir(r.root)
+		entries, _ := os.ReadDir(r.Root)
 		for _, e := range entries {
 			leaks = append(leaks, "state directory "+e.Name())
 		}
@@ -152,7 +155,7 @@ func checkNoLeaks(t *testing.T, before hostSnapshot, r *runtime, prefix string, 
 		}
 		for _, id := range ids {
 			for _, b := range bundles {
-				for _, l := range leftovers(r.root, id, b) {
+				for _, l := range leftovers(r.Root, id, b) {
 					leaks = append(leaks, id+": "+l)
 				}
 			}
@@ -186,9 +189,18 @@ func TestLeftoverCheckWorks(t *testing.T) {
 	r := newRuntime(t)
 	bundle := newBundle(t)
 	id, st := r.startContainer(bundle)
-	left := strings.Join(leftovers(r.root, id, bundle), "\n")
+	// "running" means start has released the init (as with runc), not that
+	// the init has already exec'd the program: wait until it has.
+	cmdline := fmt.Sprintf("/proc/%d/cmdline", st.Pid)
+	if !sandboxtest.WaitFor(10*time.Second, func() bool {
+		b, err := os.ReadFile(cmdline)
+		return err == nil && strings.HasPrefix(string(b), "sleep\x00")
+	}) {
+		t.Fatalf("the container's process %d never became sleep", st.Pid)
+	}
+	left := strings.Join(leftovers(r.Root, id, bundle), "\n")
 	for _, want := range []string{
-		"state directory " + r.root + "/" + id,
+		"state directory " + r.Root + "/" + id,
 		"/sys/fs/cgroup/pids/",
 		"/sys/fs/cgroup/memory/",
 		"/sys/fs/cgroup/freezer/",
@@ -199,5 +211,5 @@ func TestLeftoverCheckWorks(t *testing.T) {
 		}
 	}
 	r.stopAndDelete(id)
-	assertClean(t, r.root, id, bundle)
+	assertClean(t, r.Root, id, bundle)
 }

@@ -53,8 +53,8 @@ func TestLifecycle(t *testing.T) {
 			if st.Created.IsZero() || time.Since(st.Created) > time.Minute {
 				t.Errorf("state created = %v, want a recent time", st.Created)
 			}
-			if fi, err := os.Stat(filepath.Join(r.root, id)); err != nil || !fi.IsDir() {
-				t.Errorf("state directory %s: %v", filepath.Join(r.root, id), err)
+			if fi, err := os.Stat(filepath.Join(r.Root, id)); err != nil || !fi.IsDir() {
+				t.Errorf("state directory %s: %v", filepath.Join(r.Root, id), err)
 			}
 
 			r.ok("start", id)
@@ -82,7 +82,7 @@ func TestLifecycle(t *testing.T) {
 			r.ok("delete", id)
 			r.fails([]string{id, "does not exist"}, "state", id)
 			r.fails([]string{"does not exist"}, "delete", id)
-			assertClean(t, r.root, id, bundle)
+			assertClean(t, r.Root, id, bundle)
 		})
 	}
 }
@@ -96,7 +96,7 @@ func TestDeleteCreated(t *testing.T) {
 	id, st := r.create(bundle)
 	r.ok("delete", id)
 	waitGone(t, st.Pid)
-	assertClean(t, r.root, id, bundle)
+	assertClean(t, r.Root, id, bundle)
 }
 
 // TestDeleteForce deletes a running container with --force.
@@ -108,7 +108,7 @@ func TestDeleteForce(t *testing.T) {
 	r.ok("delete", "--force", id)
 	waitGone(t, st.Pid)
 	r.fails([]string{"does not exist"}, "state", id)
-	assertClean(t, r.root, id, bundle)
+	assertClean(t, r.Root, id, bundle)
 }
 
 // TestRunExitCode runs containers in the foreground: run returns the
@@ -131,14 +131,14 @@ func TestRunExitCode(t *testing.T) {
 			bundle := newBundle(t, withArgs("sh", "-c", tc.script))
 			id := newID(t)
 			res := r.run("run", "--bundle", bundle, id)
-			if res.code != tc.code {
-				t.Errorf("exit code %d, want %d: %s", res.code, tc.code, res)
+			if res.Code != tc.code {
+				t.Errorf("exit code %d, want %d: %s", res.Code, tc.code, res)
 			}
-			if !strings.Contains(res.stdout, tc.stdout) {
-				t.Errorf("stdout %q does not contain %q", res.stdout, tc.stdout)
+			if !strings.Contains(res.Stdout, tc.stdout) {
+				t.Errorf("stdout %q does not contain %q", res.Stdout, tc.stdout)
 			}
 			r.fails([]string{"does not exist"}, "state", id)
-			assertClean(t, r.root, id, bundle)
+			assertClean(t, r.Root, id, bundle)
 		})
 	}
 }
@@ -151,15 +151,15 @@ func TestRunKilled(t *testing.T) {
 	bundle := newBundle(t)
 	id := newID(t)
 	fg := r.command("run", "--bundle", bundle, id)
-	fg.start(t)
+	fg.Start()
 	st := r.waitStatus(id, "running")
 	r.ok("kill", id, "KILL")
-	res := fg.wait()
-	if res.code != 128+9 {
-		t.Errorf("run of a SIGKILLed container: exit %d, want 137: %s", res.code, res)
+	res := fg.Wait()
+	if res.Code != 128+9 {
+		t.Errorf("run of a SIGKILLed container: exit %d, want 137: %s", res.Code, res)
 	}
 	waitGone(t, st.Pid)
-	assertClean(t, r.root, id, bundle)
+	assertClean(t, r.Root, id, bundle)
 }
 
 // TestRunKeep keeps the stopped container after a foreground run.
@@ -168,14 +168,14 @@ func TestRunKeep(t *testing.T) {
 	r := newRuntime(t)
 	bundle := newBundle(t, withArgs("sh", "-c", "exit 5"))
 	id := newID(t)
-	if res := r.run("run", "--keep", "--bundle", bundle, id); res.code != 5 {
-		t.Errorf("exit %d, want 5: %s", res.code, res)
+	if res := r.run("run", "--keep", "--bundle", bundle, id); res.Code != 5 {
+		t.Errorf("exit %d, want 5: %s", res.Code, res)
 	}
 	if s := r.state(id); s.Status != "stopped" {
 		t.Errorf("kept container status %q, want stopped", s.Status)
 	}
 	r.ok("delete", id)
-	assertClean(t, r.root, id, bundle)
+	assertClean(t, r.Root, id, bundle)
 }
 
 // TestRunDetached runs a container with run -d: the command returns while
@@ -196,7 +196,7 @@ func TestRunDetached(t *testing.T) {
 		t.Errorf("--pid-file holds %d, state says %d", got, st.Pid)
 	}
 	r.stopAndDelete(id)
-	assertClean(t, r.root, id, bundle)
+	assertClean(t, r.Root, id, bundle)
 }
 
 // TestContainerStdout checks that a container without a terminal writes
@@ -206,7 +206,7 @@ func TestContainerStdout(t *testing.T) {
 	r := newRuntime(t)
 	bundle := newBundle(t, withArgs("sh", "-c", "echo out; echo err >&2"))
 	res := r.run("run", "--bundle", bundle, newID(t))
-	if res.code != 0 || res.stdout != "out\n" || !strings.Contains(res.stderr, "err\n") {
+	if res.Code != 0 || res.Stdout != "out\n" || !strings.Contains(res.Stderr, "err\n") {
 		t.Errorf("want exit 0, stdout \"out\\n\", stderr with \"err\": %s", res)
 	}
 }
@@ -221,7 +221,7 @@ func TestKillCreated(t *testing.T) {
 	r.waitStatus(id, "stopped")
 	waitGone(t, st.Pid)
 	r.ok("delete", id)
-	assertClean(t, r.root, id, bundle)
+	assertClean(t, r.Root, id, bundle)
 }
 
 // TestRunForwardsSignals sends SIGTERM to a foreground `run`: it reaches
@@ -232,16 +232,16 @@ func TestRunForwardsSignals(t *testing.T) {
 	bundle := newBundle(t, trapTERM)
 	id := newID(t)
 	fg := r.command("run", "--bundle", bundle, id)
-	fg.start(t)
+	fg.Start()
 	st := r.waitStatus(id, "running")
 	waitSigCaught(t, st.Pid, syscall.SIGTERM)
-	if err := fg.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := fg.Cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	if res := fg.wait(); res.code != 7 {
-		t.Errorf("run after SIGTERM to it: exit %d, want the container's 7: %s", res.code, res)
+	if res := fg.Wait(); res.Code != 7 {
+		t.Errorf("run after SIGTERM to it: exit %d, want the container's 7: %s", res.Code, res)
 	}
-	assertClean(t, r.root, id, bundle)
+	assertClean(t, r.Root, id, bundle)
 }
 
 // TestRunStdin gives a foreground container the runtime's stdin.
@@ -251,10 +251,10 @@ func TestRunStdin(t *testing.T) {
 	bundle := newBundle(t, withArgs("sh", "-c", "read x; echo got-$x"))
 	id := newID(t)
 	res := r.runStdin("abc\n", "run", "--bundle", bundle, id)
-	if res.code != 0 || res.stdout != "got-abc\n" {
+	if res.Code != 0 || res.Stdout != "got-abc\n" {
 		t.Errorf("want exit 0 and \"got-abc\": %s", res)
 	}
-	assertClean(t, r.root, id, bundle)
+	assertClean(t, r.Root, id, bundle)
 }
 
 // TestRunTerminalForeground runs a shell on a terminal in the foreground:
@@ -265,10 +265,10 @@ func TestRunTerminalForeground(t *testing.T) {
 	bundle := newBundle(t, withTerminal(true), withArgs("sh"))
 	id := newID(t)
 	res := r.runStdin("test -t 0 && echo tty-$((2+3)); exit 6\n", "run", "--bundle", bundle, id)
-	if res.code != 6 || !strings.Contains(res.stdout, "tty-5") {
+	if res.Code != 6 || !strings.Contains(res.Stdout, "tty-5") {
 		t.Errorf("want exit 6 and \"tty-5\" on stdout: %s", res)
 	}
-	assertClean(t, r.root, id, bundle)
+	assertClean(t, r.Root, id, bundle)
 }
 
 // TestPreserveFDs passes an extra file descriptor (fd 3) into the
@@ -284,18 +284,18 @@ func TestPreserveFDs(t *testing.T) {
 	}
 	defer pr.Close()
 	c := r.command("run", "--preserve-fds", "1", "--bundle", bundle, id)
-	c.cmd.ExtraFiles = []*os.File{pw}
-	c.start(t)
+	c.Cmd.ExtraFiles = []*os.File{pw}
+	c.Start()
 	pw.Close()
-	res := c.wait()
-	if res.code != 0 {
+	res := c.Wait()
+	if res.Code != 0 {
 		t.Fatalf("run --preserve-fds 1: %s", res)
 	}
 	got, _ := io.ReadAll(pr)
 	if string(got) != "via-fd3\n" {
 		t.Errorf("read %q from the preserved fd, want \"via-fd3\\n\"", got)
 	}
-	assertClean(t, r.root, id, bundle)
+	assertClean(t, r.Root, id, bundle)
 }
 
 // TestRelativePaths uses a bundle and pid file relative to the caller's
@@ -307,9 +307,9 @@ func TestRelativePaths(t *testing.T) {
 
 	id := newID(t)
 	c := r.command("create", "--bundle", filepath.Base(bundle), "--pid-file", "rel.pid", id)
-	c.cmd.Dir = filepath.Dir(bundle)
-	c.start(t)
-	if res := c.wait(); res.code != 0 {
+	c.Cmd.Dir = filepath.Dir(bundle)
+	c.Start()
+	if res := c.Wait(); res.Code != 0 {
 		t.Fatalf("create with a relative bundle: %s", res)
 	}
 	st := r.waitStatus(id, "created")
@@ -323,17 +323,17 @@ func TestRelativePaths(t *testing.T) {
 
 	id2 := newID(t)
 	c = r.command("create", id2)
-	c.cmd.Dir = bundle
-	c.start(t)
-	if res := c.wait(); res.code != 0 {
+	c.Cmd.Dir = bundle
+	c.Start()
+	if res := c.Wait(); res.Code != 0 {
 		t.Fatalf("create without --bundle in the bundle directory: %s", res)
 	}
 	if st := r.waitStatus(id2, "created"); st.Bundle != bundle {
 		t.Errorf("state bundle %q, want %q", st.Bundle, bundle)
 	}
 	r.ok("delete", id2)
-	assertClean(t, r.root, id, bundle)
-	assertClean(t, r.root, id2, bundle)
+	assertClean(t, r.Root, id, bundle)
+	assertClean(t, r.Root, id2, bundle)
 }
 
 // TestDetachedStdio checks that a container created without a terminal
@@ -359,13 +359,13 @@ func TestDetachedStdio(t *testing.T) {
 	}
 	id := newID(t)
 	c := r.command("create", "--bundle", bundle, id)
-	c.cmd.Stdin, c.cmd.Stdout, c.cmd.Stderr = stdinR, outF, errF
-	c.start(t)
+	c.Cmd.Stdin, c.Cmd.Stdout, c.Cmd.Stderr = stdinR, outF, errF
+	c.Start()
 	stdinR.Close()
 	outF.Close()
 	errF.Close()
-	if res := c.wait(); res.code != 0 {
-		t.Fatalf("create: exit %d; stderr in %s", res.code, errF.Name())
+	if res := c.Wait(); res.Code != 0 {
+		t.Fatalf("create: exit %d; stderr in %s", res.Code, errF.Name())
 	}
 	r.ok("start", id)
 	if _, err := stdinW.WriteString("ping\n"); err != nil {
@@ -379,5 +379,5 @@ func TestDetachedStdio(t *testing.T) {
 		t.Errorf("container stderr %q, want \"err-ping\"", got)
 	}
 	r.ok("delete", id)
-	assertClean(t, r.root, id, bundle)
+	assertClean(t, r.Root, id, bundle)
 }

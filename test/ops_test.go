@@ -40,7 +40,7 @@ func TestPauseResume(t *testing.T) {
 		t.Errorf("%s = %q after resume, want THAWED", freezer, got)
 	}
 	r.fails([]string{"not paused"}, "resume", id)
-	if res := r.ok("exec", id, "echo", "thawed"); res.stdout != "thawed\n" {
+	if res := r.ok("exec", id, "echo", "thawed"); res.Stdout != "thawed\n" {
 		t.Errorf("exec after resume: %s", res)
 	}
 
@@ -48,7 +48,7 @@ func TestPauseResume(t *testing.T) {
 	r.ok("pause", id)
 	r.ok("delete", "--force", id)
 	waitGone(t, st.Pid)
-	assertClean(t, r.root, id, bundle)
+	assertClean(t, r.Root, id, bundle)
 }
 
 // TestPauseNotRunning refuses to pause a container that does not run, or
@@ -66,7 +66,7 @@ func TestPauseNotRunning(t *testing.T) {
 	r.fails([]string{"stopped"}, "update", "--pids-limit", "10", id)
 	r.fails([]string{"not running"}, "events", "--stats", id)
 	r.ok("delete", id)
-	assertClean(t, r.root, id, bundle)
+	assertClean(t, r.Root, id, bundle)
 }
 
 // TestPs lists the container's processes as JSON: the host pids of init
@@ -82,7 +82,7 @@ func TestPs(t *testing.T) {
 
 	res := r.ok("ps", "--format", "json", id)
 	var pids []int
-	if err := json.Unmarshal([]byte(res.stdout), &pids); err != nil {
+	if err := json.Unmarshal([]byte(res.Stdout), &pids); err != nil {
 		t.Fatalf("ps --format json is not a JSON list of pids: %v\n%s", err, res)
 	}
 	for _, want := range []int{st.Pid, execPid} {
@@ -92,18 +92,18 @@ func TestPs(t *testing.T) {
 	}
 	// The default table format has a header and a line for init.
 	res = r.ok("ps", id)
-	if !strings.Contains(res.stdout, "PID") || !strings.Contains(res.stdout, strconv.Itoa(st.Pid)) {
+	if !strings.Contains(res.Stdout, "PID") || !strings.Contains(res.Stdout, strconv.Itoa(st.Pid)) {
 		t.Errorf("ps table lacks a PID header or init's pid %d: %s", st.Pid, res)
 	}
 	// Options after the id are the host ps's, dashes included.
 	res = r.ok("ps", id, "-o", "pid,comm")
-	if !strings.Contains(res.stdout, "sleep") || !strings.Contains(res.stdout, strconv.Itoa(execPid)) {
+	if !strings.Contains(res.Stdout, "sleep") || !strings.Contains(res.Stdout, strconv.Itoa(execPid)) {
 		t.Errorf("ps %s -o pid,comm lacks the exec'd sleep %d: %s", id, execPid, res)
 	}
 	r.fails([]string{"PID"}, "ps", id, "-o", "comm")
 	r.fails([]string{"format"}, "ps", "--format", "yaml", id)
 	r.stopAndDelete(id)
-	assertClean(t, r.root, id, bundle)
+	assertClean(t, r.Root, id, bundle)
 }
 
 // TestEventsStats prints one stats event as JSON.
@@ -118,7 +118,7 @@ func TestEventsStats(t *testing.T) {
 		ID   string                     `json:"id"`
 		Data map[string]json.RawMessage `json:"data"`
 	}
-	if err := json.Unmarshal([]byte(res.stdout), &ev); err != nil {
+	if err := json.Unmarshal([]byte(res.Stdout), &ev); err != nil {
 		t.Fatalf("events --stats is not one JSON object: %v\n%s", err, res)
 	}
 	if ev.Type != "stats" || ev.ID != id {
@@ -128,21 +128,21 @@ func TestEventsStats(t *testing.T) {
 		Current int `json:"current"`
 	}
 	if err := json.Unmarshal(ev.Data["pids"], &pids); err != nil || pids.Current < 1 {
-		t.Errorf("stats data.pids.current = %d (%v), want >= 1: %s", pids.Current, err, res.stdout)
+		t.Errorf("stats data.pids.current = %d (%v), want >= 1: %s", pids.Current, err, res.Stdout)
 	}
 	if _, ok := ev.Data["memory"]; !ok {
-		t.Errorf("stats data has no memory section: %s", res.stdout)
+		t.Errorf("stats data has no memory section: %s", res.Stdout)
 	}
 	r.fails([]string{"no-such-container"}, "events", "--stats", "no-such-container")
 	r.stopAndDelete(id)
-	assertClean(t, r.root, id, bundle)
+	assertClean(t, r.Root, id, bundle)
 }
 
 // TestList lists containers of one root in each status, as JSON and ids.
 func TestList(t *testing.T) {
 	t.Parallel()
 	r := newRuntime(t)
-	if res := r.ok("list", "-q"); strings.TrimSpace(res.stdout) != "" {
+	if res := r.ok("list", "-q"); strings.TrimSpace(res.Stdout) != "" {
 		t.Errorf("list of an empty root: %s", res)
 	}
 	bundle := newBundle(t)
@@ -151,7 +151,7 @@ func TestList(t *testing.T) {
 
 	res := r.ok("list", "--format", "json")
 	var list []state
-	if err := json.Unmarshal([]byte(res.stdout), &list); err != nil {
+	if err := json.Unmarshal([]byte(res.Stdout), &list); err != nil {
 		t.Fatalf("list --format json: %v\n%s", err, res)
 	}
 	got := map[string]state{}
@@ -165,7 +165,7 @@ func TestList(t *testing.T) {
 		t.Errorf("list bundle %q, want %q", got[running].Bundle, bundle)
 	}
 	res = r.ok("list", "-q")
-	ids := strings.Fields(res.stdout)
+	ids := strings.Fields(res.Stdout)
 	slices.Sort(ids)
 	want := []string{created, running}
 	slices.Sort(want)
@@ -173,13 +173,13 @@ func TestList(t *testing.T) {
 		t.Errorf("list -q = %q, want %q", ids, want)
 	}
 	res = r.ok("list")
-	if !strings.Contains(res.stdout, "ID") || !strings.Contains(res.stdout, running) {
+	if !strings.Contains(res.Stdout, "ID") || !strings.Contains(res.Stdout, running) {
 		t.Errorf("list table: %s", res)
 	}
 	r.ok("delete", created)
 	r.stopAndDelete(running)
-	assertClean(t, r.root, created, bundle)
-	assertClean(t, r.root, running, bundle)
+	assertClean(t, r.Root, created, bundle)
+	assertClean(t, r.Root, running, bundle)
 }
 
 // TestUpdate changes a running container's resources from JSON on stdin
@@ -193,7 +193,7 @@ func TestUpdate(t *testing.T) {
 	memLimit := cgroupFile(t, "memory", id, "memory.limit_in_bytes")
 
 	res := r.runStdin(`{"pids": {"limit": 123}, "memory": {"limit": 67108864}}`, "update", "--resources", "-", id)
-	if res.code != 0 {
+	if res.Code != 0 {
 		t.Fatalf("update --resources -: %s", res)
 	}
 	if got := readTrim(t, pidsMax); got != "123" {
@@ -229,7 +229,7 @@ func TestUpdate(t *testing.T) {
 		t.Errorf("a failed update changed %s to %q", pidsMax, got)
 	}
 	r.ok("delete", "--force", id)
-	assertClean(t, r.root, id, bundle)
+	assertClean(t, r.Root, id, bundle)
 }
 
 // TestSpec writes a default config.json that parses as an OCI spec, will
@@ -252,17 +252,15 @@ func TestSpec(t *testing.T) {
 	}
 	r.fails([]string{"config.json"}, "spec", "--bundle", dir)
 
-	if err := cloneRootfs(filepath.Join(dir, s.Root.Path)); err != nil {
-		t.Fatal(err)
-	}
+	env.NewRootfs(t, filepath.Join(dir, s.Root.Path))
 	s.Process.Terminal = false
 	s.Process.Args = []string{"sh", "-c", "exit 4"}
 	writeSpec(t, dir, &s)
 	id := newID(t)
-	if res := r.run("run", "--bundle", dir, id); res.code != 4 {
+	if res := r.run("run", "--bundle", dir, id); res.Code != 4 {
 		t.Errorf("a bundle from `spec`: %s", res)
 	}
-	assertClean(t, r.root, id, dir)
+	assertClean(t, r.Root, id, dir)
 }
 
 // TestFeatures prints the OCI features document.
@@ -278,11 +276,11 @@ func TestFeatures(t *testing.T) {
 			Namespaces []string `json:"namespaces"`
 		} `json:"linux"`
 	}
-	if err := json.Unmarshal([]byte(res.stdout), &f); err != nil {
+	if err := json.Unmarshal([]byte(res.Stdout), &f); err != nil {
 		t.Fatalf("features is not JSON: %v\n%s", err, res)
 	}
 	if f.OCIVersionMin == "" || f.OCIVersionMax == "" || f.Linux == nil || !slices.Contains(f.Linux.Namespaces, "pid") {
-		t.Errorf("features lacks ociVersionMin/Max or linux.namespaces with pid: %s", res.stdout)
+		t.Errorf("features lacks ociVersionMin/Max or linux.namespaces with pid: %s", res.Stdout)
 	}
 }
 
@@ -291,7 +289,7 @@ func TestVersion(t *testing.T) {
 	t.Parallel()
 	r := newRuntime(t)
 	res := r.ok("--version")
-	if !strings.Contains(res.stdout, "syscage") || !strings.Contains(res.stdout, "spec: "+specs.Version) {
+	if !strings.Contains(res.Stdout, "syscage") || !strings.Contains(res.Stdout, "spec: "+specs.Version) {
 		t.Errorf("--version lacks the name or \"spec: %s\": %s", specs.Version, res)
 	}
 }
@@ -335,11 +333,10 @@ func TestEventsStream(t *testing.T) {
 	bundle := newBundle(t)
 	id, _ := r.startContainer(bundle)
 	ev := r.command("events", "--interval", "100ms", id)
-	ev.start(t)
+	ev.Start()
 	var lines []string
 	for deadline := time.Now().Add(10 * time.Second); len(lines) < 3 && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		data := readAll(ev.stdout)
-		lines = strings.Split(strings.TrimSpace(string(data)), "\n")
+		lines = strings.Split(strings.TrimSpace(ev.Stdout()), "\n")
 	}
 	if len(lines) < 3 {
 		t.Errorf("events --interval 100ms: %d lines in 10s, want 3: %q", len(lines), lines)
@@ -354,20 +351,20 @@ func TestEventsStream(t *testing.T) {
 	}
 	r.ok("kill", id, "KILL")
 	done := make(chan result, 1)
-	go func() { done <- ev.wait() }()
+	go func() { done <- ev.Wait() }()
 	select {
 	case res := <-done:
-		if res.code < 0 {
+		if res.Code < 0 {
 			t.Errorf("events after the container stopped: %s", res)
 		}
 	case <-time.After(15 * time.Second):
-		_ = ev.cmd.Process.Kill()
+		_ = ev.Cmd.Process.Kill()
 		t.Errorf("events did not exit within 15s of the container stopping")
 		<-done
 	}
 	r.waitStatus(id, "stopped")
 	r.ok("delete", id)
-	assertClean(t, r.root, id, bundle)
+	assertClean(t, r.Root, id, bundle)
 }
 
 // TestKillPaused stops a paused container with SIGKILL; a paused container
@@ -383,5 +380,5 @@ func TestKillPaused(t *testing.T) {
 	r.waitStatus(id, "stopped")
 	waitGone(t, st.Pid)
 	r.ok("delete", id)
-	assertClean(t, r.root, id, bundle)
+	assertClean(t, r.Root, id, bundle)
 }

@@ -125,7 +125,7 @@ func TestConsoleSocket(t *testing.T) {
 	r.waitStatus(id, "stopped")
 	waitGone(t, st.Pid)
 	r.ok("delete", id)
-	assertClean(t, r.root, id, bundle)
+	assertClean(t, r.Root, id, bundle)
 }
 
 // TestExecTTY execs a shell with --tty --detach into a running container
@@ -149,7 +149,7 @@ func TestExecTTY(t *testing.T) {
 	}
 	waitGone(t, pid)
 	r.stopAndDelete(id)
-	assertClean(t, r.root, id, bundle)
+	assertClean(t, r.Root, id, bundle)
 }
 
 // TestRunDetachedConsoleSocket runs a terminal container with run -d: the
@@ -173,7 +173,7 @@ func TestRunDetachedConsoleSocket(t *testing.T) {
 	r.waitStatus(id, "stopped")
 	waitGone(t, st.Pid)
 	r.ok("delete", id)
-	assertClean(t, r.root, id, bundle)
+	assertClean(t, r.Root, id, bundle)
 }
 
 // TestExecTTYForeground execs a shell on a terminal in the foreground: the
@@ -184,9 +184,9 @@ func TestExecTTYForeground(t *testing.T) {
 	bundle := newBundle(t)
 	id, _ := r.startContainer(bundle)
 	res := r.runStdin("test -t 1 && echo exec-tty-$((4+4)); exit 4\n", "exec", "--tty", id, "sh")
-	if res.code != 4 || !strings.Contains(res.stdout, "exec-tty-8") {
+	if res.Code != 4 || !strings.Contains(res.Stdout, "exec-tty-8") {
 		t.Errorf("want exit 4 and \"exec-tty-8\": %s", res)
 	}
 	r.stopAndDelete(id)
-	assertClean(t, r.root, id, bundle)
+	assertClean(t, r.Root, id, bundle)
 }

@@ -1,6 +1,6 @@
 // Package sandboxtest is the harness of syscage's root tests that run the
-// real binary on busybox bundles (test/security, test/policy): it builds
-// the binary and static C test programs once, makes bundles from a
+// real binary on busybox bundles (test, test/security, test/policy): it
+// builds the binary and static C test programs once, makes bundles from a
 // template root file system, runs the binary with a per-test --root, and
 // reads the sentry's audit stream. It is a test helper: nothing in the
 // runtime imports it.
@@ -9,6 +9,7 @@ package sandboxtest
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -21,6 +22,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -41,13 +43,17 @@ type Env struct {
 	// Marker is the environment variable set in every container process
 	// (value: the bundle path), so leftover processes can be found.
 	Marker string
-	// IDPrefix starts every container id (with a per-run tag).
+	// IDPrefix starts every container id (with RunTag).
 	IDPrefix string
+	// RunTag tells this run's container ids (and anything else a test
+	// names) from those of other runs.
+	RunTag string
 
 	template string
 	baseSpec []byte
+	hostname string
+	args     []string
 	idSeq    atomic.Int64
-	runTag   string
 }
 
 // Options configure Setup.
@@ -60,6 +66,40 @@ type Options struct {
 	Dirs []string
 	// Marker and IDPrefix: see Env.
 	Marker, IDPrefix string
+	// Hostname is every bundle's hostname; "sandbox" when empty.
+	Hostname string
+	// Args is every bundle's process unless a SpecOpt changes it; the
+	// base spec's when empty.
+	Args []string
+	// FallbackSpec, when set, is the base spec if the binary cannot write
+	// one with `syscage spec` (Setup fails otherwise).
+	FallbackSpec *specs.Spec
+}
+
+// Main is the body of a TestMain for tests that run the binary; its result
+// is the exit code. It fails unless run as root, builds an Env (Setup) in
+// a temporary directory removed afterwards, hands it to ready and runs the
+// tests. what names the tests in messages ("integration").
+func Main(m *testing.M, what string, o Options, ready func(*Env) error) int {
+	if os.Geteuid() != 0 {
+		fmt.Fprintf(os.Stderr, "FAIL: syscage %s tests must run as root (they create containers)\n", what)
+		return 1
+	}
+	dir, err := os.MkdirTemp("", "syscage-"+what+"-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "FAIL:", err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	e, err := Setup(dir, o)
+	if err == nil {
+		err = ready(e)
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "FAIL: %s test setup: %v\n", what, err)
+		return 1
+	}
+	return m.Run()
 }
 
 // Setup builds everything under dir (which the caller removes).
@@ -75,8 +115,10 @@ func Setup(dir string, o Options) (*Env, error) {
 		Binary:   filepath.Join(dir, "syscage"),
 		Marker:   o.Marker,
 		IDPrefix: o.IDPrefix,
+		RunTag:   strconv.FormatInt(time.Now().UnixNano()%1e6, 36),
 		template: filepath.Join(dir, "rootfs"),
-		runTag:   strconv.FormatInt(time.Now().UnixNano()%1e6, 36),
+		hostname: cmp.Or(o.Hostname, "sandbox"),
+		args:     o.Args,
 	}
 	build := exec.Command("go", "build", "-tags", "seccomp", "-o", e.Binary, "./cmd/syscage")
 	build.Dir = modRoot
@@ -101,13 +143,28 @@ func Setup(dir string, o Options) (*Env, error) {
 	if err := os.Mkdir(probe, 0o755); err != nil {
 		return nil, err
 	}
-	if out, err := exec.Command(e.Binary, "spec", "--bundle", probe).CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("syscage spec: %v: %s", err, out)
-	}
-	if e.baseSpec, err = os.ReadFile(filepath.Join(probe, "config.json")); err != nil {
+	if e.baseSpec, err = baseSpec(e.Binary, probe, o.FallbackSpec); err != nil {
 		return nil, err
 	}
 	return e, nil
+}
+
+// baseSpec is the config.json `syscage spec` writes into dir, or fallback
+// (if set) when the binary cannot write one.
+func baseSpec(binary, dir string, fallback *specs.Spec) ([]byte, error) {
+	out, err := exec.Command(binary, "spec", "--bundle", dir).CombinedOutput()
+	if err == nil {
+		var data []byte
+		if data, err = os.ReadFile(filepath.Join(dir, "config.json")); err == nil {
+			return data, nil
+		}
+	}
+	if fallback == nil {
+		return nil, fmt.Errorf("syscage spec: %v: %s", err, out)
+	}
+	fmt.Fprintf(os.Stderr, "note: `syscage spec` unavailable (%v: %s); bundles use the fallback spec\n",
+		err, bytes.TrimSpace(out))
+	return json.Marshal(fallback)
 }
 
 // MakeRootfs fills dir with a static busybox, a symlink per applet (never
@@ -236,33 +293,68 @@ func WithAnnotation(k, v string) SpecOpt {
 	}
 }
 
-// NewBundle makes a bundle in a fresh directory: the template rootfs
-// (read-only), `syscage spec`'s config without a terminal, the marker
-// variable in the environment, then opts.
-func (e *Env) NewBundle(t *testing.T, opts ...SpecOpt) string {
+// NewRootfs gives dst its own copy of the template root file system.
+func (e *Env) NewRootfs(t *testing.T, dst string) {
 	t.Helper()
-	dir := t.TempDir()
-	if err := CloneRootfs(e.template, filepath.Join(dir, "rootfs")); err != nil {
+	if err := CloneRootfs(e.template, dst); err != nil {
 		t.Fatalf("bundle rootfs: %v", err)
 	}
+}
+
+// Spec is the config of a bundle in dir before opts change it: the base
+// spec with the rootfs read-only, no terminal, the Env's hostname and
+// process arguments, and the marker variable (naming dir) in the
+// environment.
+func (e *Env) Spec(t *testing.T, dir string, opts ...SpecOpt) *specs.Spec {
+	t.Helper()
 	var s specs.Spec
 	if err := json.Unmarshal(e.baseSpec, &s); err != nil {
 		t.Fatalf("base spec: %v", err)
 	}
 	s.Root = &specs.Root{Path: "rootfs", Readonly: true}
 	s.Process.Terminal = false
-	s.Hostname = "sandbox"
+	s.Hostname = e.hostname
+	if len(e.args) > 0 {
+		s.Process.Args = slices.Clone(e.args)
+	}
 	s.Process.Env = append(s.Process.Env, e.Marker+"="+dir)
 	for _, o := range opts {
 		o(&s)
 	}
-	data, err := json.MarshalIndent(&s, "", "  ")
+	return &s
+}
+
+// WriteSpec writes s as dir/config.json.
+func WriteSpec(t *testing.T, dir string, s *specs.Spec) {
+	t.Helper()
+	data, err := json.MarshalIndent(s, "", "  ")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(filepath.Join(dir, "config.json"), data, 0o644); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// NewBundle makes a bundle in a fresh directory: the template rootfs and
+// the config Spec makes with opts.
+func (e *Env) NewBundle(t *testing.T, opts ...SpecOpt) string {
+	t.Helper()
+	dir := t.TempDir()
+	e.NewRootfs(t, filepath.Join(dir, "rootfs"))
+	WriteSpec(t, dir, e.Spec(t, dir, opts...))
+	return dir
+}
+
+// ShortTempDir is a new directory under /tmp, removed when t ends: its
+// path is short, as a unix socket's must be (at most 108 bytes).
+func ShortTempDir(t *testing.T, prefix string) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("/tmp", prefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
 	return dir
 }
 
@@ -278,11 +370,7 @@ type Runtime struct {
 // force-deleted when t ends, and a failed delete fails t.
 func (e *Env) NewRuntime(t *testing.T) *Runtime {
 	t.Helper()
-	dir, err := os.MkdirTemp("/tmp", "sct")
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := &Runtime{env: e, t: t, Root: filepath.Join(dir, "r")}
+	r := &Runtime{env: e, t: t, Root: filepath.Join(ShortTempDir(t, "sct"), "r")}
 	t.Cleanup(func() {
 		entries, _ := os.ReadDir(r.Root)
 		for _, ent := range entries {
@@ -290,7 +378,6 @@ func (e *Env) NewRuntime(t *testing.T) *Runtime {
 				t.Errorf("cleanup: %s", res)
 			}
 		}
-		os.RemoveAll(dir)
 	})
 	return r
 }
@@ -301,14 +388,14 @@ func (e *Env) NewID(t *testing.T) string {
 	if len(name) > 32 {
 		name = name[len(name)-32:]
 	}
-	return fmt.Sprintf("%s%s-%d-%s", e.IDPrefix, e.runTag, e.idSeq.Add(1), strings.Trim(strings.ToLower(name), "-"))
+	return fmt.Sprintf("%s%s-%d-%s", e.IDPrefix, e.RunTag, e.idSeq.Add(1), strings.Trim(strings.ToLower(name), "-"))
 }
 
 // Result is one finished invocation of the binary.
 type Result struct {
 	Args           []string
 	Stdout, Stderr string
-	Code           int
+	Code           int // -1 when it did not exit normally
 }
 
 func (r Result) String() string {
@@ -316,44 +403,91 @@ func (r Result) String() string {
 		strings.Join(r.Args, " "), r.Code, r.Stdout, r.Stderr)
 }
 
-// Run runs `syscage --root R [global...] args...` and waits for it; its
-// output goes through files so a detached container cannot hold it open.
-func (r *Runtime) Run(global []string, args ...string) Result {
+// Command is an invocation of the binary that the caller starts and waits
+// for itself: to give it stdin, extra files or a working directory through
+// Cmd first, to signal it, or to read its output while it runs. Its stdout
+// and stderr are files, not pipes: a detached container inherits them and
+// would otherwise keep Wait waiting for EOF.
+type Command struct {
+	// Cmd is the process to run: set its Stdin, ExtraFiles or Dir
+	// before Start.
+	Cmd *exec.Cmd
+
+	t              *testing.T
+	ctx            context.Context
+	cancel         context.CancelFunc
+	stdout, stderr *os.File
+}
+
+// Command prepares `syscage --root R [global...] args...`, which runs for
+// at most CmdTimeout.
+func (r *Runtime) Command(global []string, args ...string) *Command {
 	r.t.Helper()
 	full := append(append([]string{"--root", r.Root}, global...), args...)
-	ctx, cancel := context.WithTimeout(context.Background(), CmdTimeout)
-	defer cancel()
-	outF, err := os.CreateTemp("", "sct-out-")
-	if err != nil {
-		r.t.Fatal(err)
+	c := &Command{t: r.t}
+	c.ctx, c.cancel = context.WithTimeout(context.Background(), CmdTimeout)
+	c.Cmd = exec.CommandContext(c.ctx, r.env.Binary, full...)
+	c.stdout, c.stderr = unlinkedFile(r.t), unlinkedFile(r.t)
+	c.Cmd.Stdout, c.Cmd.Stderr = c.stdout, c.stderr
+	return c
+}
+
+// Start starts the command, failing the test if it cannot.
+func (c *Command) Start() {
+	c.t.Helper()
+	if err := c.Cmd.Start(); err != nil {
+		c.t.Fatalf("starting %v: %v", c.Cmd.Args, err)
 	}
-	defer os.Remove(outF.Name())
-	defer outF.Close()
-	errF, err := os.CreateTemp("", "sct-err-")
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	defer os.Remove(errF.Name())
-	defer errF.Close()
-	cmd := exec.CommandContext(ctx, r.env.Binary, full...)
-	cmd.Stdout, cmd.Stderr = outF, errF
-	err = cmd.Run()
-	res := Result{Args: full}
+}
+
+// Stdout is what the command has written to its stdout so far; it is
+// empty once Wait has returned.
+func (c *Command) Stdout() string { return string(readAll(c.stdout)) }
+
+// Wait waits for the command and collects its output. It does not fail
+// the test, so it may run on a goroutine of its own.
+func (c *Command) Wait() Result {
+	defer c.cancel()
+	defer c.stdout.Close()
+	defer c.stderr.Close()
+	err := c.Cmd.Wait()
+	res := Result{Args: c.Cmd.Args[1:], Code: c.Cmd.ProcessState.ExitCode()}
 	var ee *exec.ExitError
-	switch {
-	case errors.As(err, &ee):
-		res.Code = ee.ExitCode()
-	case err != nil:
-		res.Code = -1
+	if err != nil && !errors.As(err, &ee) {
 		res.Stderr = err.Error() + "\n"
 	}
-	if ctx.Err() != nil {
+	if c.ctx.Err() != nil {
 		res.Stderr += "(timed out after " + CmdTimeout.String() + ")\n"
 	}
-	o, _ := os.ReadFile(outF.Name())
-	e, _ := os.ReadFile(errF.Name())
-	res.Stdout, res.Stderr = string(o), res.Stderr+string(e)
+	res.Stdout, res.Stderr = c.Stdout(), res.Stderr+string(readAll(c.stderr))
 	return res
+}
+
+// Run runs `syscage --root R [global...] args...` and waits for it.
+func (r *Runtime) Run(global []string, args ...string) Result {
+	r.t.Helper()
+	c := r.Command(global, args...)
+	c.Start()
+	return c.Wait()
+}
+
+// unlinkedFile is an open temporary file whose name is already gone, so
+// nothing is left in /tmp however the test ends.
+func unlinkedFile(t *testing.T) *os.File {
+	t.Helper()
+	f, err := os.CreateTemp("", "sct-out-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(f.Name())
+	return f
+}
+
+// readAll reads what has been written to f so far, from the start,
+// leaving the offset the writer shares alone.
+func readAll(f *os.File) []byte {
+	data, _ := io.ReadAll(io.NewSectionReader(f, 0, 1<<30))
+	return data
 }
 
 // Container runs bundle in the foreground (`run`) under a fresh id and
