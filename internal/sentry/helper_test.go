@@ -98,6 +98,36 @@ func helperNotify() {
 	// the process. Threads the runtime starts later are cloned by its
 	// template thread, not by a locked one, so they are unfiltered.
 	runtime.LockOSThread()
+	lfd := notifyGetppid()
+	fmt.Printf("listener=%d addr=%d tid=%d\n", lfd, addr, unix.Gettid())
+	r, _, e := unix.Syscall(unix.SYS_GETPPID, 0, 0, 0)
+	fmt.Printf("ret=%d errno=%d mem=%s\n", int64(r), int(e), hex.EncodeToString(mem[:helperDump]))
+	_, _ = io.Copy(io.Discard, os.Stdin)
+	os.Exit(0)
+}
+
+// helperNotifyLoop ("notify-loop") installs the same getppid-notifying
+// filter on one locked thread, prints the listener fd and the thread id,
+// then calls getppid notifyLoopCalls times, expecting call i to return
+// 1000+i, and prints a line for each call that did not, then "done".
+func helperNotifyLoop() {
+	runtime.LockOSThread()
+	lfd := notifyGetppid()
+	fmt.Printf("listener=%d tid=%d\n", lfd, unix.Gettid())
+	for i := 0; i < notifyLoopCalls; i++ {
+		r, _, e := unix.Syscall(unix.SYS_GETPPID, 0, 0, 0)
+		if int64(r) != int64(1000+i) || e != 0 {
+			fmt.Printf("call=%d ret=%d errno=%d\n", i, int64(r), int(e))
+		}
+	}
+	fmt.Println("done")
+	_, _ = io.Copy(io.Discard, os.Stdin)
+	os.Exit(0)
+}
+
+// notifyGetppid installs, on the calling (locked) thread, a filter that
+// notifies getppid and allows everything else, and returns its listener.
+func notifyGetppid() int {
 	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
 		helperDie("no_new_privs: %v", err)
 	}
@@ -113,44 +143,7 @@ func helperNotify() {
 	if e != 0 {
 		helperDie("seccomp: %v", e)
 	}
-	fmt.Printf("listener=%d addr=%d tid=%d\n", int(lfd), addr, unix.Gettid())
-	r, _, e := unix.Syscall(unix.SYS_GETPPID, 0, 0, 0)
-	fmt.Printf("ret=%d errno=%d mem=%s\n", int64(r), int(e), hex.EncodeToString(mem[:helperDump]))
-	_, _ = io.Copy(io.Discard, os.Stdin)
-	os.Exit(0)
-}
-
-// helperNotifyLoop ("notify-loop") installs the same getppid-notifying
-// filter on one locked thread, prints the listener fd and the thread id,
-// then calls getppid notifyLoopCalls times, expecting call i to return
-// 1000+i, and prints a line for each call that did not, then "done".
-func helperNotifyLoop() {
-	runtime.LockOSThread()
-	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
-		helperDie("no_new_privs: %v", err)
-	}
-	filter := []unix.SockFilter{
-		{Code: unix.BPF_LD | unix.BPF_W | unix.BPF_ABS, K: 0},
-		{Code: unix.BPF_JMP | unix.BPF_JEQ | unix.BPF_K, Jt: 0, Jf: 1, K: unix.SYS_GETPPID},
-		{Code: unix.BPF_RET | unix.BPF_K, K: unix.SECCOMP_RET_USER_NOTIF},
-		{Code: unix.BPF_RET | unix.BPF_K, K: unix.SECCOMP_RET_ALLOW},
-	}
-	prog := unix.SockFprog{Len: uint16(len(filter)), Filter: &filter[0]}
-	lfd, _, e := unix.Syscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER,
-		unix.SECCOMP_FILTER_FLAG_NEW_LISTENER, uintptr(unsafe.Pointer(&prog)))
-	if e != 0 {
-		helperDie("seccomp: %v", e)
-	}
-	fmt.Printf("listener=%d tid=%d\n", int(lfd), unix.Gettid())
-	for i := 0; i < notifyLoopCalls; i++ {
-		r, _, e := unix.Syscall(unix.SYS_GETPPID, 0, 0, 0)
-		if int64(r) != int64(1000+i) || e != 0 {
-			fmt.Printf("call=%d ret=%d errno=%d\n", i, int64(r), int(e))
-		}
-	}
-	fmt.Println("done")
-	_, _ = io.Copy(io.Discard, os.Stdin)
-	os.Exit(0)
+	return int(lfd)
 }
 
 // notifyLoopCalls is how many notified calls the notify-loop helper makes.
