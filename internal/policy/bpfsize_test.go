@@ -4,7 +4,6 @@ package policy
 
 import (
 	"os"
-	"strings"
 	"testing"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
@@ -94,15 +93,7 @@ func TestComplementBPFSize(t *testing.T) {
 // which kill mode does not have).
 func TestFileProfilesBPFSize(t *testing.T) {
 	for _, unlisted := range []string{"deny", "base"} {
-		data := strings.Replace(goodProfile, `"unlisted": "deny"`, `"unlisted": "`+unlisted+`"`, 1)
-		p, err := ParseFile("p.json", []byte(data))
-		if err != nil {
-			t.Fatal(err)
-		}
-		s, err := Compile(p, "/x.sock")
-		if err != nil {
-			t.Fatal(err)
-		}
+		_, s := compileGood(t, unlisted)
 		if n, err := bpfSize(s); err != nil || n > 4096 {
 			t.Errorf("%s: %d BPF instructions, %v", unlisted, n, err)
 		}

@@ -57,14 +57,7 @@ func compile(p *Profile, listenerPath string, complete bool) (*specs.LinuxSeccom
 	notify := false
 	for _, e := range syscalls.All() {
 		if p.Kills(&e) {
-			sc := specs.LinuxSyscall{Names: []string{e.Name}, Action: specs.ActKillProcess}
-			k := key(sc)
-			if i, ok := index[k]; ok {
-				out.Syscalls[i].Names = append(out.Syscalls[i].Names, e.Name)
-			} else {
-				index[k] = len(out.Syscalls)
-				out.Syscalls = append(out.Syscalls, sc)
-			}
+			addRule(out, index, specs.LinuxSyscall{Names: []string{e.Name}, Action: specs.ActKillProcess})
 			continue
 		}
 		r := p.Rule(&e)
@@ -86,13 +79,7 @@ func compile(p *Profile, listenerPath string, complete bool) (*specs.LinuxSeccom
 			if sc.Action == specs.ActNotify {
 				notify = true
 			}
-			k := key(sc)
-			if i, ok := index[k]; ok {
-				out.Syscalls[i].Names = append(out.Syscalls[i].Names, e.Name)
-				continue
-			}
-			index[k] = len(out.Syscalls)
-			out.Syscalls = append(out.Syscalls, sc)
+			addRule(out, index, sc)
 		}
 	}
 	if notify {
@@ -102,6 +89,19 @@ func compile(p *Profile, listenerPath string, complete bool) (*specs.LinuxSeccom
 		out.ListenerPath = listenerPath
 	}
 	return out, nil
+}
+
+// addRule adds sc, a rule for one syscall, to out: its name joins the rule
+// with the same action and conditions if there is one (index maps a
+// rule's key to its position in out.Syscalls), else sc is appended.
+func addRule(out *specs.LinuxSeccomp, index map[string]int, sc specs.LinuxSyscall) {
+	k := key(sc)
+	if i, ok := index[k]; ok {
+		out.Syscalls[i].Names = append(out.Syscalls[i].Names, sc.Names...)
+		return
+	}
+	index[k] = len(out.Syscalls)
+	out.Syscalls = append(out.Syscalls, sc)
 }
 
 // specRule is one case as an OCI rule.

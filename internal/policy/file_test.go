@@ -34,6 +34,25 @@ const goodProfile = `{
   ]
 }`
 
+// goodProfileWith is goodProfile with "unlisted" set to mode.
+func goodProfileWith(mode string) string {
+	return strings.Replace(goodProfile, `"unlisted": "deny"`, `"unlisted": "`+mode+`"`, 1)
+}
+
+// compileGood loads goodProfileWith(mode) and compiles it.
+func compileGood(t *testing.T, mode string) (*Profile, *specs.LinuxSeccomp) {
+	t.Helper()
+	p, err := ParseFile("p.json", []byte(goodProfileWith(mode)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := Compile(p, "/x.sock")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p, s
+}
+
 func TestParseFileGood(t *testing.T) {
 	p, err := ParseFile("web.json", []byte(goodProfile))
 	if err != nil {
@@ -163,15 +182,7 @@ func TestResolve(t *testing.T) {
 // Decide does, for the deny, kill and base modes.
 func TestFileProfilesCompile(t *testing.T) {
 	for _, unlisted := range []string{"deny", "kill", "base"} {
-		data := strings.Replace(goodProfile, `"unlisted": "deny"`, `"unlisted": "`+unlisted+`"`, 1)
-		p, err := ParseFile("p.json", []byte(data))
-		if err != nil {
-			t.Fatal(err)
-		}
-		s, err := Compile(p, "/x.sock")
-		if err != nil {
-			t.Fatal(err)
-		}
+		p, s := compileGood(t, unlisted)
 		for _, e := range syscalls.All() {
 			for _, args := range sampleArgs(e.Name, s) {
 				_, o := p.Decide(e.Nr, args)

@@ -22,8 +22,8 @@ import (
 func FuzzParseFile(f *testing.F) {
 	for _, seed := range []string{
 		goodProfile,
-		strings.Replace(goodProfile, `"unlisted": "deny"`, `"unlisted": "kill"`, 1),
-		strings.Replace(goodProfile, `"unlisted": "deny"`, `"unlisted": "base"`, 1),
+		goodProfileWith("kill"),
+		goodProfileWith("base"),
 		`{"syscageProfile": 1, "name": "x", "syscalls": []}`,
 		`{"syscageProfile": 1, "name": "s", "base": "strict", "syscalls": [{"names": ["personality"], "tier": "pass", "when": [{"arg": 0, "op": "masked-eq", "mask": 255, "value": 8}]}]}`,
 		`{"syscageProfile": 1, "name": "c", "base": "default", "unlisted": "deny", "syscalls": [{"names": ["clone"], "tier": "pass", "when": [{"arg": 0, "op": "masked-eq", "mask": 2114060288, "value": 0}]}, {"names": ["kill"], "tier": "deny", "errno": "EACCES"}]}`,

@@ -111,14 +111,7 @@ func Merge(ours, theirs *specs.LinuxSeccomp) (*specs.LinuxSeccomp, error) {
 			t = []rule{{action: theirDef}}
 		}
 		for _, r := range mergeCall(normalize(o), normalize(t)) {
-			sc := specs.LinuxSyscall{Names: []string{e.Name}, Action: r.act, ErrnoRet: r.errno, Args: r.args}
-			k := key(sc)
-			if i, ok := index[k]; ok {
-				out.Syscalls[i].Names = append(out.Syscalls[i].Names, e.Name)
-				continue
-			}
-			index[k] = len(out.Syscalls)
-			out.Syscalls = append(out.Syscalls, sc)
+			addRule(out, index, specs.LinuxSyscall{Names: []string{e.Name}, Action: r.act, ErrnoRet: r.errno, Args: r.args})
 		}
 	}
 	return out, nil
