@@ -185,17 +185,24 @@ func TestFileProfilesCompile(t *testing.T) {
 		p, s := compileGood(t, unlisted)
 		for _, e := range syscalls.All() {
 			for _, args := range sampleArgs(e.Name, s) {
-				_, o := p.Decide(e.Nr, args)
-				want := toAction(o)
-				if p.Kills(&e) || (unlisted == "kill" && o.Tier == syscalls.Deny && o.Errno == unix.EPERM && p.Listed(&e) && len(p.Rule(&e).Cases) > 0 && !matchesAnyCase(p.Rule(&e), args)) {
-					want = action{act: specs.ActKillProcess}
-				}
+				want := filterAction(p, &e, args, unlisted == "kill")
 				if got := evalSpec(s, e.Name, args); !got.same(want) {
 					t.Fatalf("%s: %s(%#x, %#x): filter %v, Decide %v", unlisted, e.Name, args[0], args[1], got, want)
 				}
 			}
 		}
 	}
+}
+
+// filterAction is what p's compiled filter must do with e(args): Decide's
+// outcome, except that calls p kills, and — when unlisted calls are
+// killed — argument values a listed entry's cases leave out, kill.
+func filterAction(p *Profile, e *syscalls.Entry, args [6]uint64, unlistedKill bool) action {
+	_, o := p.Decide(e.Nr, args)
+	if p.Kills(e) || (unlistedKill && o.Tier == syscalls.Deny && o.Errno == unix.EPERM && p.Listed(e) && len(p.Rule(e).Cases) > 0 && !matchesAnyCase(p.Rule(e), args)) {
+		return action{act: specs.ActKillProcess}
+	}
+	return toAction(o)
 }
 
 func matchesAnyCase(r syscalls.Rule, args [6]uint64) bool {

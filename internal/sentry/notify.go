@@ -54,20 +54,6 @@ func ioctl(fd int, req uintptr, arg unsafe.Pointer) error {
 	}
 }
 
-// ioctlVal issues a listener ioctl whose argument is a plain value.
-func ioctlVal(fd int, req, arg uintptr) error {
-	for {
-		_, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), req, arg)
-		if e == unix.EINTR {
-			continue
-		}
-		if e != 0 {
-			return e
-		}
-		return nil
-	}
-}
-
 // recv waits for the next notification on a listener fd.
 func recv(fd int, n *notif) error {
 	*n = notif{}
@@ -95,5 +81,5 @@ func idValid(fd int, id uint64) bool {
 // sentry's CPU when answered, which shortens each round trip. Older
 // kernels refuse it; that only costs speed.
 func setSyncWakeup(fd int) {
-	_ = ioctlVal(fd, unix.SECCOMP_IOCTL_NOTIF_SET_FLAGS, unix.SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP)
+	_, _, _ = unix.Syscall(unix.SYS_IOCTL, uintptr(fd), unix.SECCOMP_IOCTL_NOTIF_SET_FLAGS, unix.SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP)
 }
