@@ -20,7 +20,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -269,7 +268,6 @@ func (s *Sentry) answer(fd int, n *notif, e *syscalls.Entry, out syscalls.Outcom
 		s.utsOnce.Do(s.loadUTS)
 		t := &task{fd: fd, id: n.ID, pid: int(n.Pid)}
 		r := handler(t, n.Data.Args, &s.cfg.Env)
-		t.close()
 		if r.Errno != 0 {
 			resp.Error = -int32(r.Errno)
 		} else {
@@ -316,16 +314,8 @@ func (s *Sentry) audit(n *notif, name, decision string, resp *notifResp, lat tim
 // tgid returns the thread group (process) id of a thread, or the thread id
 // itself if it cannot be read.
 func tgid(tid int) int {
-	data, err := os.ReadFile("/proc/" + strconv.Itoa(tid) + "/status")
-	if err != nil {
-		return tid
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if v, ok := strings.CutPrefix(line, "Tgid:"); ok {
-			if n, err := strconv.Atoi(strings.TrimSpace(v)); err == nil {
-				return n
-			}
-		}
+	if pid, err := threadGroup(tid); err == nil {
+		return pid
 	}
 	return tid
 }

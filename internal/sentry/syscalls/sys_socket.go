@@ -31,12 +31,15 @@ var blockedDestinations = []netip.Prefix{
 //
 // Supported: AF_INET and AF_INET6 (destinations in blockedDestinations
 // are refused with EPERM; an IPv4-mapped IPv6 address is checked as
-// IPv4) and AF_UNIX abstract names (looked up in the socket's own network
-// namespace). AF_UNIX paths are refused with EACCES: the sentry would
-// resolve them in its own root and with its own credentials, not the
-// caller's, and resolving them safely inside the container is not built
-// yet. Other families are connected as given: their addresses name
-// nothing on a file system.
+// IPv4). AF_UNIX names, paths and abstract ones alike, are refused with
+// EACCES: the kernel records the connecting task's credentials on a unix
+// connection (SO_PEERCRED, SO_PEERSEC, SO_PEERPIDFD), so a connect the
+// sentry made would show the server the sentry — host root — instead of
+// the caller, a confused deputy that a host daemon's socket reachable
+// from the container (shared network namespace, a bind-mounted socket)
+// would trust; and a path would be resolved in the sentry's root, not the
+// container's. Other families are connected as given: their addresses
+// name nothing on a file system and carry no credentials.
 func sysConnect(t Task, args [6]uint64, _ *Env) Result {
 	fd, addr, alen := int(int32(args[0])), uintptr(args[1]), int(int32(args[2]))
 	if alen < 2 || alen > maxSockaddr {
@@ -54,7 +57,7 @@ func sysConnect(t Task, args [6]uint64, _ *Env) Result {
 			return Result{Errno: unix.EPERM}
 		}
 	case unix.AF_UNIX:
-		if alen > 2 && sa[2] != 0 {
+		if alen > 2 {
 			return Result{Errno: unix.EACCES}
 		}
 	}
