@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/syscage/syscage/test/internal/sandboxtest"
 )
 
 // learnedFile is the part of a learned profile the tests look at.
@@ -77,10 +79,10 @@ func allowedCount(t *testing.T, r *runtime, profile string) int {
 
 // roundTrip learns args' profile, checks the workload behaves the same
 // under it, and returns the profile's path and the enforced output.
-func roundTrip(t *testing.T, r *runtime, args []string) (string, learnedFile) {
+func roundTrip(t *testing.T, r *runtime, args []string, opts ...specOpt) (string, learnedFile) {
 	t.Helper()
 	out := filepath.Join(t.TempDir(), "learned.json")
-	b := newBundle(t, withArgs(args...), withWritableTmp())
+	b := newBundle(t, append([]specOpt{withArgs(args...), withWritableTmp()}, opts...)...)
 	learn := r.Container(b, nil, "--profile", "learn", "--learned-profile", out)
 	if learn.Code != 0 {
 		t.Fatalf("learn run: %s", learn)
@@ -135,15 +137,27 @@ func TestLearnEnforceShellPipeline(t *testing.T) {
 	}
 }
 
+// TestLearnEnforceStaticC learns a static C program's profile and
+// enforces it, as each identity a workload has (host root, uid 1000,
+// root in a user namespace): learn mode learns as each.
 func TestLearnEnforceStaticC(t *testing.T) {
+	for _, ident := range sandboxtest.Identities {
+		t.Run(ident.Name, func(t *testing.T) {
+			t.Parallel()
+			learnEnforceStaticC(t, ident.Opt)
+		})
+	}
+}
+
+func learnEnforceStaticC(t *testing.T, opt specOpt) {
 	r := newRuntime(t)
-	out, f := roundTrip(t, r, []string{"/t/app"})
+	out, f := roundTrip(t, r, []string{"/t/app"}, opt)
 	for _, want := range []string{"socket", "connect", "accept", "bind", "listen", "rename", "unlink", "futex"} {
 		if !f.has(want) && !f.has(want+"4") && !f.has(want+"at") {
 			t.Errorf("learned profile lacks %s", want)
 		}
 	}
-	b := newBundle(t, withArgs("/t/app", "extra"), withWritableTmp())
+	b := newBundle(t, withArgs("/t/app", "extra"), withWritableTmp(), opt)
 	res := deniedAndAudited(t, r, b, out, "mkdir", "socket")
 	if res.Code != 0 {
 		t.Fatalf("%s", res)

@@ -4,6 +4,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/syscage/syscage/test/internal/sandboxtest"
 )
 
 // workloadScript is an ordinary shell job: loops, pipelines, redirects
@@ -61,12 +63,22 @@ var allowedWorkloadDenials = map[string]string{"clone3": "ENOSYS"}
 
 // TestWorkloadRunsUnchanged runs shell scripts and a static C program that
 // forks, execs, creates threads, uses pipes, files and loopback TCP under
-// the default profile, with the audit stream on: exit status 0, the
-// expected output, and no denial beyond the documented libc fallback.
+// the default profile, with the audit stream on, as each identity a
+// workload has (host root, uid 1000, root in a user namespace): exit
+// status 0, the expected output, and no denial beyond the documented libc
+// fallback.
 func TestWorkloadRunsUnchanged(t *testing.T) {
-	t.Parallel()
+	for _, ident := range sandboxtest.Identities {
+		t.Run(ident.Name, func(t *testing.T) {
+			t.Parallel()
+			workloadRunsUnchanged(t, ident.Opt)
+		})
+	}
+}
+
+func workloadRunsUnchanged(t *testing.T, opt specOpt) {
 	rt := newRuntime(t)
-	b := newBundle(t, withArgs("sh", "-c", workloadScript), withWritableTmp())
+	b := newBundle(t, withArgs("sh", "-c", workloadScript), withWritableTmp(), opt)
 	log := filepath.Join(filepath.Dir(rt.Root), "audit.jsonl")
 	res := rt.Container(b, []string{"--strace-log", log})
 	if res.Code != 0 {
