@@ -51,6 +51,8 @@ func TestMain(m *testing.M) {
 		helperNotify()
 	case "notify-loop":
 		helperNotifyLoop()
+	case "confine":
+		helperConfine()
 	default:
 		helperDie("unknown helper mode %q", mode)
 	}
