@@ -14,19 +14,26 @@ import (
 )
 
 // Annotations that configure the sandbox from an OCI config, so a
-// Kubernetes pod or a RuntimeClass can choose without runtime flags.
+// Kubernetes pod or a RuntimeClass can choose without runtime flags. They
+// are the pod author's, not trusted (docs/security.md, "Threat model"):
+// none of them names a path on the node.
 const (
-	AnnotationProfile       = "dev.syscage.profile"
+	// AnnotationProfile names a profile the administrator's Config lets
+	// annotations choose: a built-in, learn, or a file of the profile
+	// directory by name (annotationProfile).
+	AnnotationProfile = "dev.syscage.profile"
+	// AnnotationKernelRelease is the release the container sees (one
+	// line, at most 64 bytes).
 	AnnotationKernelRelease = "dev.syscage.kernel-release"
-	AnnotationStrace        = "dev.syscage.strace"
+	// AnnotationStrace turns auditing on or off: true, false, 1 or 0.
+	AnnotationStrace = "dev.syscage.strace"
 	// AnnotationLearnedProfile says where learn mode writes the profile:
 	// a file name, or an absolute path, inside LearnedDir (a pod must not
 	// choose where on the host a root process writes).
 	AnnotationLearnedProfile = "dev.syscage.learned-profile"
 )
 
-// ConfigFile is the runtime's configuration file; its "defaultProfile"
-// is the profile of containers that choose none.
+// ConfigFile is the administrator's configuration file (Config).
 const ConfigFile = "/etc/syscage/config.json"
 
 // LearnedDir is where learned profiles named by the annotation go.
@@ -134,6 +141,9 @@ func resolveSandbox(o SandboxOptions, spec *specs.Spec, stateDir string) (sandbo
 			return sb, fmt.Errorf("--strace-log %s: %w", o.AuditPath, err)
 		}
 	case audit && o.Config.AuditDir != "":
+		if fi, err := os.Stat(o.Config.AuditDir); err != nil || !fi.IsDir() {
+			return sb, fmt.Errorf("auditing into auditDir %s (%s): not a directory", o.Config.AuditDir, o.Config.source())
+		}
 		sb.AuditPath = filepath.Join(o.Config.AuditDir, filepath.Base(stateDir)+".jsonl")
 	case audit:
 		sb.AuditPath = filepath.Join(stateDir, "audit.jsonl")
@@ -206,7 +216,7 @@ func learnedPath(flag, annotation, criName, stateDir string) (string, error) {
 			p = filepath.Join(LearnedDir, p)
 		}
 		p = filepath.Clean(p)
-		if filepath.Dir(p) != LearnedDir || strings.HasPrefix(filepath.Base(p), ".") {
+		if filepath.Dir(p) != LearnedDir || strings.HasPrefix(filepath.Base(p), ".") || strings.ContainsRune(p, 0) {
 			return "", fmt.Errorf("annotation %s=%q: must be a file name in %s", AnnotationLearnedProfile, annotation, LearnedDir)
 		}
 		if criName != "" && !strings.ContainsAny(criName, "/\x00") {

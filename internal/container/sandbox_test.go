@@ -24,6 +24,9 @@ func TestLearnedPath(t *testing.T) {
 		{ann: "../x.json", err: "must be a file name in " + LearnedDir},
 		{ann: "sub/x.json", err: "must be a file name in " + LearnedDir},
 		{ann: ".hidden.json", err: "must be a file name in " + LearnedDir},
+		{ann: "web\x00.json", err: "must be a file name in " + LearnedDir},
+		{ann: LearnedDir, err: "must be a file name in " + LearnedDir},
+		{ann: "/var/lib/syscage/learned/../x.json", err: "must be a file name in " + LearnedDir},
 		{ann: "web.json", want: filepath.Join(LearnedDir, "web.json")},
 		{ann: LearnedDir + "/web.json", cri: "app", want: filepath.Join(LearnedDir, "web.app.json")},
 		{ann: "web.json", cri: "sandbox", want: filepath.Join(LearnedDir, "web.sandbox.json")},
@@ -98,7 +101,12 @@ func TestResolveSandboxAnnotations(t *testing.T) {
 	learnCfg := cfg
 	learnCfg.AnnotationProfiles = []string{"learn"}
 	auditCfg := cfg
-	auditCfg.AuditDir = "/var/log/sc"
+	auditCfg.AuditDir = filepath.Join(root, "audit")
+	if err := os.Mkdir(auditCfg.AuditDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	noAuditDir := cfg
+	noAuditDir.AuditDir = filepath.Join(root, "none")
 	for _, tc := range []struct {
 		name    string
 		o       SandboxOptions
@@ -125,11 +133,12 @@ func TestResolveSandboxAnnotations(t *testing.T) {
 		{name: "flag names any file", o: SandboxOptions{Profile: outside, Config: cfg}, ann: map[string]string{AnnotationProfile: "other"}, profile: "web"},
 		{name: "configured default names any file", o: SandboxOptions{DefaultProfile: outside, Config: cfg}, profile: "web"},
 		{name: "strace on", o: SandboxOptions{Config: cfg}, ann: map[string]string{AnnotationStrace: "true"}, profile: "default", audit: filepath.Join(state, "audit.jsonl")},
-		{name: "strace on, audit dir", o: SandboxOptions{Config: auditCfg}, ann: map[string]string{AnnotationStrace: "1"}, profile: "default", audit: "/var/log/sc/c1.jsonl"},
+		{name: "strace on, audit dir", o: SandboxOptions{Config: auditCfg}, ann: map[string]string{AnnotationStrace: "1"}, profile: "default", audit: filepath.Join(root, "audit", "c1.jsonl")},
+		{name: "strace on, missing audit dir", o: SandboxOptions{Config: noAuditDir}, ann: map[string]string{AnnotationStrace: "true"}, err: "auditing into auditDir " + noAuditDir.AuditDir + " (/x/config.json): not a directory"},
 		{name: "strace off", o: SandboxOptions{Config: cfg}, ann: map[string]string{AnnotationStrace: "false"}, profile: "default"},
 		{name: "strace path", o: SandboxOptions{Config: cfg}, ann: map[string]string{AnnotationStrace: "/etc/evil"}, err: `annotation dev.syscage.strace="/etc/evil": must be true or false`},
 		{name: "strace path under the flag", o: SandboxOptions{Audit: true, Config: cfg}, ann: map[string]string{AnnotationStrace: "/etc/evil"}, profile: "default", audit: filepath.Join(state, "audit.jsonl")},
-		{name: "strace-log names any file", o: SandboxOptions{Audit: true, AuditPath: "/srv/a.jsonl", Config: auditCfg}, profile: "default", audit: "/srv/a.jsonl"},
+		{name: "strace-log names any file", o: SandboxOptions{Audit: true, AuditPath: "/srv/a.jsonl", Config: noAuditDir}, profile: "default", audit: "/srv/a.jsonl"},
 		{name: "kernel release", o: SandboxOptions{Config: cfg}, ann: map[string]string{AnnotationKernelRelease: "1.2\n3"}, err: "must be one line"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
