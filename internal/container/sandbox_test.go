@@ -24,6 +24,9 @@ func TestLearnedPath(t *testing.T) {
 		{ann: "../x.json", err: "must be a file name in " + LearnedDir},
 		{ann: "sub/x.json", err: "must be a file name in " + LearnedDir},
 		{ann: ".hidden.json", err: "must be a file name in " + LearnedDir},
+		{ann: "web\x00.json", err: "must be a file name in " + LearnedDir},
+		{ann: LearnedDir, err: "must be a file name in " + LearnedDir},
+		{ann: "/var/lib/syscage/learned/../x.json", err: "must be a file name in " + LearnedDir},
 		{ann: "web.json", want: filepath.Join(LearnedDir, "web.json")},
 		{ann: LearnedDir + "/web.json", cri: "app", want: filepath.Join(LearnedDir, "web.app.json")},
 		{ann: "web.json", cri: "sandbox", want: filepath.Join(LearnedDir, "web.sandbox.json")},
@@ -69,6 +72,88 @@ func TestPrivateCgroupNamespace(t *testing.T) {
 			privateCgroupNamespace(spec)
 			if !slices.Equal(spec.Linux.Namespaces, tc.want) {
 				t.Errorf("namespaces %v became %v, want %v", tc.in, spec.Linux.Namespaces, tc.want)
+			}
+		})
+	}
+}
+
+// TestResolveSandboxAnnotations: annotations choose only among what the
+// administrator's configuration allows, never a path; flags and the
+// configured default may name any file.
+func TestResolveSandboxAnnotations(t *testing.T) {
+	root := t.TempDir()
+	dir := filepath.Join(root, "profiles")
+	outside := filepath.Join(root, "outside.json")
+	web := `{"syscageProfile": 1, "name": "web", "kernelRelease": "5.0-web", "syscalls": []}`
+	for _, f := range []string{filepath.Join(dir, "web.json"), filepath.Join(dir, "other.json"), outside} {
+		if err := os.MkdirAll(filepath.Dir(f), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(f, []byte(web), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink(outside, filepath.Join(dir, "link.json")); err != nil {
+		t.Fatal(err)
+	}
+	state := filepath.Join(root, "state", "c1")
+	cfg := Config{Path: "/x/config.json", ProfileDir: dir, AnnotationProfiles: []string{"default", "strict", "web", "link", "missing"}}
+	learnCfg := cfg
+	learnCfg.AnnotationProfiles = []string{"learn"}
+	auditCfg := cfg
+	auditCfg.AuditDir = filepath.Join(root, "audit")
+	if err := os.Mkdir(auditCfg.AuditDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	noAuditDir := cfg
+	noAuditDir.AuditDir = filepath.Join(root, "none")
+	for _, tc := range []struct {
+		name    string
+		o       SandboxOptions
+		ann     map[string]string
+		profile string // the resolved profile's name
+		audit   string
+		err     string
+	}{
+		{name: "no annotation", o: SandboxOptions{Config: cfg}, profile: "default"},
+		{name: "built-in", o: SandboxOptions{Config: cfg}, ann: map[string]string{AnnotationProfile: "strict"}, profile: "strict"},
+		{name: "file by name", o: SandboxOptions{Config: cfg}, ann: map[string]string{AnnotationProfile: "web"}, profile: "web"},
+		{name: "file by name.json", o: SandboxOptions{Config: cfg}, ann: map[string]string{AnnotationProfile: "web.json"}, profile: "web"},
+		{name: "absolute path", o: SandboxOptions{Config: cfg}, ann: map[string]string{AnnotationProfile: outside}, err: "never a path"},
+		{name: "path in the dir", o: SandboxOptions{Config: cfg}, ann: map[string]string{AnnotationProfile: filepath.Join(dir, "web.json")}, err: "never a path"},
+		{name: "traversal", o: SandboxOptions{Config: cfg}, ann: map[string]string{AnnotationProfile: "../outside"}, err: "never a path"},
+		{name: "symlink out", o: SandboxOptions{Config: cfg}, ann: map[string]string{AnnotationProfile: "link"}, err: "symbolic link"},
+		{name: "missing file", o: SandboxOptions{Config: cfg}, ann: map[string]string{AnnotationProfile: "missing"}, err: "no such profile file"},
+		{name: "not allowed", o: SandboxOptions{Config: cfg}, ann: map[string]string{AnnotationProfile: "other"}, err: `the administrator does not let annotations choose this profile (annotationProfiles in /x/config.json: ["default" "strict" "web" "link" "missing"])`},
+		{name: "learn not allowed by default", ann: map[string]string{AnnotationProfile: "learn"}, err: "does not let annotations choose this learn mode"},
+		{name: "learn not allowed", o: SandboxOptions{Config: cfg}, ann: map[string]string{AnnotationProfile: "learn"}, err: "learn mode"},
+		{name: "learn allowed", o: SandboxOptions{Config: learnCfg}, ann: map[string]string{AnnotationProfile: "learn"}, profile: "learn"},
+		{name: "strict not allowed", o: SandboxOptions{Config: learnCfg}, ann: map[string]string{AnnotationProfile: "strict"}, err: "does not let annotations"},
+		{name: "file not allowed by default", ann: map[string]string{AnnotationProfile: "web"}, err: "does not let annotations"},
+		{name: "flag names any file", o: SandboxOptions{Profile: outside, Config: cfg}, ann: map[string]string{AnnotationProfile: "other"}, profile: "web"},
+		{name: "configured default names any file", o: SandboxOptions{DefaultProfile: outside, Config: cfg}, profile: "web"},
+		{name: "strace on", o: SandboxOptions{Config: cfg}, ann: map[string]string{AnnotationStrace: "true"}, profile: "default", audit: filepath.Join(state, "audit.jsonl")},
+		{name: "strace on, audit dir", o: SandboxOptions{Config: auditCfg}, ann: map[string]string{AnnotationStrace: "1"}, profile: "default", audit: filepath.Join(root, "audit", "c1.jsonl")},
+		{name: "strace on, missing audit dir", o: SandboxOptions{Config: noAuditDir}, ann: map[string]string{AnnotationStrace: "true"}, err: "auditing into auditDir " + noAuditDir.AuditDir + " (/x/config.json): not a directory"},
+		{name: "strace off", o: SandboxOptions{Config: cfg}, ann: map[string]string{AnnotationStrace: "false"}, profile: "default"},
+		{name: "strace path", o: SandboxOptions{Config: cfg}, ann: map[string]string{AnnotationStrace: "/etc/evil"}, err: `annotation dev.syscage.strace="/etc/evil": must be true or false`},
+		{name: "strace path under the flag", o: SandboxOptions{Audit: true, Config: cfg}, ann: map[string]string{AnnotationStrace: "/etc/evil"}, profile: "default", audit: filepath.Join(state, "audit.jsonl")},
+		{name: "strace-log names any file", o: SandboxOptions{Audit: true, AuditPath: "/srv/a.jsonl", Config: noAuditDir}, profile: "default", audit: "/srv/a.jsonl"},
+		{name: "kernel release", o: SandboxOptions{Config: cfg}, ann: map[string]string{AnnotationKernelRelease: "1.2\n3"}, err: "must be one line"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sb, err := resolveSandbox(tc.o, &specs.Spec{Annotations: tc.ann}, state)
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("got %v, want an error with %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sb.Profile.Name != tc.profile || sb.AuditPath != tc.audit {
+				t.Errorf("profile %q audit %q, want %q and %q", sb.Profile.Name, sb.AuditPath, tc.profile, tc.audit)
 			}
 		})
 	}

@@ -194,11 +194,12 @@ func TestLearnKill(t *testing.T) {
 	}
 }
 
-// TestLearnOverLifetime: learn mode chosen by annotation, the profile in
-// the state dir (named by `state`), and calls of an exec'd process part
-// of it.
+// TestLearnOverLifetime: learn mode chosen by annotation (the
+// administrator allows it), the profile in the state dir (named by
+// `state`), and calls of an exec'd process part of it.
 func TestLearnOverLifetime(t *testing.T) {
 	r := newRuntime(t)
+	adminConfig(t, map[string]any{"annotationProfiles": []string{"learn"}})
 	b := newBundle(t, withArgs("sh", "-c", "sleep 600; echo done"), withAnnotation("dev.syscage.profile", "learn"), withWritableTmp())
 	id := newID(t)
 	if res := r.Run(nil, "create", "--bundle", b, id); res.Code != 0 {
@@ -244,10 +245,12 @@ func TestLearnOverLifetime(t *testing.T) {
 	}
 }
 
-// TestSelection: flag over annotation over the runtime's default.
+// TestSelection: flag over annotation over the runtime's default. The
+// annotation names a file of the administrator's profile directory; the
+// flags name any file.
 func TestSelection(t *testing.T) {
 	r := newRuntime(t)
-	dir := t.TempDir()
+	dir := adminConfig(t, map[string]any{"annotationProfiles": []string{"default", "ro"}})
 	roProfile := filepath.Join(dir, "ro.json")
 	if err := os.WriteFile(roProfile, []byte(`{"syscageProfile": 1, "name": "no-mkdir", "kernelRelease": "9.9.9-file", "syscalls": [
 		{"names": ["mkdir", "mkdirat"], "tier": "deny", "errno": "EROFS", "why": "test"}]}`), 0o644); err != nil {
@@ -263,8 +266,8 @@ func TestSelection(t *testing.T) {
 	}
 	for _, c := range []tc{
 		{"built-in default", nil, nil, "", "rc=0"},
-		{"annotation", nil, nil, roProfile, "rc=1\n9.9.9-file"},
-		{"flag over annotation", nil, []string{"--profile", "default"}, roProfile, "rc=0"},
+		{"annotation", nil, nil, "ro", "rc=1\n9.9.9-file"},
+		{"flag over annotation", nil, []string{"--profile", "default"}, "ro", "rc=0"},
 		{"runtime default", []string{"--default-profile", roProfile}, nil, "", "rc=1"},
 		{"annotation over runtime default", []string{"--default-profile", roProfile}, nil, "default", "rc=0"},
 	} {
@@ -291,7 +294,9 @@ func TestSelection(t *testing.T) {
 // field and the problem, and leaves nothing behind.
 func TestMalformedProfiles(t *testing.T) {
 	r := newRuntime(t)
-	dir := t.TempDir()
+	names := []string{"unknown-syscall", "proxy-without-handler", "check-write", "arg-index", "unknown-op",
+		"masked-eq-without-mask", "unknown-errno", "unknown-field", "wrong-version", "not-JSON"}
+	dir := adminConfig(t, map[string]any{"annotationProfiles": append(names, "learn")})
 	entry := func(e string) string { return `{"syscageProfile": 1, "name": "bad", "syscalls": [` + e + `]}` }
 	for _, c := range []struct{ name, data, field, problem string }{
 		{"unknown syscall", entry(`{"names": ["read", "frobnicate"], "tier": "pass"}`), "syscalls[0].names[1]", `unknown syscall "frobnicate"`},
@@ -306,7 +311,8 @@ func TestMalformedProfiles(t *testing.T) {
 		{"not JSON", `{"syscageProfile": 1,,}`, "", "not valid JSON"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			path := filepath.Join(dir, strings.ReplaceAll(c.name, " ", "-")+".json")
+			name := strings.ReplaceAll(c.name, " ", "-")
+			path := filepath.Join(dir, name+".json")
 			if err := os.WriteFile(path, []byte(c.data), 0o644); err != nil {
 				t.Fatal(err)
 			}
@@ -316,7 +322,7 @@ func TestMalformedProfiles(t *testing.T) {
 				if how == "flag" {
 					flags = []string{"--profile", path}
 				} else {
-					opts = append(opts, withAnnotation("dev.syscage.profile", path))
+					opts = append(opts, withAnnotation("dev.syscage.profile", name))
 				}
 				b := newBundle(t, opts...)
 				id := newID(t)
