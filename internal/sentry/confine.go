@@ -248,4 +248,3 @@ func addAllowed(f *seccomp.ScmpFilter, a Allowed, self uint64) error {
 	}
 	return f.AddRuleConditional(nr, act, []seccomp.ScmpCondition{cond})
 }
-
