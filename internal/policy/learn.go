@@ -153,8 +153,6 @@ type learnKey struct {
 	any    bool // past MaxLearnedValues: any values the base case allows
 }
 
-
-
 type learnRecord struct {
 	first   int
 	comm    string
