@@ -74,13 +74,14 @@ type Sentry struct {
 	active  int
 	served  bool
 	allDone chan struct{}
+	pool    *proxyPool
 }
 
 // Serve accepts notification fds on l and answers their calls until every
 // process that had one is gone (or, if none ever connects, until the idle
 // timeout). It closes l before returning.
 func Serve(l *net.UnixListener, cfg Config) error {
-	s := &Sentry{cfg: cfg, allDone: make(chan struct{})}
+	s := &Sentry{cfg: cfg, allDone: make(chan struct{}), pool: newProxyPool(MaxProxying, MaxProxyQueue)}
 	acceptErr := make(chan error, 1)
 	go func() { acceptErr <- s.accept(l) }()
 	var idle <-chan time.Time
@@ -241,7 +242,9 @@ func (s *Sentry) handle(fd int, n *notif) {
 	e, out := s.cfg.Policy.Decide(int(n.Data.Nr), n.Data.Args)
 	if out.Tier == syscalls.Proxy {
 		nc := *n
-		go s.answer(fd, &nc, e, out, start)
+		if !s.pool.submit(func() { s.answer(fd, &nc, e, out, start) }) {
+			s.answer(fd, &nc, e, syscalls.Outcome{Tier: syscalls.Deny, Errno: errBusy}, start)
+		}
 		return
 	}
 	s.answer(fd, n, e, out, start)

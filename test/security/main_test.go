@@ -45,7 +45,7 @@ const (
 )
 
 // programs are the C sources in testdata/, built static into /t/<name>.
-var programs = []string{"attack", "probe", "workload", "loop", "toctou", "fastopen", "ident"}
+var programs = []string{"attack", "probe", "workload", "loop", "toctou", "fastopen", "ident", "flood"}
 
 func TestMain(m *testing.M) {
 	os.Exit(testMain(m))
