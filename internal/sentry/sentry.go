@@ -239,6 +239,12 @@ func (s *Sentry) handle(fd int, n *notif) {
 	if s.cfg.Observer != nil {
 		s.cfg.Observer.Observe(int(n.Pid), int(n.Data.Nr), n.Data.Args)
 	}
+	if foreignABI(n.Data.Arch, n.Data.Nr) {
+		// Never decided by the native table: ENOSYS, as for a number
+		// the filter does not know.
+		s.answer(fd, n, nil, syscalls.Outcome{Tier: syscalls.Deny, Errno: unix.ENOSYS}, start)
+		return
+	}
 	e, out := s.cfg.Policy.Decide(int(n.Data.Nr), n.Data.Args)
 	if out.Tier == syscalls.Proxy {
 		nc := *n
