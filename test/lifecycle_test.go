@@ -403,7 +403,11 @@ func TestIdentities(t *testing.T) {
 			if st.Pid <= 0 {
 				t.Fatalf("running container has pid %d", st.Pid)
 			}
-			want := fmt.Sprintf("%d\n6.1.0-syscage\nsyscage-it\n", ident.UID)
+			release, err := sandboxtest.SandboxRelease()
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := fmt.Sprintf("%d\n%s\nsyscage-it\n", ident.UID, release)
 			res := r.ok("exec", id, "sh", "-c", "id -u; uname -r; hostname")
 			if res.Stdout != want {
 				t.Errorf("exec as %s: got %q, want %q", ident.Name, res.Stdout, want)

@@ -19,7 +19,7 @@ var createFlags = []cli.Flag{
 	cli.StringFlag{Name: "pidfd-socket", Hidden: true, Usage: "not supported"},
 	cli.StringFlag{Name: "profile", Usage: "sandbox profile: a built-in name (see syscage profiles), learn, or a profile file, any path (default: annotation " + container.AnnotationProfile + ", a name the administrator allows, else the runtime's default profile)"},
 	cli.StringFlag{Name: "learned-profile", Usage: "with --profile learn: write the learned profile here when the container exits (default: annotation " + container.AnnotationLearnedProfile + ", else learned-profile.json in the state dir)"},
-	cli.StringFlag{Name: "kernel-release", Usage: "kernel release the container sees in uname and /proc (default: annotation " + container.AnnotationKernelRelease + ", else " + container.DefaultKernelRelease + ")"},
+	cli.StringFlag{Name: "kernel-release", Usage: "kernel release the container sees in uname and /proc (default: annotation " + container.AnnotationKernelRelease + ", else " + container.DefaultReleaseRule + ")"},
 }
 
 // createOptions checks the arguments and flags shared by create and run

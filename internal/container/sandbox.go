@@ -5,10 +5,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 
 	"github.com/syscage/syscage/internal/policy"
 )
@@ -50,13 +53,43 @@ const (
 	sandboxRecord = "sandbox.json"
 )
 
-// Defaults for the kernel identity a container sees: Debian 12's release
-// line, never the host's own build.
+// Defaults for the kernel identity a container sees.
 const (
 	DefaultProfile       = "default"
-	DefaultKernelRelease = "6.1.0-syscage"
 	DefaultKernelVersion = "#1 SMP PREEMPT_DYNAMIC syscage"
+	// DefaultReleaseRule says what DefaultKernelRelease reports, for
+	// help texts.
+	DefaultReleaseRule = "the host's MAJOR.MINOR.0-syscage"
 )
+
+// DefaultKernelRelease is the release a container sees unless a flag, an
+// annotation or its profile pins one: the host's major and minor version
+// — the feature level, which software uses to decide what the kernel
+// can do (mseal, guard pages, F_CREATED_QUERY ...) — with the patch
+// level, build number and local version replaced: "6.18.44-fc-v1272"
+// reads "6.18.0-syscage". The build is what identifies a host (and its
+// unpatched bugs); the feature level is visible anyway (the vDSO's note,
+// which calls exist).
+var DefaultKernelRelease = sync.OnceValue(func() string {
+	var u unix.Utsname
+	if err := unix.Uname(&u); err != nil {
+		return fallbackKernelRelease
+	}
+	return releaseRule(unix.ByteSliceToString(u.Release[:]))
+})
+
+// fallbackKernelRelease is reported if the host's release cannot be read
+// or parsed: Debian 12's line.
+const fallbackKernelRelease = "6.1.0-syscage"
+
+// releaseRule maps a host release to the one a container sees.
+func releaseRule(host string) string {
+	m := regexp.MustCompile(`^(\d+)\.(\d+)`).FindStringSubmatch(host)
+	if m == nil {
+		return fallbackKernelRelease
+	}
+	return m[1] + "." + m[2] + ".0-syscage"
+}
 
 // SandboxOptions are the command-line settings of a container's sandbox;
 // empty fields fall back to the OCI annotations, then to the defaults.
@@ -112,7 +145,7 @@ func resolveSandbox(o SandboxOptions, spec *specs.Spec, stateDir string) (sandbo
 		return sb, err
 	}
 	sb.Profile = p
-	sb.KernelRelease = first(o.KernelRelease, ann[AnnotationKernelRelease], p.KernelRelease, DefaultKernelRelease)
+	sb.KernelRelease = first(o.KernelRelease, ann[AnnotationKernelRelease], p.KernelRelease, DefaultKernelRelease())
 	if p.Learning {
 		if sb.LearnedPath, err = learnedPath(o.LearnedProfile, ann[AnnotationLearnedProfile], criContainer(ann), stateDir); err != nil {
 			return sb, err

@@ -158,3 +158,20 @@ func TestResolveSandboxAnnotations(t *testing.T) {
 		})
 	}
 }
+
+// TestReleaseRule: the host's feature level, never its build.
+func TestReleaseRule(t *testing.T) {
+	for _, tc := range []struct{ host, want string }{
+		{"6.18.44-fc-v1272", "6.18.0-syscage"},
+		{"6.1.0-28-amd64", "6.1.0-syscage"},
+		{"5.14.0-503.11.1.el9_5.x86_64", "5.14.0-syscage"},
+		{"5.15.0-1071-azure", "5.15.0-syscage"},
+		{"6.8.0", "6.8.0-syscage"},
+		{"weird", fallbackKernelRelease},
+		{"", fallbackKernelRelease},
+	} {
+		if got := releaseRule(tc.host); got != tc.want {
+			t.Errorf("releaseRule(%q) = %q, want %q", tc.host, got, tc.want)
+		}
+	}
+}

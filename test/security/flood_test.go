@@ -95,8 +95,14 @@ func TestProxyFlood(t *testing.T) {
 	if n >= floodThreads || why != "EAGAIN" {
 		t.Errorf("the flood started %d threads (%s): the container's pids limit (%d) should have stopped it with EAGAIN", n, why, floodPids)
 	}
-	if got := lines(c.Stdout(), "connect "); len(got) > 0 {
-		t.Errorf("connects to a full accept queue returned: %v", got[:min(len(got), 5)])
+	// A connect returns only when the sentry's pool and its queue are full
+	// (EAGAIN, at once); the rest hang in the kernel's SYN retries.
+	busy := 0
+	for _, r := range lines(c.Stdout(), "connect ") {
+		if r != "EAGAIN" {
+			t.Errorf("a connect to a full accept queue returned %s", r)
+		}
+		busy++
 	}
 
 	// Another container, under the same runtime, is answered meanwhile.
@@ -124,7 +130,7 @@ func TestProxyFlood(t *testing.T) {
 	if th, _ := strconv.Atoi(threadsAfter); th > sentryPoolBound {
 		t.Errorf("the flooded sentry runs %d threads, bound %d", th, sentryPoolBound)
 	}
-	t.Logf("flood: %d workload threads started (stopped by %s at pids limit %d); sentry threads %s -> %s, RSS %s -> %s; "+
-		"another container's run of uname -r took %v; the flooded container's own uname took %v",
-		n, why, floodPids, threadsBefore, threadsAfter, rssBefore, rssAfter, otherTime.Round(time.Millisecond), ownTime.Round(time.Microsecond))
+	t.Logf("flood: %d workload threads started (stopped by %s at pids limit %d), %d connects answered EAGAIN so far (pool full); "+
+		"sentry threads %s -> %s, RSS %s -> %s; another container's run of uname -r took %v; the flooded container's own uname took %v",
+		n, why, floodPids, busy, threadsBefore, threadsAfter, rssBefore, rssAfter, otherTime.Round(time.Millisecond), ownTime.Round(time.Microsecond))
 }

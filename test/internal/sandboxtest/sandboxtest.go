@@ -293,6 +293,22 @@ func WithAnnotation(k, v string) SpecOpt {
 	}
 }
 
+// SandboxRelease is the kernel release syscage documents for a container
+// that pins none: the host's MAJOR.MINOR with ".0-syscage" (the feature
+// level, not the build). Written here independently of the runtime's own
+// code, so the tests check the documented rule.
+func SandboxRelease() (string, error) {
+	out, err := exec.Command("uname", "-r").Output()
+	if err != nil {
+		return "", fmt.Errorf("uname -r: %w", err)
+	}
+	m := regexp.MustCompile(`^(\d+)\.(\d+)\.`).FindStringSubmatch(string(out))
+	if m == nil {
+		return "", fmt.Errorf("host release %q has no MAJOR.MINOR", out)
+	}
+	return m[1] + "." + m[2] + ".0-syscage", nil
+}
+
 // WithUser runs the container's process as uid:gid (Kubernetes
 // runAsUser, Docker --user), with no capabilities: what an unprivileged
 // process has.
