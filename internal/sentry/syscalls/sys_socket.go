@@ -31,15 +31,21 @@ var blockedDestinations = []netip.Prefix{
 //
 // Supported: AF_INET and AF_INET6 (destinations in blockedDestinations
 // are refused with EPERM; an IPv4-mapped IPv6 address is checked as
-// IPv4). AF_UNIX names, paths and abstract ones alike, are refused with
-// EACCES: the kernel records the connecting task's credentials on a unix
-// connection (SO_PEERCRED, SO_PEERSEC, SO_PEERPIDFD), so a connect the
-// sentry made would show the server the sentry — host root — instead of
-// the caller, a confused deputy that a host daemon's socket reachable
-// from the container (shared network namespace, a bind-mounted socket)
-// would trust; and a path would be resolved in the sentry's root, not the
-// container's. Other families are connected as given: their addresses
-// name nothing on a file system and carry no credentials.
+// IPv4), and AF_UNSPEC (a disconnect). Every other family that names
+// something (an address longer than the family field) is refused with
+// EACCES, because the kernel checks the connecting task, and that task
+// would be the sentry: a unix connection records its credentials
+// (SO_PEERCRED, SO_PEERSEC, SO_PEERPIDFD), so a server would see host
+// root instead of the caller; a netlink connect checks CAP_NET_ADMIN over
+// the socket's network namespace, which the sentry, root in the namespace
+// that owns every container's user namespace, holds; and a unix path
+// would be resolved in the sentry's root. An address of the family field
+// alone names nothing; the kernel refuses it (EINVAL) on any socket.
+//
+// Known limit: for inet, too, the kernel's per-task checks on connect
+// see the sentry — a Landlock network rule the workload put on itself,
+// an AppArmor rule on its label — so under strict those do not bind a
+// proxied connect (docs/security.md).
 func sysConnect(t Task, args [6]uint64, _ *Env) Result {
 	fd, addr, alen := int(int32(args[0])), uintptr(args[1]), int(int32(args[2]))
 	if alen < 2 || alen > maxSockaddr {
@@ -56,7 +62,8 @@ func sysConnect(t Task, args [6]uint64, _ *Env) Result {
 		if ip, ok := sockaddrIP(family, sa); ok && blocked(ip) {
 			return Result{Errno: unix.EPERM}
 		}
-	case unix.AF_UNIX:
+	case unix.AF_UNSPEC:
+	default:
 		if alen > 2 {
 			return Result{Errno: unix.EACCES}
 		}

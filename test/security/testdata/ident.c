@@ -14,12 +14,16 @@
  *   connect.prot_none connect with the address in a PROT_NONE page
  *   connect.unix     connect to an abstract unix listener made here, and
  *   connect.unix.peer the uid the listener sees in SO_PEERCRED
+ *   connect.netlink  connect a route netlink socket to the link group
+ *                    (the kernel wants CAP_NET_ADMIN over the netns)
  *
  * With "exec" as its first argument it re-executes itself once (without
  * it) first, so the calls are made after an exec.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 #include <netinet/in.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -96,6 +100,15 @@ static void unix_connect(void)
 	close(l);
 }
 
+static void netlink_connect(void)
+{
+	int s = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	struct sockaddr_nl a = {.nl_family = AF_NETLINK, .nl_groups = RTMGRP_LINK};
+	long r = s < 0 ? -1 : connect(s, (void *)&a, sizeof a);
+	kvr("connect.netlink", r, errno);
+	close(s);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 1 && strcmp(argv[1], "exec") == 0) {
@@ -141,5 +154,6 @@ int main(int argc, char **argv)
 
 	inet_connect(page);
 	unix_connect();
+	netlink_connect();
 	return 0;
 }
