@@ -89,6 +89,7 @@ var sentryAllowlist = []Allowed{
 	anyArgs("rt_sigaction", "Go runtime"),
 	anyArgs("rt_sigprocmask", "Go runtime"),
 	anyArgs("rt_sigreturn", "Go runtime"),
+	anyArgs("restart_syscall", "a timed wait interrupted by Go's preemption signal resumes"),
 	anyArgs("sigaltstack", "Go runtime"),
 	eq("tgkill", 0, selfPid, "preemption signals to the sentry's own threads only"),
 	// time
@@ -152,7 +153,7 @@ var sentryAllowlist = []Allowed{
 // sentryAllowlist: it writes the learned profile to a temporary file and
 // renames it over the target (Config.ExtraAllowed).
 var learnAllowlist = []Allowed{
-	anyArgs("openat", "learn mode: create the learned profile's temporary file"),
+	eq("openat", 2, unix.O_RDWR|unix.O_CREAT|unix.O_EXCL|unix.O_CLOEXEC, "learn mode: create the learned profile's temporary file (a new file only)"),
 	anyArgs("fchmod", "learn mode: the learned profile's mode"),
 	anyArgs("fsync", "learn mode: the learned profile reaches the disk"),
 	anyArgs("rename", "learn mode: the learned profile replaces the target"),
@@ -162,14 +163,8 @@ var learnAllowlist = []Allowed{
 	anyArgs("unlinkat", "learn mode"),
 }
 
-// LearnAllowed names the calls in learnAllowlist (Config.ExtraAllowed).
-var LearnAllowed = func() []string {
-	var names []string
-	for _, a := range learnAllowlist {
-		names = append(names, a.Name)
-	}
-	return names
-}()
+// LearnAllowed is learn mode's additions (Config.ExtraAllowed).
+func LearnAllowed() []Allowed { return append([]Allowed(nil), learnAllowlist...) }
 
 // SentryAllowlist is the sentry's own filter, in order, for printing;
 // with learn, learn mode's additions follow.
@@ -183,18 +178,16 @@ func SentryAllowlist(learn bool) []Allowed {
 
 // confine loads the sentry's own seccomp filter on every thread (TSYNC)
 // and sets no_new_privs. Capabilities were already reduced when the
-// sentry was started (see internal/container). extra names calls allowed
-// with any arguments (learn mode).
-func confine(extra []string) error {
+// sentry was started (see internal/container). extra are further rules
+// (learn mode's).
+func confine(extra []Allowed) error {
 	filter, err := seccomp.NewFilter(seccomp.ActErrno.SetReturnCode(int16(unix.EPERM)))
 	if err != nil {
 		return fmt.Errorf("confining the sentry: %w", err)
 	}
 	defer filter.Release()
 	rules := SentryAllowlist(false)
-	for _, name := range extra {
-		rules = append(rules, anyArgs(name, "extra"))
-	}
+	rules = append(rules, extra...)
 	// A call allowed with any arguments needs no conditional rule beside
 	// it (libseccomp refuses the pair).
 	unconditional := map[string]bool{}

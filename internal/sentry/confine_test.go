@@ -45,10 +45,29 @@ var confinedAttempts = []struct {
 	{"read its own memory with process_vm_readv", "ok"},
 }
 
+// helperLearnEnv makes the confine helper load learn mode's filter.
+const helperLearnEnv = "SYSCAGE_SENTRY_TEST_LEARN"
+
+// learnAttempts: what learn mode's additions allow and still refuse.
+var learnAttempts = []struct {
+	name string
+	want string
+}{
+	{"create a new file as learn mode does", "ok"},
+	{"open an existing file for writing", "EPERM"},
+	{"open /etc/shadow for writing", "EPERM"},
+	{"execve /bin/true", "EPERM"},
+}
+
 // helperConfine ("confine") loads the sentry's filter with confine(),
 // then makes each attempt and prints "<name>: <errno or ok>".
 func helperConfine() {
-	if err := confine(nil); err != nil {
+	var extra []Allowed
+	attempts := confinedAttempts
+	if os.Getenv(helperLearnEnv) != "" {
+		extra, attempts = LearnAllowed(), learnAttempts
+	}
+	if err := confine(extra); err != nil {
 		helperDie("%v", err)
 	}
 	errno := func(e error) string {
@@ -80,9 +99,18 @@ func helperConfine() {
 		return errno(err)
 	}
 	page := uintptr(unix.Getpagesize())
-	for _, a := range confinedAttempts {
+	for _, a := range attempts {
 		var got string
 		switch a.name {
+		case "create a new file as learn mode does":
+			f, err := os.CreateTemp("/tmp", ".syscage-confine-learn-*")
+			got = errno(unwrap(err))
+			if err == nil {
+				f.Close()
+				got = errno(unwrap(os.Remove(f.Name())))
+			}
+		case "open an existing file for writing":
+			got = open("/etc/hostname", unix.O_WRONLY|unix.O_TRUNC|unix.O_CLOEXEC)
 		case "open /etc/shadow for writing":
 			got = open("/etc/shadow", unix.O_WRONLY|unix.O_CLOEXEC)
 		case "open /etc/hostname for writing":
@@ -188,6 +216,23 @@ func TestConfined(t *testing.T) {
 	if _, err := os.Stat("/tmp/syscage-confine-test-must-not-exist"); err == nil {
 		os.Remove("/tmp/syscage-confine-test-must-not-exist")
 		t.Errorf("the confined helper created a file")
+	}
+}
+
+// TestConfinedLearning: learn mode may create its profile's temporary
+// file (a new file only), and still no more.
+func TestConfinedLearning(t *testing.T) {
+	requireRoot(t, "so that the filter, not a missing privilege, refuses")
+	h := startHelper(t, "confine", []string{helperLearnEnv + "=1"}, nil)
+	for _, a := range learnAttempts {
+		line := h.line(t)
+		name, got, _ := strings.Cut(line, ": ")
+		if name != a.name {
+			t.Fatalf("helper said %q, want the attempt %q", line, a.name)
+		}
+		if got != a.want {
+			t.Errorf("%s: %s, want %s", a.name, got, a.want)
+		}
 	}
 }
 

@@ -175,7 +175,11 @@ type helper struct {
 func startHelper(t *testing.T, mode string, env []string, attr *syscall.SysProcAttr, extra ...*os.File) *helper {
 	t.Helper()
 	cmd := exec.Command(os.Args[0])
-	cmd.Env = append(append(os.Environ(), helperEnv+"="+mode), env...)
+	// No asynchronous preemption in the helper: the runtime's SIGURG
+	// would interrupt a thread waiting in a notified call, the kernel
+	// would cancel the notification (ENOENT) and restart the call as a
+	// new one, and the tests could not tell which call they answered.
+	cmd.Env = append(append(os.Environ(), helperEnv+"="+mode, "GODEBUG=asyncpreemptoff=1"), env...)
 	cmd.SysProcAttr = attr
 	cmd.ExtraFiles = extra
 	h := &helper{cmd: cmd, stderr: &bytes.Buffer{}}

@@ -57,7 +57,7 @@ type Config struct {
 	Observer Observer
 	// ExtraAllowed are syscalls the sentry's own filter allows beyond its
 	// fixed set (learn mode: LearnAllowed).
-	ExtraAllowed []string
+	ExtraAllowed []Allowed
 }
 
 // Observer is told of every notified call: the calling thread, the

@@ -107,12 +107,24 @@ func (t *task) ReadMemory(addr uintptr, b []byte) error {
 // any thread.
 const pidfdThread = unix.O_EXCL
 
-// threadPidfds records whether the kernel takes PIDFD_THREAD; it is
-// cleared the first time one refuses it (EINVAL), and tests clear it to
-// force the fallback.
+// threadPidfds records whether the kernel takes PIDFD_THREAD, probed once
+// at start (a workload cannot flip it: a thread caught exiting also gets
+// EINVAL, which then means only that). ForceGroupPidfds, and tests,
+// clear it to force the fallback.
 var threadPidfds atomic.Bool
 
-func init() { threadPidfds.Store(true) }
+func init() {
+	fd, err := unix.PidfdOpen(os.Getpid(), pidfdThread)
+	if err == nil {
+		unix.Close(fd)
+	}
+	threadPidfds.Store(err == nil)
+}
+
+// ForceGroupPidfds makes the sentry take the fallback of kernels before
+// 6.9 (a thread group's pidfd) on a kernel that has PIDFD_THREAD: for
+// testing that path on the machine at hand.
+func ForceGroupPidfds() { threadPidfds.Store(false) }
 
 // GetFd duplicates the caller's file descriptor fd into the sentry
 // (pidfd_getfd): the same open file description, so what the sentry does
@@ -142,10 +154,10 @@ func (t *task) GetFd(fd int) (int, error) {
 func (t *task) pidfd() (int, error) {
 	if threadPidfds.Load() {
 		pidfd, err := unix.PidfdOpen(t.pid, pidfdThread)
-		if err != unix.EINVAL {
-			return pidfd, err
+		if err == unix.EINVAL {
+			err = unix.ESRCH // the thread is exiting
 		}
-		threadPidfds.Store(false) // a kernel without PIDFD_THREAD
+		return pidfd, err
 	}
 	leader, err := threadGroup(t.pid)
 	if err != nil {
