@@ -24,8 +24,11 @@ const ConfigEnv = "SYSCAGE_CONFIG"
 const DefaultProfileDir = "/etc/syscage/profiles"
 
 // DefaultAnnotationProfiles are the profiles an annotation may choose
-// when the configuration does not say: the built-ins, never learn (which
-// lets everything run while it records) and no file.
+// when the configuration does not say and the runtime's default profile
+// is default: the built-ins, never learn (which lets everything run
+// while it records) and no file. Without a list, an annotation never
+// goes below the runtime's default: with default strict it may choose
+// only strict, with any other default nothing (annotationProfiles).
 var DefaultAnnotationProfiles = []string{"default", "strict"}
 
 // Config is the node administrator's configuration of the runtime
@@ -137,18 +140,29 @@ func (c Config) profileDir() string {
 	return DefaultProfileDir
 }
 
-// annotationProfiles is the configured allowlist or the default one.
-func (c Config) annotationProfiles() []string {
+// annotationProfiles is the configured allowlist or, without one, the
+// profiles no looser than the runtime's default profile defaultRef (the
+// --default-profile flag or defaultProfile; "" is default): the
+// administrator who sets strict as the default has set a floor, and a pod
+// must not undo it by naming default.
+func (c Config) annotationProfiles(defaultRef string) []string {
 	if c.AnnotationProfiles != nil {
 		return c.AnnotationProfiles
 	}
-	return DefaultAnnotationProfiles
+	switch defaultRef {
+	case "", DefaultProfile:
+		return DefaultAnnotationProfiles
+	case "strict":
+		return []string{"strict"}
+	}
+	return []string{}
 }
 
 // allowsAnnotation reports whether an annotation may choose the profile
-// key (a built-in name, learn, or a file's name without .json).
-func (c Config) allowsAnnotation(key string) bool {
-	return slices.ContainsFunc(c.annotationProfiles(), func(n string) bool {
+// key (a built-in name, learn, or a file's name without .json) when the
+// runtime's default profile is defaultRef.
+func (c Config) allowsAnnotation(key, defaultRef string) bool {
+	return slices.ContainsFunc(c.annotationProfiles(defaultRef), func(n string) bool {
 		return strings.TrimSuffix(n, ".json") == key
 	})
 }

@@ -38,7 +38,7 @@ func TestParseConfig(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := c.annotationProfiles(); !slices.Equal(got, tc.allowed) {
+			if got := c.annotationProfiles(""); !slices.Equal(got, tc.allowed) {
 				t.Errorf("annotation profiles %q, want %q", got, tc.allowed)
 			}
 		})

@@ -136,7 +136,7 @@ func resolveSandbox(o SandboxOptions, spec *specs.Spec, stateDir string) (sandbo
 	)
 	if v := ann[AnnotationProfile]; o.Profile == "" && v != "" {
 		sb.ProfileRef = v
-		p, err = annotationProfile(v, o.Config)
+		p, err = annotationProfile(v, o.Config, o.DefaultProfile)
 	} else {
 		sb.ProfileRef = first(o.Profile, o.DefaultProfile, DefaultProfile)
 		p, err = policy.Resolve(sb.ProfileRef)
@@ -162,6 +162,9 @@ func resolveSandbox(o SandboxOptions, spec *specs.Spec, stateDir string) (sandbo
 		case "":
 			audit = p.Audit != nil && *p.Audit
 		case "false", "0":
+			// Off only as far as the annotation goes: a profile's
+			// "audit": true (the administrator's or operator's) stands.
+			audit = p.Audit != nil && *p.Audit
 		case "true", "1":
 			audit = true
 		default:
@@ -190,7 +193,7 @@ func resolveSandbox(o SandboxOptions, spec *specs.Spec, stateDir string) (sandbo
 // name that is not a built-in or learn is the file <name>.json in the
 // profile directory, opened without following symbolic links or leaving
 // the directory (policy.LoadFileInDir).
-func annotationProfile(v string, c Config) (*policy.Profile, error) {
+func annotationProfile(v string, c Config, defaultRef string) (*policy.Profile, error) {
 	key, file := v, ""
 	if v != policy.Learn && !policy.IsBuiltin(v) {
 		var err error
@@ -199,13 +202,13 @@ func annotationProfile(v string, c Config) (*policy.Profile, error) {
 		}
 		key = strings.TrimSuffix(file, ".json")
 	}
-	if !c.allowsAnnotation(key) {
+	if !c.allowsAnnotation(key, defaultRef) {
 		what := "profile"
 		if key == policy.Learn {
 			what = "learn mode (it lets every call run while it records)"
 		}
 		return nil, fmt.Errorf("annotation %s=%q: the administrator does not let annotations choose this %s (annotationProfiles in %s: %q)",
-			AnnotationProfile, v, what, c.source(), c.annotationProfiles())
+			AnnotationProfile, v, what, c.source(), c.annotationProfiles(defaultRef))
 	}
 	if file == "" {
 		return policy.Resolve(v)

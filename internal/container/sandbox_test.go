@@ -96,6 +96,10 @@ func TestResolveSandboxAnnotations(t *testing.T) {
 	if err := os.Symlink(outside, filepath.Join(dir, "link.json")); err != nil {
 		t.Fatal(err)
 	}
+	audited := filepath.Join(root, "audited.json")
+	if err := os.WriteFile(audited, []byte(`{"syscageProfile": 1, "name": "audited", "audit": true, "syscalls": []}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	state := filepath.Join(root, "state", "c1")
 	cfg := Config{Path: "/x/config.json", ProfileDir: dir, AnnotationProfiles: []string{"default", "strict", "web", "link", "missing"}}
 	learnCfg := cfg
@@ -140,6 +144,13 @@ func TestResolveSandboxAnnotations(t *testing.T) {
 		{name: "strace path under the flag", o: SandboxOptions{Audit: true, Config: cfg}, ann: map[string]string{AnnotationStrace: "/etc/evil"}, profile: "default", audit: filepath.Join(state, "audit.jsonl")},
 		{name: "strace-log names any file", o: SandboxOptions{Audit: true, AuditPath: "/srv/a.jsonl", Config: noAuditDir}, profile: "default", audit: "/srv/a.jsonl"},
 		{name: "kernel release", o: SandboxOptions{Config: cfg}, ann: map[string]string{AnnotationKernelRelease: "1.2\n3"}, err: "must be one line"},
+		// Without a list, an annotation never goes below the runtime's default.
+		{name: "default below a strict default", o: SandboxOptions{DefaultProfile: "strict"}, ann: map[string]string{AnnotationProfile: "default"}, err: `does not let annotations choose this profile (annotationProfiles in /etc/syscage/config.json (absent: the defaults): ["strict"])`},
+		{name: "strict with a strict default", o: SandboxOptions{DefaultProfile: "strict"}, ann: map[string]string{AnnotationProfile: "strict"}, profile: "strict"},
+		{name: "nothing with a file default", o: SandboxOptions{DefaultProfile: outside}, ann: map[string]string{AnnotationProfile: "strict"}, err: "does not let annotations"},
+		{name: "an explicit list stands", o: SandboxOptions{DefaultProfile: "strict", Config: cfg}, ann: map[string]string{AnnotationProfile: "default"}, profile: "default"},
+		// The annotation cannot turn off the audit a profile asks for.
+		{name: "strace off under an audited profile", o: SandboxOptions{DefaultProfile: audited, Config: cfg}, ann: map[string]string{AnnotationStrace: "false"}, profile: "audited", audit: filepath.Join(state, "audit.jsonl")},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			sb, err := resolveSandbox(tc.o, &specs.Spec{Annotations: tc.ann}, state)
