@@ -174,17 +174,17 @@ probe='echo uname -r: $(uname -r); mkdir /tmp/d && echo mkdir: ok'
 pod plain '{}' "$probe"
 pod filed '{"dev.syscage.profile": "no-mkdir"}' "$probe"
 pod pathed '{"dev.syscage.profile": "'"$T/profiles/no-mkdir.json"'"}' "$probe"
-rm -f /var/lib/syscage/learned/cri-demo.*.json
+rm -f /var/lib/syscage/learned/default/cri-demo.*.json
 pod learner '{"dev.syscage.profile": "learn", "dev.syscage.learned-profile": "cri-demo.json"}' "$probe"
 echo
 echo "== learned profiles written at the pod's removal:"
-for f in /var/lib/syscage/learned/cri-demo.*.json; do
+for f in /var/lib/syscage/learned/default/cri-demo.*.json; do
 	echo "  $f: $(jq '.syscalls | length' "$f") entries; $("$SYSCAGE" syscalls --profile "$f" | tail -n 1 | sed 's/.*; //')"
 done
 # the administrator reviews the app's learned profile and installs it; the
 # pod annotation applies to the sandbox (pause) container as well, and the
 # app's learned profile covers it (busybox sleep)
 echo
-echo "\$ cp /var/lib/syscage/learned/cri-demo.app.json $T/profiles/"
-cp /var/lib/syscage/learned/cri-demo.app.json "$T/profiles/"
+echo "\$ cp /var/lib/syscage/learned/default/cri-demo.app.json $T/profiles/"
+cp /var/lib/syscage/learned/default/cri-demo.app.json "$T/profiles/"
 pod enforced '{"dev.syscage.profile": "cri-demo.app"}' "$probe"

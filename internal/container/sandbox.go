@@ -147,7 +147,7 @@ func resolveSandbox(o SandboxOptions, spec *specs.Spec, stateDir string) (sandbo
 	sb.Profile = p
 	sb.KernelRelease = first(o.KernelRelease, ann[AnnotationKernelRelease], p.KernelRelease, DefaultKernelRelease())
 	if p.Learning {
-		if sb.LearnedPath, err = learnedPath(o.LearnedProfile, ann[AnnotationLearnedProfile], criContainer(ann), stateDir); err != nil {
+		if sb.LearnedPath, err = learnedPath(o.LearnedProfile, ann[AnnotationLearnedProfile], criContainer(ann), criNamespace(ann), stateDir); err != nil {
 			return sb, err
 		}
 	} else if o.LearnedProfile != "" {
@@ -220,6 +220,15 @@ func annotationProfile(v string, c Config, defaultRef string) (*policy.Profile, 
 	return p, nil
 }
 
+// k8sName is a Kubernetes namespace name (an RFC 1123 label).
+var k8sName = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
+
+// criNamespace is the Kubernetes namespace of a CRI pod's container (set
+// by the CRI plugin, not by the pod's author); "" outside CRI.
+func criNamespace(ann map[string]string) string {
+	return ann["io.kubernetes.cri.sandbox-namespace"]
+}
+
 // criContainer names a container of a CRI pod: its container name, or
 // "sandbox" for the pod's sandbox (pause) container; "" outside CRI.
 // A pod annotation reaches every container of the pod, the sandbox too.
@@ -235,7 +244,7 @@ func criContainer(ann map[string]string) string {
 // in a CRI pod, whose containers all get the annotation, the container's
 // name is put before the extension: web.json → web.<container>.json),
 // else the state dir. The directory must exist.
-func learnedPath(flag, annotation, criName, stateDir string) (string, error) {
+func learnedPath(flag, annotation, criName, criNamespace, stateDir string) (string, error) {
 	switch {
 	case flag != "":
 		abs, err := filepath.Abs(flag)
@@ -259,7 +268,16 @@ func learnedPath(flag, annotation, criName, stateDir string) (string, error) {
 			ext := filepath.Ext(p)
 			p = strings.TrimSuffix(p, ext) + "." + criName + ext
 		}
-		if err := os.MkdirAll(LearnedDir, 0o755); err != nil {
+		// A pod of one Kubernetes namespace (one tenant) must not replace
+		// the learned profile of another's that chose the same name: each
+		// namespace learns into a directory of its own.
+		if criNamespace != "" {
+			if !k8sName.MatchString(criNamespace) {
+				return "", fmt.Errorf("annotation %s: the pod's namespace %q is not a Kubernetes namespace name", AnnotationLearnedProfile, criNamespace)
+			}
+			p = filepath.Join(LearnedDir, criNamespace, filepath.Base(p))
+		}
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			return "", fmt.Errorf("annotation %s: %w", AnnotationLearnedProfile, err)
 		}
 		return p, nil

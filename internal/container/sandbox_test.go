@@ -11,11 +11,16 @@ import (
 )
 
 func TestLearnedPath(t *testing.T) {
+	t.Cleanup(func() {
+		for _, ns := range []string{"team-a", "team-b"} {
+			os.Remove(filepath.Join(LearnedDir, ns)) // made by the cases below; empty
+		}
+	})
 	dir := t.TempDir()
 	state := filepath.Join(dir, "state")
 	for _, tc := range []struct {
-		flag, ann, cri string
-		want, err      string
+		flag, ann, cri, ns string
+		want, err          string
 	}{
 		{flag: filepath.Join(dir, "a.json"), ann: "x.json", want: filepath.Join(dir, "a.json")},
 		{flag: filepath.Join(dir, "missing", "a.json"), err: "does not exist"},
@@ -30,11 +35,16 @@ func TestLearnedPath(t *testing.T) {
 		{ann: "web.json", want: filepath.Join(LearnedDir, "web.json")},
 		{ann: LearnedDir + "/web.json", cri: "app", want: filepath.Join(LearnedDir, "web.app.json")},
 		{ann: "web.json", cri: "sandbox", want: filepath.Join(LearnedDir, "web.sandbox.json")},
+		// Each Kubernetes namespace (tenant) learns into a directory of its own.
+		{ann: "web.json", cri: "app", ns: "team-a", want: filepath.Join(LearnedDir, "team-a", "web.app.json")},
+		{ann: "web.json", cri: "app", ns: "team-b", want: filepath.Join(LearnedDir, "team-b", "web.app.json")},
+		{ann: "web.json", cri: "app", ns: "../etc", err: "not a Kubernetes namespace name"},
+		{ann: "web.json", cri: "app", ns: "A", err: "not a Kubernetes namespace name"},
 	} {
 		if tc.want != "" && strings.HasPrefix(tc.want, LearnedDir) && os.Geteuid() != 0 {
 			continue // would create LearnedDir
 		}
-		got, err := learnedPath(tc.flag, tc.ann, tc.cri, state)
+		got, err := learnedPath(tc.flag, tc.ann, tc.cri, tc.ns, state)
 		switch {
 		case tc.err != "":
 			if err == nil || !strings.Contains(err.Error(), tc.err) {
