@@ -165,7 +165,7 @@ func (rt *Runtime) create(o CreateOptions, act action) (int, error) {
 		destroy(c, stateDir)
 		return -1, err
 	}
-	waitSentry, err := startSentry(stateDir, o.ID, sb)
+	waitSentry, err := startSentry(stateDir, o.ID, rt.SystemdCgroup, sb)
 	if err != nil {
 		destroy(c, stateDir)
 		return -1, err
@@ -184,6 +184,12 @@ func (rt *Runtime) create(o CreateOptions, act action) (int, error) {
 		waitSentry:    waitSentry,
 		beforeUser: func(pid int) error {
 			if err := waitSentry(); err != nil {
+				return err
+			}
+			// The init runs nothing of the user's before start (or, for
+			// run, before the Exec below): it must not until the sentry
+			// holds its listener.
+			if err := confirmListener(stateDir, pid); err != nil {
 				return err
 			}
 			if err := sentry.WriteUTSFile(filepath.Join(stateDir, utsFileName), pid); err != nil {
