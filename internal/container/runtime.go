@@ -348,7 +348,16 @@ func (r *processRun) run() (code int, retErr error) {
 		}
 		defer relay.stop()
 	}
-	io, err := setupStdio(p, r.spec.Terminal, r.detach, r.consoleSocket)
+	cfg := r.container.Config()
+	rootUID, err := cfg.HostRootUID()
+	if err != nil {
+		return -1, fmt.Errorf("container %s: its root user on the host: %w", r.container.ID(), err)
+	}
+	rootGID, err := cfg.HostRootGID()
+	if err != nil {
+		return -1, fmt.Errorf("container %s: its root group on the host: %w", r.container.ID(), err)
+	}
+	io, err := setupStdio(p, r.spec.Terminal, r.detach, r.consoleSocket, rootUID, rootGID)
 	if err != nil {
 		return -1, err
 	}

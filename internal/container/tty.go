@@ -11,6 +11,7 @@ import (
 	"github.com/containerd/console"
 	"github.com/opencontainers/runc/libcontainer"
 	"github.com/opencontainers/runc/libcontainer/utils"
+	"golang.org/x/sys/unix"
 )
 
 // stdio attaches a process to the caller's terminal or file descriptors and
@@ -23,18 +24,34 @@ type stdio struct {
 	master  console.Console
 	host    console.Console
 	copies  sync.WaitGroup
+	// pipeReaders are our ends of a foreground process's stdout and
+	// stderr pipes, closed once their copies are done.
+	pipeReaders []*os.File
 }
 
 // setupStdio wires the process's standard streams:
 //   - terminal, detached: the pty master goes to the caller's console socket;
 //   - terminal, foreground: we receive the master and copy between it and
 //     our own stdin/stdout, with our terminal (if any) in raw mode;
-//   - no terminal: the process inherits our stdin, stdout and stderr, which
-//     is how containerd's shim hands it pipes or fifos.
-func setupStdio(p *libcontainer.Process, terminal, detach bool, consoleSocket string) (*stdio, error) {
+//   - no terminal, detached: the process inherits our stdin, stdout and
+//     stderr, which is how containerd's shim hands it pipes or fifos;
+//   - no terminal, foreground: the process gets pipes and we copy between
+//     them and our own stdio (as runc does), so it never holds the
+//     caller's files: a file our stdout is redirected to could otherwise
+//     be fstat'ed, seeked and truncated from inside, and its host path
+//     read from /proc/self/fd. The pipes belong to the container's root
+//     (rootUID, rootGID), so the process can reopen /proc/self/fd/N.
+func setupStdio(p *libcontainer.Process, terminal, detach bool, consoleSocket string, rootUID, rootGID int) (*stdio, error) {
 	s := &stdio{}
 	if !terminal {
-		p.Stdin, p.Stdout, p.Stderr = os.Stdin, os.Stdout, os.Stderr
+		if detach {
+			p.Stdin, p.Stdout, p.Stderr = os.Stdin, os.Stdout, os.Stderr
+			return s, nil
+		}
+		if err := s.pipes(p, rootUID, rootGID); err != nil {
+			s.close()
+			return nil, err
+		}
 		return s, nil
 	}
 	if detach {
@@ -76,6 +93,55 @@ func setupStdio(p *libcontainer.Process, terminal, detach bool, consoleSocket st
 		s.masterC <- s.attach(f)
 	}()
 	return s, nil
+}
+
+// pipes gives the process three pipes and copies between them and our
+// stdio: stdin until our stdin ends (then the process sees EOF), stdout
+// and stderr until every writer in the container has closed them (close
+// waits for that, so no output is lost).
+func (s *stdio) pipes(p *libcontainer.Process, uid, gid int) error {
+	var ends [3][2]*os.File // [stream][read, write]
+	for i := range ends {
+		r, w, err := os.Pipe()
+		if err != nil {
+			for _, e := range ends[:i] {
+				e[0].Close()
+				e[1].Close()
+			}
+			return fmt.Errorf("creating the process's stdio pipes: %w", err)
+		}
+		ends[i] = [2]*os.File{r, w}
+	}
+	// The process's ends: stdin's read end, stdout's and stderr's write ends.
+	child := []*os.File{ends[0][0], ends[1][1], ends[2][1]}
+	for _, f := range child {
+		if err := unix.Fchown(int(f.Fd()), uid, gid); err != nil {
+			for _, e := range ends {
+				e[0].Close()
+				e[1].Close()
+			}
+			return fmt.Errorf("giving the process's stdio pipes to uid %d: %w", uid, err)
+		}
+	}
+	p.Stdin, p.Stdout, p.Stderr = child[0], child[1], child[2]
+	for _, f := range child {
+		s.closeAfterStart = append(s.closeAfterStart, f)
+	}
+	stdinW := ends[0][1]
+	go func() {
+		_, _ = io.Copy(stdinW, os.Stdin)
+		stdinW.Close()
+	}()
+	for i, dst := range []*os.File{os.Stdout, os.Stderr} {
+		r := ends[i+1][0]
+		s.copies.Add(1)
+		s.pipeReaders = append(s.pipeReaders, r)
+		go func() {
+			defer s.copies.Done()
+			_, _ = io.Copy(dst, r)
+		}()
+	}
+	return nil
 }
 
 // attach starts copying between our stdio and the container's terminal.
@@ -135,6 +201,12 @@ func (s *stdio) close() {
 	if s.master != nil {
 		s.copies.Wait()
 		s.master.Close()
+	}
+	if len(s.pipeReaders) > 0 {
+		s.copies.Wait()
+		for _, r := range s.pipeReaders {
+			r.Close()
+		}
 	}
 	if s.host != nil {
 		_ = s.host.Reset()
