@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"time"
 
 	"github.com/containerd/console"
 	"github.com/opencontainers/runc/libcontainer"
@@ -25,8 +26,10 @@ type stdio struct {
 	host    console.Console
 	copies  sync.WaitGroup
 	// pipeReaders are our ends of a foreground process's stdout and
-	// stderr pipes, closed once their copies are done.
+	// stderr pipes, closed once their copies are done; stop ends the
+	// copies once the process has exited (close).
 	pipeReaders []*os.File
+	stop        chan struct{}
 }
 
 // setupStdio wires the process's standard streams:
@@ -132,16 +135,68 @@ func (s *stdio) pipes(p *libcontainer.Process, uid, gid int) error {
 		_, _ = io.Copy(stdinW, os.Stdin)
 		stdinW.Close()
 	}()
+	s.stop = make(chan struct{})
 	for i, dst := range []*os.File{os.Stdout, os.Stderr} {
 		r := ends[i+1][0]
 		s.copies.Add(1)
 		s.pipeReaders = append(s.pipeReaders, r)
 		go func() {
 			defer s.copies.Done()
-			_, _ = io.Copy(dst, r)
+			relayPipe(dst, r, s.stop)
 		}()
 	}
 	return nil
+}
+
+// relayPipe copies r to dst until r ends (every writer closed it) or stop
+// is closed; then it copies what the pipe already holds and returns. The
+// process has exited by the time stop is closed, so all it wrote is in
+// the pipe; a background process of the container that still holds the
+// pipe cannot keep the command waiting (it gets EPIPE once we close it).
+func relayPipe(dst io.Writer, r *os.File, stop <-chan struct{}) {
+	interrupted := make(chan struct{})
+	go func() {
+		select {
+		case <-stop:
+			_ = r.SetReadDeadline(time.Now())
+		case <-interrupted:
+		}
+	}()
+	defer close(interrupted)
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := r.Read(buf)
+		if n > 0 {
+			if _, werr := dst.Write(buf[:n]); werr != nil {
+				return
+			}
+		}
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			break
+		}
+		if err != nil {
+			return // EOF: every writer is gone
+		}
+	}
+	// Stopped: drain what is buffered, without waiting for more.
+	_ = r.SetReadDeadline(time.Time{})
+	rc, err := r.SyscallConn()
+	if err != nil {
+		return
+	}
+	for {
+		n := 0
+		_ = rc.Read(func(fd uintptr) bool {
+			n, _ = unix.Read(int(fd), buf)
+			return true // never wait
+		})
+		if n <= 0 {
+			return
+		}
+		if _, err := dst.Write(buf[:n]); err != nil {
+			return
+		}
+	}
 }
 
 // attach starts copying between our stdio and the container's terminal.
@@ -193,7 +248,8 @@ func (s *stdio) resize() {
 	}
 }
 
-// close waits for the output copy to drain and restores our terminal.
+// close, once the process has ended, waits for the output copies to drain
+// and restores our terminal.
 func (s *stdio) close() {
 	for _, c := range s.closeAfterStart {
 		c.Close()
@@ -203,6 +259,7 @@ func (s *stdio) close() {
 		s.master.Close()
 	}
 	if len(s.pipeReaders) > 0 {
+		close(s.stop)
 		s.copies.Wait()
 		for _, r := range s.pipeReaders {
 			r.Close()

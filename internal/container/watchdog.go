@@ -91,6 +91,7 @@ type watchdog struct {
 	mu      sync.Mutex
 	took    map[int]bool
 	lost    string // the sentry's "lost" line, if any
+	done    bool   // the sentry's "done" line: every listener hung up
 	ended   string // how the sentry ended, once it has
 	changed chan struct{}
 }
@@ -151,6 +152,8 @@ func (w *watchdog) readStatus(r *os.File) {
 					w.lost = arg
 				}
 			})
+		case "done":
+			w.update(func() { w.done = true })
 		}
 	}
 }
@@ -273,6 +276,13 @@ wait:
 	if stopping {
 		return nil
 	}
+	// The normal end: the sentry said every listener hung up (every
+	// process that had one is gone or going) and exited 0. Anything else
+	// — a signal, an error, a lost listener, a 0 without "done" — stops
+	// the container.
+	if w.done && w.lost == "" && cmd.ProcessState != nil && cmd.ProcessState.ExitCode() == 0 {
+		return nil
+	}
 	reason := ended
 	if w.lost != "" {
 		reason = "lost a seccomp listener: " + w.lost
@@ -292,8 +302,7 @@ func describeExit(ps *os.ProcessState, err error) string {
 }
 
 // failClosed kills the container's processes after its sentry ended, if
-// any still run, and records why. A sentry that ends after its container
-// stopped (its last listener closed) is the normal end: nothing to do.
+// any still run, and records why.
 func failClosed(o WatchdogOptions, stateDir, reason string) error {
 	rec := SentryExit{Time: time.Now().UTC(), Reason: "the sentry " + reason}
 	c, err := libcontainer.Load(o.Root, o.ID)
@@ -303,7 +312,7 @@ func failClosed(o WatchdogOptions, stateDir, reason string) error {
 		// sentry gone when it asks for its confirmation, and clean up.
 		logrus.Warnf("watchdog: container %s: %s; the container is not saved yet (%v)", o.ID, rec.Reason, err)
 	case stopped(c):
-		return nil
+		logrus.Warnf("watchdog: container %s: %s after the container stopped", o.ID, rec.Reason)
 	default:
 		logrus.Errorf("watchdog: container %s: %s; killing every process of the container", o.ID, rec.Reason)
 		if kerr := signalAll(c, unix.SIGKILL); kerr != nil {

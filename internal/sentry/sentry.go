@@ -63,10 +63,11 @@ type Config struct {
 	// ExtraAllowed are syscalls the sentry's own filter allows beyond its
 	// fixed set (learn mode: LearnAllowed).
 	ExtraAllowed []string
-	// Status, if set, is told of every listener taken ("took PID") and of
-	// the loss that ends the sentry ("lost REASON"), one line each: the
+	// Status, if set, is told of every listener taken ("took PID"), of
+	// the loss that ends the sentry ("lost REASON") and of its normal end
+	// once every listener has hung up ("done"), one line each: the
 	// container's watchdog confirms hand-offs to create and exec from it
-	// and records why the sentry ended.
+	// and tells a normal end from one that must stop the container.
 	Status io.Writer
 }
 
@@ -129,6 +130,8 @@ func Serve(l *net.UnixListener, cfg Config) error {
 				return err
 			default:
 			}
+			// The normal end: every process that had a listener is gone.
+			s.report("done")
 			return nil
 		case err := <-acceptErr:
 			if err != nil {
