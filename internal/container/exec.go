@@ -70,7 +70,7 @@ func (rt *Runtime) Exec(id string, o ExecOptions) (int, error) {
 			// The process runs already (its notified calls wait for the
 			// sentry); if the sentry did not take its listener, it is
 			// killed and exec fails.
-			if err := confirmListener(stateDir, pid); err != nil {
+			if err := confirmListener(c, stateDir, pid); err != nil {
 				return err
 			}
 			return applyAddressSpaceLimit(pid, addressLimit)

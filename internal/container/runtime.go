@@ -189,7 +189,7 @@ func (rt *Runtime) create(o CreateOptions, act action) (int, error) {
 			// The init runs nothing of the user's before start (or, for
 			// run, before the Exec below): it must not until the sentry
 			// holds its listener.
-			if err := confirmListener(stateDir, pid); err != nil {
+			if err := confirmListener(c, stateDir, pid); err != nil {
 				return err
 			}
 			if err := sentry.WriteUTSFile(filepath.Join(stateDir, utsFileName), pid); err != nil {

@@ -91,7 +91,7 @@ type watchdog struct {
 	mu      sync.Mutex
 	took    map[int]bool
 	lost    string // the sentry's "lost" line, if any
-	done    bool   // the sentry's "done" line: every listener hung up
+	done    bool   // the sentry's "done" (every listener hung up) or "idle" (none came) line
 	ended   string // how the sentry ended, once it has
 	changed chan struct{}
 }
@@ -152,7 +152,7 @@ func (w *watchdog) readStatus(r *os.File) {
 					w.lost = arg
 				}
 			})
-		case "done":
+		case "done", "idle":
 			w.update(func() { w.done = true })
 		}
 	}
@@ -277,7 +277,8 @@ wait:
 		return nil
 	}
 	// The normal end: the sentry said every listener hung up (every
-	// process that had one is gone or going) and exited 0. Anything else
+	// process that had one is gone or going), or that none ever came (the
+	// filter notifies nothing), and exited 0. Anything else
 	// — a signal, an error, a lost listener, a 0 without "done" — stops
 	// the container.
 	if w.done && w.lost == "" && cmd.ProcessState != nil && cmd.ProcessState.ExitCode() == 0 {
@@ -357,8 +358,12 @@ func readSentryExit(stateDir string) *SentryExit {
 }
 
 // confirmListener asks the container's watchdog whether the sentry took
-// the seccomp listener of pid; nil means it did and serves it.
-func confirmListener(stateDir string, pid int) error {
+// the seccomp listener of pid; nil means it did and serves it, or that
+// the container's filter notifies nothing (no listener to hand off).
+func confirmListener(c *libcontainer.Container, stateDir string, pid int) error {
+	if sc := c.Config().Seccomp; sc == nil || sc.ListenerPath == "" {
+		return nil
+	}
 	conn, err := net.DialTimeout("unix", controlSocket(stateDir), 5*time.Second)
 	if err != nil {
 		return fmt.Errorf("confirming the sentry took the seccomp listener of pid %d: reaching its watchdog: %w", pid, err)

@@ -52,7 +52,8 @@ type Config struct {
 	Env         syscalls.Env
 	Policy      Policy
 	Audit       *audit.Writer // nil: auditing off
-	// IdleTimeout ends the sentry if no process has connected by then.
+	// IdleTimeout ends the sentry (normally: "idle" on Status) if no
+	// process has connected by then.
 	IdleTimeout time.Duration
 	// UTSFile holds the container's node and domain name (WriteUTSFile);
 	// read when uname is first emulated.
@@ -65,7 +66,8 @@ type Config struct {
 	ExtraAllowed []string
 	// Status, if set, is told of every listener taken ("took PID"), of
 	// the loss that ends the sentry ("lost REASON") and of its normal end
-	// once every listener has hung up ("done"), one line each: the
+	// once every listener has hung up ("done") or when none ever came
+	// ("idle"), one line each: the
 	// container's watchdog confirms hand-offs to create and exec from it
 	// and tells a normal end from one that must stop the container.
 	Status io.Writer
@@ -144,8 +146,14 @@ func Serve(l *net.UnixListener, cfg Config) error {
 			served := s.served
 			s.mu.Unlock()
 			if !served {
+				// No listener ever came: the container's filter notifies
+				// nothing (create confirms the init's hand-off before its
+				// program runs whenever it does), so there is nothing to
+				// serve and nothing to stop the container for.
 				l.Close()
-				return errors.New("no container process connected before the idle timeout")
+				logrus.Infof("sentry: no container process connected within %v; nothing to serve", cfg.IdleTimeout)
+				s.report("idle")
+				return nil
 			}
 		}
 	}
