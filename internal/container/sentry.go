@@ -247,13 +247,13 @@ func (rt *Runtime) SentryRunning(id string) bool {
 // The watchdog gets SIGTERM: it passes it on to the sentry, gives it a
 // moment (in learn mode it writes the learned profile then), and exits
 // without touching the container, which its caller is removing. A sentry
-// whose watchdog is gone is stopped directly.
+// that outlived its watchdog is stopped directly.
 func stopSentry(stateDir string) {
 	defer os.Remove(agentSocket(stateDir))
 	defer os.Remove(controlSocket(stateDir))
-	if stopRecorded(stateDir, watchdogPid, sentryStopGrace+2*time.Second) {
-		return
-	}
+	stopRecorded(stateDir, watchdogPid, sentryStopGrace+2*time.Second)
+	// Normally gone with its watchdog; not if the watchdog had to be
+	// killed, or was already gone.
 	stopRecorded(stateDir, sentryPid, sentryStopGrace)
 }
 

@@ -178,21 +178,29 @@ func relayPipe(dst io.Writer, r *os.File, stop <-chan struct{}) {
 			return // EOF: every writer is gone
 		}
 	}
-	// Stopped: drain what is buffered, without waiting for more.
+	// Stopped: drain what is buffered, without waiting for more, and no
+	// more than the pipe holds (a writer still running cannot keep us).
 	_ = r.SetReadDeadline(time.Time{})
 	rc, err := r.SyscallConn()
 	if err != nil {
 		return
 	}
-	for {
+	left := 1 << 20
+	_ = rc.Control(func(fd uintptr) {
+		if size, err := unix.FcntlInt(fd, unix.F_GETPIPE_SZ, 0); err == nil && size > 0 {
+			left = size
+		}
+	})
+	for left > 0 {
 		n := 0
 		_ = rc.Read(func(fd uintptr) bool {
-			n, _ = unix.Read(int(fd), buf)
+			n, _ = unix.Read(int(fd), buf[:min(len(buf), left)])
 			return true // never wait
 		})
 		if n <= 0 {
 			return
 		}
+		left -= n
 		if _, err := dst.Write(buf[:n]); err != nil {
 			return
 		}

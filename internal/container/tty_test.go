@@ -18,11 +18,13 @@ func TestRelayPipe(t *testing.T) {
 		name     string
 		data     string
 		holdOpen bool // a second writer (a background process) keeps the pipe open
+		flood    bool // and keeps writing after the process exited
 	}{
 		{name: "writer closes", data: "out\n"},
 		{name: "writer closes, large", data: strings.Repeat("x", 1<<20)},
 		{name: "held open, stopped", data: "last words\n", holdOpen: true},
 		{name: "held open, nothing written", data: "", holdOpen: true},
+		{name: "held open, flooding", data: "last words\n", holdOpen: true, flood: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -46,11 +48,34 @@ func TestRelayPipe(t *testing.T) {
 				}
 				defer held.Close()
 				w.Close()
+				if tt.flood {
+					quit := make(chan struct{})
+					defer close(quit)
+					go func() {
+						chunk := []byte(strings.Repeat("y", 4096))
+						for {
+							select {
+							case <-quit:
+								return
+							default:
+							}
+							if _, err := held.Write(chunk); err != nil {
+								return
+							}
+						}
+					}()
+				}
 				close(stop)
 			} else {
 				w.Close()
 			}
 			<-done
+			if tt.flood {
+				if !strings.HasPrefix(dst.String(), tt.data) {
+					t.Errorf("relayed %q..., want it to start with %q", dst.String()[:min(dst.Len(), 20)], tt.data)
+				}
+				return
+			}
 			if dst.String() != tt.data {
 				t.Errorf("relayed %d bytes, want %d", dst.Len(), len(tt.data))
 			}
