@@ -19,6 +19,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 )
 
@@ -181,6 +182,14 @@ func startSentry(stateDir, id string, systemdCgroup bool, o sandbox) (wait func(
 		pid := cmd.Process.Pid
 		// The watchdog outlives this command; it is not our child to wait for.
 		_ = cmd.Process.Release()
+		// The OOM killer must not pick the watchdog (a workload can push
+		// the host towards OOM): its death would leave the container
+		// unguarded. Lowering the score takes CAP_SYS_RESOURCE, which the
+		// watchdog does not keep; a host that withholds it from us too
+		// (some do) keeps the ordinary score: best effort.
+		if err := os.WriteFile("/proc/"+strconv.Itoa(pid)+"/oom_score_adj", []byte("-1000"), 0); err != nil {
+			logrus.Debugf("container %s: exempting the sentry's watchdog from the OOM killer: %v", id, err)
+		}
 		if err := os.WriteFile(filepath.Join(stateDir, watchdogPidFile), []byte(strconv.Itoa(pid)), 0o600); err != nil {
 			_ = unix.Kill(pid, unix.SIGKILL)
 			os.Remove(sock)

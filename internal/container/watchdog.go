@@ -231,6 +231,13 @@ func RunWatchdog(o WatchdogOptions) error {
 	agent.Close()
 	statusW.Close()
 	pid := cmd.Process.Pid
+	// create exempts the watchdog from the OOM killer; the sentry gets
+	// the ordinary score back: losing it stops the container, and it must
+	// not be an unkillable store of whatever memory a workload makes it
+	// spend.
+	if err := os.WriteFile("/proc/"+strconv.Itoa(pid)+"/oom_score_adj", []byte("0"), 0); err != nil {
+		logrus.Warnf("watchdog: container %s: resetting the sentry's OOM score: %v", o.ID, err)
+	}
 	if err := os.WriteFile(filepath.Join(stateDir, sentryPidFile), []byte(strconv.Itoa(pid)), 0o600); err != nil {
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
