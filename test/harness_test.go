@@ -244,9 +244,10 @@ func waitGone(t *testing.T, pid int) {
 // leftovers lists what a container may leave behind on the host; empty
 // means clean. It checks the state directory under root, cgroup
 // directories named after id in every hierarchy, the sentry's agent
-// socket, mounts under the bundle in our mount table, and processes (the
-// container's, its sentry) that mention the bundle or the id in their
-// command line or carry the bundle's marker in their environment.
+// socket and its watchdog's control socket, mounts under the bundle in
+// our mount table, and processes (the container's, its sentry and
+// watchdog) that mention the bundle or the id in their command line or
+// carry the bundle's marker in their environment.
 func leftovers(root, id, bundle string) []string {
 	var out []string
 	// An id with a slash must not have created anything where it points
@@ -263,6 +264,9 @@ func leftovers(root, id, bundle string) []string {
 		}
 		if sock := sandboxtest.AgentSocket(filepath.Join(root, id)); fileExists(sock) {
 			out = append(out, "sentry socket "+sock)
+		}
+		if sock := sandboxtest.ControlSocket(filepath.Join(root, id)); fileExists(sock) {
+			out = append(out, "watchdog socket "+sock)
 		}
 	}
 	if bundle != "" {

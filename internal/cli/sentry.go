@@ -9,17 +9,45 @@ import (
 
 	"github.com/sirupsen/logrus"
 	"github.com/urfave/cli"
+	"golang.org/x/sys/unix"
 
 	"github.com/syscage/syscage/internal/audit"
+	"github.com/syscage/syscage/internal/container"
 	"github.com/syscage/syscage/internal/policy"
 	"github.com/syscage/syscage/internal/sentry"
 	"github.com/syscage/syscage/internal/sentry/syscalls"
 )
 
-// sentryListenFd is where `create` hands the sentry its bound agent socket.
-const sentryListenFd = 3
+// sentryListenFd is where the watchdog hands the sentry its bound agent
+// socket, and sentryStatusFd its end of the status pipe.
+const (
+	sentryListenFd = container.SentryAgentFd
+	sentryStatusFd = container.SentryStatusFd
+)
 
 func init() {
+	commands = append(commands, cli.Command{
+		Name:      "sentry-watchdog",
+		Usage:     "(internal) start a container's sentry and kill the container if the sentry ends; started by create",
+		ArgsUsage: "-- <sentry arguments>",
+		Hidden:    true,
+		Flags: []cli.Flag{
+			cli.StringFlag{Name: "root"},
+			cli.StringFlag{Name: "id"},
+			cli.BoolFlag{Name: "systemd-cgroup"},
+		},
+		Action: func(ctx *cli.Context) error {
+			if ctx.String("root") == "" || ctx.String("id") == "" {
+				return errors.New("sentry-watchdog: --root and --id are required (the watchdog is started by create)")
+			}
+			return container.RunWatchdog(container.WatchdogOptions{
+				Root:          ctx.String("root"),
+				ID:            ctx.String("id"),
+				SystemdCgroup: ctx.Bool("systemd-cgroup"),
+				SentryArgs:    ctx.Args(),
+			})
+		},
+	})
 	commands = append(commands, cli.Command{
 		Name:   "sentry",
 		Usage:  "(internal) serve a container's seccomp notifications; started by create",
@@ -68,6 +96,12 @@ func runSentry(ctx *cli.Context) error {
 		},
 		IdleTimeout: 2 * time.Minute,
 		UTSFile:     ctx.String("uts-file"),
+	}
+	// The status pipe to the watchdog, when the watchdog started us.
+	if _, err := unix.FcntlInt(sentryStatusFd, unix.F_GETFD, 0); err == nil {
+		status := os.NewFile(sentryStatusFd, "status")
+		defer status.Close()
+		cfg.Status = status
 	}
 	if path := ctx.String("audit"); path != "" {
 		w, err := audit.Open(path)

@@ -2,6 +2,7 @@ package container
 
 import (
 	"fmt"
+	"path/filepath"
 	"time"
 
 	"github.com/opencontainers/runc/libcontainer"
@@ -20,9 +21,14 @@ type EventOptions struct {
 // Events hands a container's events to emit in runc's format: with
 // StatsOnly a single "stats" event; otherwise a "stats" event every
 // interval, an "oom" event whenever the kernel reports one, and one
-// "sentry-gone" event if the container's sentry exits before it does,
-// until the container stops or its cgroup goes away. An error from emit (the reader
-// went away, say) ends the stream.
+// "sentry-gone" event (its data: why, and whether the container was
+// killed for it) if the container's sentry ends while the container runs,
+// until the container stops or its cgroup goes away. An error from emit
+// (the reader went away, say) ends the stream.
+//
+// A container whose sentry ended is killed by its watchdog, so it may
+// already be stopped when the stream starts or at the next tick: the
+// sentry-gone event is emitted then, before the stream ends.
 func (rt *Runtime) Events(id string, o EventOptions, emit func(*types.Event) error) error {
 	if o.Interval <= 0 {
 		return fmt.Errorf("--interval %v: must be greater than zero", o.Interval)
@@ -31,7 +37,31 @@ func (rt *Runtime) Events(id string, o EventOptions, emit func(*types.Event) err
 	if err != nil {
 		return err
 	}
+	stateDir := filepath.Join(rt.Root, id)
+	sentryGone := false
+	// goneEvent emits the sentry-gone event once, if the sentry has ended.
+	goneEvent := func() error {
+		if sentryGone {
+			return nil
+		}
+		rec := readSentryExit(stateDir)
+		// Without a record, a sentry that is not running has either just
+		// died (its watchdog is at work) or ended with its container.
+		if rec == nil && (rt.SentryRunning(id) || stopped(c)) {
+			return nil
+		}
+		sentryGone = true
+		ev := &types.Event{Type: "sentry-gone", ID: id}
+		if rec != nil {
+			ev.Data = rec
+		}
+		logrus.Warnf("container %s: its sentry is gone; the container is killed", id)
+		return emit(ev)
+	}
 	if stopped(c) {
+		if readSentryExit(stateDir) != nil {
+			return goneEvent()
+		}
 		return fmt.Errorf("container %q is not running", id)
 	}
 	if o.StatsOnly {
@@ -49,35 +79,30 @@ func (rt *Runtime) Events(id string, o EventOptions, emit func(*types.Event) err
 	}
 	tick := time.NewTicker(o.Interval)
 	defer tick.Stop()
-	sentryGone := false
 	for {
 		select {
 		case _, ok := <-oom:
 			if !ok {
 				// The memory cgroup was removed: the container is gone.
-				return nil
+				return goneEvent()
 			}
 			if err := emit(&types.Event{Type: "oom", ID: id}); err != nil {
 				return err
 			}
 		case <-tick.C:
+			// Once, if the sentry ends while the container runs: the
+			// container is killed for it and whoever watches the events
+			// should know why.
+			if err := goneEvent(); err != nil {
+				return err
+			}
 			if stopped(c) {
 				return nil
-			}
-			// Once, if the sentry exits while the container runs: its
-			// mediated calls now fail (ENOSYS) and whoever watches the
-			// events should know.
-			if !sentryGone && !rt.SentryRunning(id) {
-				sentryGone = true
-				logrus.Warnf("container %s: its sentry is gone; the calls it mediated now fail with ENOSYS", id)
-				if err := emit(&types.Event{Type: "sentry-gone", ID: id}); err != nil {
-					return err
-				}
 			}
 			ev, err := statsEvent(c)
 			if err != nil {
 				if stopped(c) {
-					return nil
+					return goneEvent()
 				}
 				logrus.Warn(err)
 				continue

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -62,9 +63,18 @@ func (rt *Runtime) Exec(id string, o ExecOptions) (int, error) {
 	// force while libcontainer's setns init compiles the filter; it is set
 	// on the process as soon as it has started.
 	addressLimit := takeAddressSpaceLimit(proc)
+	stateDir := filepath.Join(rt.Root, id)
 	r := &processRun{
-		container:     c,
-		afterStart:    func(pid int) error { return applyAddressSpaceLimit(pid, addressLimit) },
+		container: c,
+		afterStart: func(pid int) error {
+			// The process runs already (its notified calls wait for the
+			// sentry); if the sentry did not take its listener, it is
+			// killed and exec fails.
+			if err := confirmListener(c, stateDir, pid); err != nil {
+				return err
+			}
+			return applyAddressSpaceLimit(pid, addressLimit)
+		},
 		spec:          proc,
 		detach:        o.Detach,
 		pidFile:       o.PidFile,

@@ -30,9 +30,10 @@ type State struct {
 	Owner       string            `json:"owner"`
 	Annotations map[string]string `json:"annotations,omitempty"`
 	// Sentry is syscage's own field: "running", or "gone" when the
-	// container's sentry has exited while the container has not (its
-	// mediated calls then fail with ENOSYS).
-	Sentry string `json:"sentry,omitempty"`
+	// container's sentry has ended while the container ran. Its watchdog
+	// then kills the container (fail closed) and SentryExit says why.
+	Sentry     string      `json:"sentry,omitempty"`
+	SentryExit *SentryExit `json:"sentryExit,omitempty"`
 }
 
 // StateOf reads a container's current state, including its sentry's.
@@ -51,11 +52,18 @@ func (rt *Runtime) StateOf(c *libcontainer.Container) (*State, error) {
 	}
 	bundle, annotations := utils.Annotations(st.Config.Labels)
 	sentry := ""
-	if status != libcontainer.Stopped {
+	stateDir := filepath.Join(rt.Root, c.ID())
+	exit := readSentryExit(stateDir)
+	switch {
+	case exit != nil:
+		sentry = "gone"
+	case status != libcontainer.Stopped:
 		sentry = "running"
-		if _, ok := sentryPid(filepath.Join(rt.Root, c.ID())); !ok {
+		if _, ok := sentryPid(stateDir); !ok {
+			// Only for the moment before its watchdog has killed the
+			// container and recorded why.
 			sentry = "gone"
-			logrus.Warnf("container %s: its sentry is gone; the calls it mediated now fail with ENOSYS", c.ID())
+			logrus.Warnf("container %s: its sentry is gone; the container is being killed", c.ID())
 		}
 	}
 	return &State{
@@ -69,6 +77,7 @@ func (rt *Runtime) StateOf(c *libcontainer.Container) (*State, error) {
 		Owner:       "root",
 		Annotations: annotations,
 		Sentry:      sentry,
+		SentryExit:  exit,
 	}, nil
 }
 

@@ -165,7 +165,7 @@ func (rt *Runtime) create(o CreateOptions, act action) (int, error) {
 		destroy(c, stateDir)
 		return -1, err
 	}
-	waitSentry, err := startSentry(stateDir, o.ID, sb)
+	waitSentry, err := startSentry(stateDir, o.ID, rt.SystemdCgroup, sb)
 	if err != nil {
 		destroy(c, stateDir)
 		return -1, err
@@ -184,6 +184,12 @@ func (rt *Runtime) create(o CreateOptions, act action) (int, error) {
 		waitSentry:    waitSentry,
 		beforeUser: func(pid int) error {
 			if err := waitSentry(); err != nil {
+				return err
+			}
+			// The init runs nothing of the user's before start (or, for
+			// run, before the Exec below): it must not until the sentry
+			// holds its listener.
+			if err := confirmListener(c, stateDir, pid); err != nil {
 				return err
 			}
 			if err := sentry.WriteUTSFile(filepath.Join(stateDir, utsFileName), pid); err != nil {
@@ -342,7 +348,16 @@ func (r *processRun) run() (code int, retErr error) {
 		}
 		defer relay.stop()
 	}
-	io, err := setupStdio(p, r.spec.Terminal, r.detach, r.consoleSocket)
+	cfg := r.container.Config()
+	rootUID, err := cfg.HostRootUID()
+	if err != nil {
+		return -1, fmt.Errorf("container %s: its root user on the host: %w", r.container.ID(), err)
+	}
+	rootGID, err := cfg.HostRootGID()
+	if err != nil {
+		return -1, fmt.Errorf("container %s: its root group on the host: %w", r.container.ID(), err)
+	}
+	io, err := setupStdio(p, r.spec.Terminal, r.detach, r.consoleSocket, rootUID, rootGID)
 	if err != nil {
 		return -1, err
 	}

@@ -1,10 +1,12 @@
 package container
 
 import (
+	"bufio"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -17,6 +19,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 )
 
@@ -65,43 +68,95 @@ func agentSocket(stateDir string) string {
 	return filepath.Join(agentDir, hex.EncodeToString(sum[:16])+".sock")
 }
 
-// startSentry binds the agent socket and starts the sentry process with the
-// listening socket as its fd 3. The socket is bound (and accepts
-// connections into its backlog) before this function returns, so there is
-// no window in which libcontainer could dial a socket nobody listens on;
-// the process itself is started in the background, off the critical path
-// of create, and the returned wait reports when it has started (or why it
-// could not). wait may be called any number of times.
-func startSentry(stateDir, id string, o sandbox) (wait func() error, err error) {
+// controlSocket is the watchdog's control socket path for a state
+// directory (see watchdog.go).
+func controlSocket(stateDir string) string {
+	return strings.TrimSuffix(agentSocket(stateDir), ".sock") + ".ctl"
+}
+
+// watchdogCapabilities is what the watchdog keeps: to kill the container's
+// processes whatever their user (CAP_KILL), to write cgroup and state
+// files (CAP_DAC_OVERRIDE, CAP_FOWNER), and to start the sentry with its
+// one capability (CAP_SETPCAP to drop the rest, CAP_SYS_PTRACE to keep).
+var watchdogCapabilities = []uintptr{unix.CAP_KILL, unix.CAP_DAC_OVERRIDE, unix.CAP_DAC_READ_SEARCH,
+	unix.CAP_FOWNER, unix.CAP_SETPCAP, unix.CAP_SYS_PTRACE}
+
+// bindUnix binds a listening unix socket at path and returns it as a file
+// to hand to a child.
+func bindUnix(path string) (*os.File, error) {
+	_ = os.Remove(path) // a stale socket of a container that was never deleted
+	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
+	if err != nil {
+		return nil, fmt.Errorf("listening on %s: %w", path, err)
+	}
+	l.SetUnlinkOnClose(false)
+	f, err := l.File()
+	l.Close()
+	if err != nil {
+		os.Remove(path)
+		return nil, fmt.Errorf("listening on %s: %w", path, err)
+	}
+	return f, nil
+}
+
+// startSentry binds the agent and control sockets and starts the
+// container's watchdog, which starts the sentry (watchdog.go). The sockets
+// are bound (and accept connections into their backlog) before this
+// function returns, so there is no window in which libcontainer could dial
+// a socket nobody listens on; the processes themselves are started in the
+// background, off the critical path of create, and the returned wait
+// reports when the sentry runs (or why it could not). wait may be called
+// any number of times.
+func startSentry(stateDir, id string, systemdCgroup bool, o sandbox) (wait func() error, err error) {
 	if err := os.MkdirAll(agentDir, 0o700); err != nil {
 		return nil, fmt.Errorf("sentry: creating %s: %w", agentDir, err)
 	}
-	sock := agentSocket(stateDir)
-	_ = os.Remove(sock) // a stale socket of a container that was never deleted
-	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: sock, Net: "unix"})
-	if err != nil {
-		return nil, fmt.Errorf("sentry: listening on %s: %w", sock, err)
+	sock, ctl := agentSocket(stateDir), controlSocket(stateDir)
+	var files []*os.File
+	closeFiles := func() {
+		for _, f := range files {
+			f.Close()
+		}
 	}
-	l.SetUnlinkOnClose(false)
-	lf, err := l.File()
-	l.Close()
-	if err != nil {
+	fail := func(err error) (func() error, error) {
+		closeFiles()
+		os.Remove(sock)
+		os.Remove(ctl)
 		return nil, fmt.Errorf("sentry: %w", err)
 	}
+	af, err := bindUnix(sock)
+	if err != nil {
+		return fail(err)
+	}
+	files = append(files, af)
+	cf, err := bindUnix(ctl)
+	if err != nil {
+		return fail(err)
+	}
+	files = append(files, cf)
+	readyR, readyW, err := os.Pipe()
+	if err != nil {
+		return fail(fmt.Errorf("ready pipe: %w", err))
+	}
+	files = append(files, readyW)
 	logf, err := os.OpenFile(filepath.Join(stateDir, "sentry.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
-		lf.Close()
-		return nil, fmt.Errorf("sentry: log file: %w", err)
+		readyR.Close()
+		return fail(fmt.Errorf("log file: %w", err))
 	}
+	files = append(files, logf)
 	self, err := os.Executable()
 	if err != nil {
-		lf.Close()
-		logf.Close()
-		return nil, fmt.Errorf("sentry: finding our own binary: %w", err)
+		readyR.Close()
+		return fail(fmt.Errorf("finding our own binary: %w", err))
 	}
-	args := []string{"sentry", "--id", id, "--state-dir", stateDir,
+	args := []string{"sentry-watchdog", "--root", filepath.Dir(stateDir), "--id", id}
+	if systemdCgroup {
+		args = append(args, "--systemd-cgroup")
+	}
+	args = append(args, "--", "--id", id, "--state-dir", stateDir,
 		"--profile", o.sentryProfileArg(stateDir), "--kernel-release", o.KernelRelease,
-		"--kernel-version", o.KernelVersion, "--uts-file", filepath.Join(stateDir, utsFileName)}
+		"--kernel-version", o.KernelVersion, "--uts-file", filepath.Join(stateDir, utsFileName))
 	if o.AuditPath != "" {
 		args = append(args, "--audit", o.AuditPath)
 	}
@@ -110,28 +165,47 @@ func startSentry(stateDir, id string, o sandbox) (wait func() error, err error) 
 	}
 	cmd := exec.Command(self, args...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = nil, nil, logf
-	cmd.ExtraFiles = []*os.File{lf}
+	cmd.ExtraFiles = []*os.File{af, cf, readyW} // fds 3, 4, 5: see watchdog.go
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	cmd.Dir = "/"
 	done := make(chan error, 1)
 	go func() {
-		defer lf.Close()
-		defer logf.Close()
-		if err := startWithCapabilities(cmd, sentryCapabilities); err != nil {
+		defer readyR.Close()
+		err := startWithCapabilities(cmd, watchdogCapabilities)
+		closeFiles() // the watchdog has its copies
+		if err != nil {
 			os.Remove(sock)
-			done <- fmt.Errorf("sentry: starting: %w", err)
+			os.Remove(ctl)
+			done <- fmt.Errorf("sentry: starting its watchdog: %w", err)
 			return
 		}
 		pid := cmd.Process.Pid
-		// The sentry outlives this command; it is not our child to wait for.
+		// The watchdog outlives this command; it is not our child to wait for.
 		_ = cmd.Process.Release()
-		if err := os.WriteFile(filepath.Join(stateDir, sentryPidFile), []byte(strconv.Itoa(pid)), 0o600); err != nil {
+		// The OOM killer must not pick the watchdog (a workload can push
+		// the host towards OOM): its death would leave the container
+		// unguarded. Lowering the score takes CAP_SYS_RESOURCE, which the
+		// watchdog does not keep; a host that withholds it from us too
+		// (some do) keeps the ordinary score: best effort.
+		if err := os.WriteFile("/proc/"+strconv.Itoa(pid)+"/oom_score_adj", []byte("-1000"), 0); err != nil {
+			logrus.Debugf("container %s: exempting the sentry's watchdog from the OOM killer: %v", id, err)
+		}
+		if err := os.WriteFile(filepath.Join(stateDir, watchdogPidFile), []byte(strconv.Itoa(pid)), 0o600); err != nil {
 			_ = unix.Kill(pid, unix.SIGKILL)
 			os.Remove(sock)
-			done <- fmt.Errorf("sentry: recording pid: %w", err)
+			os.Remove(ctl)
+			done <- fmt.Errorf("sentry: recording its watchdog's pid: %w", err)
 			return
 		}
-		done <- nil
+		line, _ := bufio.NewReader(io.LimitReader(readyR, 4096)).ReadString('\n')
+		switch line = strings.TrimSpace(line); {
+		case line == "ok":
+			done <- nil
+		case line == "":
+			done <- errWatchdogGone
+		default:
+			done <- fmt.Errorf("sentry: %s", strings.TrimPrefix(line, "error "))
+		}
 	}()
 	return sync.OnceValue(func() error { return <-done }), nil
 }
@@ -140,7 +214,18 @@ func startSentry(stateDir, id string, o sandbox) (wait func() error, err error) 
 // checks the process's command line names this state dir, so a recycled
 // pid is never mistaken for it.
 func sentryPid(stateDir string) (int, bool) {
-	data, err := os.ReadFile(filepath.Join(stateDir, sentryPidFile))
+	return recordedPid(stateDir, sentryPidFile, "sentry")
+}
+
+// watchdogPid is sentryPid for the container's watchdog.
+func watchdogPid(stateDir string) (int, bool) {
+	return recordedPid(stateDir, watchdogPidFile, "sentry-watchdog")
+}
+
+// recordedPid reads a pid file of the state dir and checks the process is
+// still the syscage command it recorded, for this state dir.
+func recordedPid(stateDir, file, command string) (int, bool) {
+	data, err := os.ReadFile(filepath.Join(stateDir, file))
 	if err != nil {
 		return 0, false
 	}
@@ -153,7 +238,7 @@ func sentryPid(stateDir string) (int, bool) {
 		return 0, false
 	}
 	args := strings.Split(string(cmdline), "\x00")
-	if len(args) < 2 || args[1] != "sentry" || !strings.Contains(string(cmdline), "\x00"+stateDir+"\x00") {
+	if len(args) < 2 || args[1] != command || !strings.Contains(string(cmdline), "\x00"+stateDir+"\x00") {
 		return 0, false
 	}
 	return pid, true
@@ -165,31 +250,43 @@ func (rt *Runtime) SentryRunning(id string) bool {
 	return ok
 }
 
-// stopSentry kills the container's sentry (if any) and removes its socket.
-// Called when the container is destroyed.
+// stopSentry stops the container's sentry (if any) and removes its
+// sockets. Called when the container is destroyed.
 //
-// A sentry gets SIGTERM first and a moment to exit: in learn mode it
-// writes the learned profile then (another sentry just dies of it).
+// The watchdog gets SIGTERM: it passes it on to the sentry, gives it a
+// moment (in learn mode it writes the learned profile then), and exits
+// without touching the container, which its caller is removing. A sentry
+// that outlived its watchdog is stopped directly.
 func stopSentry(stateDir string) {
 	defer os.Remove(agentSocket(stateDir))
-	pid, ok := sentryPid(stateDir)
+	defer os.Remove(controlSocket(stateDir))
+	stopRecorded(stateDir, watchdogPid, sentryStopGrace+2*time.Second)
+	// Normally gone with its watchdog; not if the watchdog had to be
+	// killed, or was already gone.
+	stopRecorded(stateDir, sentryPid, sentryStopGrace)
+}
+
+// stopRecorded stops the process find names: SIGTERM, up to grace to
+// exit, then SIGKILL. It reports whether there was such a process.
+func stopRecorded(stateDir string, find func(string) (int, bool), grace time.Duration) bool {
+	pid, ok := find(stateDir)
 	if !ok {
-		return
+		return false
 	}
 	pidfd, err := unix.PidfdOpen(pid, 0)
 	if err != nil {
-		return // already gone
+		return false // already gone
 	}
 	defer unix.Close(pidfd)
-	// The pidfd now pins the process: make sure it is still our sentry
-	// (not a recycled pid) before signalling it.
-	if again, ok := sentryPid(stateDir); !ok || again != pid {
-		return
+	// The pidfd now pins the process: make sure it is still ours (not a
+	// recycled pid) before signalling it.
+	if again, ok := find(stateDir); !ok || again != pid {
+		return false
 	}
-	if signalAndWait(pidfd, unix.SIGTERM, 3*time.Second) {
-		return
+	if !signalAndWait(pidfd, unix.SIGTERM, grace) {
+		signalAndWait(pidfd, unix.SIGKILL, time.Second)
 	}
-	signalAndWait(pidfd, unix.SIGKILL, time.Second)
+	return true
 }
 
 // signalAndWait sends sig through a pidfd and waits up to d for the process

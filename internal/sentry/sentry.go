@@ -12,13 +12,17 @@
 // kernel's own read); such calls are proxied or denied.
 //
 // If the sentry dies, the kernel fails every pending and future notified
-// call with ENOSYS: nothing falls open.
+// call with ENOSYS: nothing falls open. The sentry also ends itself when
+// it cannot take or keep a listener (Serve returns an error); its
+// watchdog (internal/container) then kills the whole container, so a
+// workload never runs on without its sentry.
 package sentry
 
 import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"strconv"
 	"strings"
@@ -47,7 +51,8 @@ type Config struct {
 	Env         syscalls.Env
 	Policy      Policy
 	Audit       *audit.Writer // nil: auditing off
-	// IdleTimeout ends the sentry if no process has connected by then.
+	// IdleTimeout ends the sentry (normally: "idle" on Status) if no
+	// process has connected by then.
 	IdleTimeout time.Duration
 	// UTSFile holds the container's node and domain name (WriteUTSFile);
 	// read when uname is first emulated.
@@ -58,7 +63,27 @@ type Config struct {
 	// ExtraAllowed are syscalls the sentry's own filter allows beyond its
 	// fixed set (learn mode: LearnAllowed).
 	ExtraAllowed []Allowed
+	// Status, if set, is told of every listener taken ("took PID"), of
+	// the loss that ends the sentry ("lost REASON") and of its normal end
+	// once every listener has hung up ("done") or when none ever came
+	// ("idle"), one line each: the
+	// container's watchdog confirms hand-offs to create and exec from it
+	// and tells a normal end from one that must stop the container.
+	Status io.Writer
 }
+
+// MaxAgentMessage caps the OCI seccomp agent message the sentry reads: the
+// container process state, whose size is dominated by the container's
+// annotations. Kubernetes refuses a pod whose annotations exceed 256 KiB
+// in all, and the rest of the state is a few hundred bytes, so a valid
+// container stays far below this; a message above it is refused (and the
+// sentry ends, which stops the container).
+const MaxAgentMessage = 16 << 20
+
+// agentReadTimeout bounds the reading of one agent message. libcontainer
+// writes it in one sendmsg and closes the connection at once, so this is
+// only reached if the writer hangs.
+const agentReadTimeout = 30 * time.Second
 
 // Observer is told of every notified call: the calling thread, the
 // syscall number and the value arguments.
@@ -75,13 +100,17 @@ type Sentry struct {
 	served  bool
 	allDone chan struct{}
 	pool    *proxyPool
+	// lost receives the first loss of a listener (lose); Serve ends on it.
+	lost     chan error
+	statusMu sync.Mutex
 }
 
 // Serve accepts notification fds on l and answers their calls until every
 // process that had one is gone (or, if none ever connects, until the idle
 // timeout). It closes l before returning.
 func Serve(l *net.UnixListener, cfg Config) error {
-	s := &Sentry{cfg: cfg, allDone: make(chan struct{}), pool: newProxyPool(MaxProxying, MaxProxyQueue)}
+	s := &Sentry{cfg: cfg, allDone: make(chan struct{}), lost: make(chan error, 1),
+		pool: newProxyPool(MaxProxying, MaxProxyQueue)}
 	acceptErr := make(chan error, 1)
 	go func() { acceptErr <- s.accept(l) }()
 	var idle <-chan time.Time
@@ -92,18 +121,40 @@ func Serve(l *net.UnixListener, cfg Config) error {
 	}
 	for {
 		select {
+		case err := <-s.lost:
+			l.Close()
+			return err
 		case <-s.allDone:
 			l.Close()
+			// A listener lost just before the last one closed still ends
+			// the sentry with its reason.
+			select {
+			case err := <-s.lost:
+				return err
+			default:
+			}
+			// The normal end: every process that had a listener is gone.
+			s.report("done")
 			return nil
 		case err := <-acceptErr:
+			if err != nil {
+				logrus.Errorf("sentry: %v", err)
+				s.report("lost %v", err)
+			}
 			return err
 		case <-idle:
 			s.mu.Lock()
 			served := s.served
 			s.mu.Unlock()
 			if !served {
+				// No listener ever came: the container's filter notifies
+				// nothing (create confirms the init's hand-off before its
+				// program runs whenever it does), so there is nothing to
+				// serve and nothing to stop the container for.
 				l.Close()
-				return errors.New("no container process connected before the idle timeout")
+				logrus.Infof("sentry: no container process connected within %v; nothing to serve", cfg.IdleTimeout)
+				s.report("idle")
+				return nil
 			}
 		}
 	}
@@ -121,8 +172,10 @@ func (s *Sentry) accept(l *net.UnixListener) error {
 		fd, state, err := receiveListener(conn)
 		conn.Close()
 		if err != nil {
-			logrus.Warnf("sentry: %v", err)
-			continue
+			// A process now runs with a filter whose listener nobody
+			// holds (every notified call fails with ENOSYS): the
+			// hand-off failed, and the container must not run on.
+			return fmt.Errorf("taking a seccomp listener: %w", err)
 		}
 		s.mu.Lock()
 		if !s.served {
@@ -139,33 +192,85 @@ func (s *Sentry) accept(l *net.UnixListener) error {
 		s.mu.Unlock()
 		logrus.Debugf("sentry: serving pid %d (%s)", state.Pid, strings.Join(state.Fds, ","))
 		go s.serveFd(fd)
+		s.report("took %d", state.Pid)
+	}
+}
+
+// lose ends the sentry because a listener was lost (or never taken): it
+// reports why and makes Serve return the error. Only the first loss is
+// kept.
+func (s *Sentry) lose(err error) {
+	logrus.Errorf("sentry: %v", err)
+	s.report("lost %v", err)
+	select {
+	case s.lost <- err:
+	default:
+	}
+}
+
+// report writes one status line (see Config.Status); newlines in the
+// text are flattened so a line is always one event.
+func (s *Sentry) report(format string, args ...any) {
+	if s.cfg.Status == nil {
+		return
+	}
+	line := strings.ReplaceAll(fmt.Sprintf(format, args...), "\n", " ")
+	s.statusMu.Lock()
+	defer s.statusMu.Unlock()
+	if _, err := io.WriteString(s.cfg.Status, line+"\n"); err != nil {
+		logrus.Warnf("sentry: status: %v", err)
 	}
 }
 
 // receiveListener reads one OCI seccomp agent message: the container
-// process state as JSON with the listener fd attached.
+// process state as JSON with the listener fd attached. libcontainer dials
+// a stream socket, writes the message in one sendmsg and closes, so a
+// large message (a config with big annotations) arrives in several reads
+// with the fd on the first: the whole stream is read, up to EOF, within
+// MaxAgentMessage.
 func receiveListener(conn *net.UnixConn) (int, *specs.ContainerProcessState, error) {
+	_ = conn.SetReadDeadline(time.Now().Add(agentReadTimeout))
+	var (
+		data []byte
+		fds  []int
+	)
 	buf := make([]byte, 64<<10)
 	oob := make([]byte, unix.CmsgSpace(4*8))
-	n, oobn, _, _, err := conn.ReadMsgUnix(buf, oob)
-	if err != nil {
-		return -1, nil, fmt.Errorf("reading agent message: %w", err)
-	}
-	msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
-	if err != nil {
-		return -1, nil, fmt.Errorf("parsing agent message: %w", err)
-	}
-	var fds []int
-	for i := range msgs {
-		got, err := unix.ParseUnixRights(&msgs[i])
-		if err == nil {
-			fds = append(fds, got...)
+	for {
+		n, oobn, flags, _, err := conn.ReadMsgUnix(buf, oob)
+		if oobn > 0 {
+			msgs, perr := unix.ParseSocketControlMessage(oob[:oobn])
+			if perr != nil {
+				closeAll(fds)
+				return -1, nil, fmt.Errorf("parsing agent message: %w", perr)
+			}
+			for i := range msgs {
+				if got, rerr := unix.ParseUnixRights(&msgs[i]); rerr == nil {
+					fds = append(fds, got...)
+				}
+			}
+		}
+		if flags&unix.MSG_CTRUNC != 0 {
+			closeAll(fds)
+			return -1, nil, errors.New("agent message: its file descriptors were truncated")
+		}
+		data = append(data, buf[:n]...)
+		if len(data) > MaxAgentMessage {
+			closeAll(fds)
+			return -1, nil, fmt.Errorf("agent message is larger than %d bytes (the cap on a container's process state)", MaxAgentMessage)
+		}
+		if errors.Is(err, io.EOF) || (err == nil && n == 0 && oobn == 0) {
+			break
+		}
+		if err != nil {
+			closeAll(fds)
+			return -1, nil, fmt.Errorf("reading agent message (%d bytes so far): %w", len(data), err)
 		}
 	}
 	var state specs.ContainerProcessState
-	if err := json.Unmarshal(buf[:n], &state); err != nil {
+	if err := json.Unmarshal(data, &state); err != nil {
 		closeAll(fds)
-		return -1, nil, fmt.Errorf("agent message is not a container process state: %w", err)
+		return -1, nil, fmt.Errorf("agent message (%d bytes) is not a container process state: %w", len(data), err)
 	}
 	idx := -1
 	for i, name := range state.Fds {
@@ -211,7 +316,7 @@ func (s *Sentry) serveFd(fd int) {
 			if err == unix.EINTR {
 				continue
 			}
-			logrus.Warnf("sentry: poll: %v", err)
+			s.lose(fmt.Errorf("polling a seccomp listener: %w", err))
 			return
 		}
 		if pfd[0].Revents&unix.POLLIN != 0 {
@@ -220,7 +325,7 @@ func (s *Sentry) serveFd(fd int) {
 				if errors.Is(err, unix.ENOENT) {
 					continue // the caller went away before we read it
 				}
-				logrus.Warnf("sentry: receiving notification: %v", err)
+				s.lose(fmt.Errorf("receiving a notification: %w", err))
 				return
 			}
 			s.handle(fd, &n)

@@ -605,6 +605,12 @@ func AgentSocket(stateDir string) string {
 	return filepath.Join("/run/syscage-agent", hex.EncodeToString(sum[:16])+".sock")
 }
 
+// ControlSocket is where the runtime puts a state dir's watchdog control
+// socket (internal/container/sentry.go).
+func ControlSocket(stateDir string) string {
+	return strings.TrimSuffix(AgentSocket(stateDir), ".sock") + ".ctl"
+}
+
 // MarkedProcesses lists host processes whose environment carries the
 // marker of bundle.
 func (e *Env) MarkedProcesses(bundle string) []string {

@@ -1,0 +1,396 @@
+package container
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/opencontainers/runc/libcontainer"
+	"github.com/sirupsen/logrus"
+	"golang.org/x/sys/unix"
+)
+
+// The watchdog is the parent of a container's sentry. create starts it
+// (outside the container's namespaces, in a session of its own); it starts
+// the sentry and stays until the sentry ends. It does two things:
+//
+//   - hand-off confirmation: libcontainer sends each process's seccomp
+//     listener to the sentry and does not wait for an answer, so create
+//     and exec ask the watchdog, on the control socket, whether the sentry
+//     took the listener of their pid. The sentry tells the watchdog each
+//     listener it took on a pipe only the two of them hold; the answer is
+//     "ok" only once that pid's line has arrived.
+//   - fail closed: when the sentry ends without being asked to (killed,
+//     crashed, or because it lost a listener), the watchdog kills every
+//     process of the container and records why (sentryExitFile), which
+//     `state` and `events` report.
+//
+// The workload cannot reach the watchdog: it runs in the host's pid,
+// mount and network namespaces as root, talks to nobody but the sentry
+// and root-only sockets under agentDir, and is the sentry's parent, so
+// the kernel tells it of the sentry's death (wait4) with no pid to race.
+
+const (
+	// watchdogPidFile records the watchdog's pid in the state dir.
+	watchdogPidFile = "watchdog.pid"
+	// sentryExitFile records why the sentry ended while the container ran.
+	sentryExitFile = "sentry-exit.json"
+	// confirmTimeout bounds how long a confirmation waits for the sentry's
+	// line. libcontainer has written the whole message before create or
+	// exec asks, so the wait is only the sentry's reading of it.
+	confirmTimeout = 20 * time.Second
+	// sentryStopGrace is how long a stopped sentry has (learn mode writes
+	// its profile then) before it is killed.
+	sentryStopGrace = 3 * time.Second
+)
+
+// Fds of the watchdog (set by startSentry) and of the sentry (set by the
+// watchdog).
+const (
+	watchdogAgentFd   = 3 // the bound agent socket, passed on to the sentry
+	watchdogControlFd = 4 // the bound control socket
+	watchdogReadyFd   = 5 // "ok" or an error, then closed, once the sentry runs
+	// SentryAgentFd and SentryStatusFd are the sentry's fds: the agent
+	// socket and the status pipe to the watchdog (sentry.Config.Status).
+	SentryAgentFd  = 3
+	SentryStatusFd = 4
+)
+
+// SentryExit is why a container's sentry ended while the container ran.
+type SentryExit struct {
+	Time time.Time `json:"time"`
+	// Reason is what the sentry reported ("lost ...") or, if it reported
+	// nothing, how it ended ("killed by signal 9").
+	Reason string `json:"reason"`
+	// Killed tells whether the watchdog killed the container's processes.
+	Killed bool `json:"killed"`
+}
+
+// WatchdogOptions are the flags of the hidden sentry-watchdog command.
+type WatchdogOptions struct {
+	Root          string
+	ID            string
+	SystemdCgroup bool
+	// SentryArgs are the arguments of the sentry command.
+	SentryArgs []string
+}
+
+// watchdog is the state shared by the watchdog's goroutines.
+type watchdog struct {
+	mu      sync.Mutex
+	took    map[int]bool
+	lost    string // the sentry's "lost" line, if any
+	done    bool   // the sentry's "done" (every listener hung up) or "idle" (none came) line
+	ended   string // how the sentry ended, once it has
+	changed chan struct{}
+}
+
+// update changes the state under the lock and wakes every waiter.
+func (w *watchdog) update(f func()) {
+	w.mu.Lock()
+	f()
+	close(w.changed)
+	w.changed = make(chan struct{})
+	w.mu.Unlock()
+}
+
+// confirm waits until the sentry has taken pid's listener (true, and the
+// entry is consumed: a hand-off is confirmed once, and a recycled pid
+// must not inherit an old confirmation), or has ended, or the timeout.
+func (w *watchdog) confirm(pid int, timeout time.Duration) (bool, string) {
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	for {
+		w.mu.Lock()
+		if w.took[pid] {
+			delete(w.took, pid)
+			w.mu.Unlock()
+			return true, ""
+		}
+		if w.ended != "" {
+			reason := w.ended
+			if w.lost != "" {
+				reason = w.lost
+			}
+			w.mu.Unlock()
+			return false, "the sentry has ended: " + reason
+		}
+		ch := w.changed
+		w.mu.Unlock()
+		select {
+		case <-ch:
+		case <-deadline.C:
+			return false, fmt.Sprintf("the sentry did not report taking it within %v", timeout)
+		}
+	}
+}
+
+// readStatus reads the sentry's status lines until the pipe closes.
+func (w *watchdog) readStatus(r *os.File) {
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		verb, arg, _ := strings.Cut(sc.Text(), " ")
+		switch verb {
+		case "took":
+			if pid, err := strconv.Atoi(arg); err == nil && pid > 0 {
+				w.update(func() { w.took[pid] = true })
+			}
+		case "lost":
+			w.update(func() {
+				if w.lost == "" {
+					w.lost = arg
+				}
+			})
+		case "done", "idle":
+			w.update(func() { w.done = true })
+		}
+	}
+}
+
+// serveControl answers "confirm PID" requests on the control socket.
+func (w *watchdog) serveControl(l *net.UnixListener) {
+	for {
+		conn, err := l.AcceptUnix()
+		if err != nil {
+			return
+		}
+		go func() {
+			defer conn.Close()
+			_ = conn.SetDeadline(time.Now().Add(confirmTimeout + 10*time.Second))
+			line, err := bufio.NewReader(conn).ReadString('\n')
+			if err != nil {
+				return
+			}
+			verb, arg, _ := strings.Cut(strings.TrimSpace(line), " ")
+			pid, err := strconv.Atoi(arg)
+			if verb != "confirm" || err != nil || pid <= 0 {
+				fmt.Fprintf(conn, "error bad request %q\n", strings.TrimSpace(line))
+				return
+			}
+			if ok, reason := w.confirm(pid, confirmTimeout); !ok {
+				fmt.Fprintf(conn, "error %s\n", reason)
+				return
+			}
+			fmt.Fprintln(conn, "ok")
+		}()
+	}
+}
+
+// RunWatchdog is the sentry-watchdog command: start the sentry, confirm
+// hand-offs, and kill the container if the sentry ends unasked.
+func RunWatchdog(o WatchdogOptions) error {
+	stateDir := filepath.Join(o.Root, o.ID)
+	ready := os.NewFile(watchdogReadyFd, "ready")
+	fail := func(err error) error {
+		fmt.Fprintf(ready, "error %v\n", err)
+		ready.Close()
+		return err
+	}
+	agent := os.NewFile(watchdogAgentFd, "agent-socket")
+	control := os.NewFile(watchdogControlFd, "control-socket")
+	fl, err := net.FileListener(control)
+	control.Close()
+	if err != nil {
+		return fail(fmt.Errorf("watchdog: fd %d is not the control socket: %w", watchdogControlFd, err))
+	}
+	cl, ok := fl.(*net.UnixListener)
+	if !ok {
+		return fail(fmt.Errorf("watchdog: fd %d is not a unix socket", watchdogControlFd))
+	}
+	// Signals: SIGTERM is a request to stop (delete); the rest of the
+	// usual ones must not end the watchdog before its sentry.
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, unix.SIGTERM, unix.SIGINT, unix.SIGHUP, unix.SIGPIPE)
+
+	statusR, statusW, err := os.Pipe()
+	if err != nil {
+		return fail(fmt.Errorf("watchdog: status pipe: %w", err))
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return fail(fmt.Errorf("watchdog: finding our own binary: %w", err))
+	}
+	cmd := exec.Command(self, append([]string{"sentry"}, o.SentryArgs...)...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = nil, nil, os.Stderr
+	cmd.ExtraFiles = []*os.File{agent, statusW} // fds 3 and 4
+	cmd.Dir = "/"
+	if err := startWithCapabilities(cmd, sentryCapabilities); err != nil {
+		return fail(fmt.Errorf("watchdog: starting the sentry: %w", err))
+	}
+	agent.Close()
+	statusW.Close()
+	pid := cmd.Process.Pid
+	// create exempts the watchdog from the OOM killer; the sentry gets
+	// the ordinary score back: losing it stops the container, and it must
+	// not be an unkillable store of whatever memory a workload makes it
+	// spend.
+	if err := os.WriteFile("/proc/"+strconv.Itoa(pid)+"/oom_score_adj", []byte("0"), 0); err != nil {
+		logrus.Warnf("watchdog: container %s: resetting the sentry's OOM score: %v", o.ID, err)
+	}
+	if err := os.WriteFile(filepath.Join(stateDir, sentryPidFile), []byte(strconv.Itoa(pid)), 0o600); err != nil {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		return fail(fmt.Errorf("watchdog: recording the sentry's pid: %w", err))
+	}
+	fmt.Fprintln(ready, "ok")
+	ready.Close()
+
+	w := &watchdog{took: map[int]bool{}, changed: make(chan struct{})}
+	statusDone := make(chan struct{})
+	go func() { w.readStatus(statusR); close(statusDone) }()
+	go w.serveControl(cl)
+
+	waited := make(chan error, 1)
+	go func() { waited <- cmd.Wait() }()
+	stopping := false
+	var werr error
+	var grace <-chan time.Time
+wait:
+	for {
+		select {
+		case sig := <-sigs:
+			if sig != unix.SIGTERM || stopping {
+				continue
+			}
+			stopping = true
+			logrus.Infof("watchdog: stopping the sentry of container %s", o.ID)
+			_ = cmd.Process.Signal(unix.SIGTERM)
+			grace = time.After(sentryStopGrace)
+		case <-grace:
+			_ = cmd.Process.Kill()
+		case werr = <-waited:
+			break wait
+		}
+	}
+	// The pipe closes once the sentry is gone; its last line (if any) is
+	// the reason it gave.
+	<-statusDone
+	statusR.Close()
+	ended := describeExit(cmd.ProcessState, werr)
+	w.update(func() { w.ended = ended })
+	cl.Close()
+	if stopping {
+		return nil
+	}
+	// The normal end: the sentry said every listener hung up (every
+	// process that had one is gone or going), or that none ever came (the
+	// filter notifies nothing), and exited 0. Anything else
+	// — a signal, an error, a lost listener, a 0 without "done" — stops
+	// the container.
+	if w.done && w.lost == "" && cmd.ProcessState != nil && cmd.ProcessState.ExitCode() == 0 {
+		return nil
+	}
+	reason := ended
+	if w.lost != "" {
+		reason = "lost a seccomp listener: " + w.lost
+	}
+	return failClosed(o, stateDir, reason)
+}
+
+// describeExit says how a process ended.
+func describeExit(ps *os.ProcessState, err error) string {
+	if ps == nil {
+		return fmt.Sprintf("could not be waited for: %v", err)
+	}
+	if ws, ok := ps.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		return fmt.Sprintf("killed by signal %d (%s)", ws.Signal(), unix.SignalName(ws.Signal()))
+	}
+	return fmt.Sprintf("exited with status %d", ps.ExitCode())
+}
+
+// failClosed kills the container's processes after its sentry ended, if
+// any still run, and records why.
+func failClosed(o WatchdogOptions, stateDir, reason string) error {
+	rec := SentryExit{Time: time.Now().UTC(), Reason: "the sentry " + reason}
+	c, err := libcontainer.Load(o.Root, o.ID)
+	switch {
+	case err != nil:
+		// create has not saved the container yet: it will find the
+		// sentry gone when it asks for its confirmation, and clean up.
+		logrus.Warnf("watchdog: container %s: %s; the container is not saved yet (%v)", o.ID, rec.Reason, err)
+	case stopped(c):
+		logrus.Warnf("watchdog: container %s: %s after the container stopped", o.ID, rec.Reason)
+	default:
+		logrus.Errorf("watchdog: container %s: %s; killing every process of the container", o.ID, rec.Reason)
+		if kerr := signalAll(c, unix.SIGKILL); kerr != nil {
+			logrus.Errorf("watchdog: %v", kerr)
+			rec.Reason += "; killing the container: " + kerr.Error()
+		} else {
+			rec.Killed = true
+		}
+	}
+	return writeSentryExit(stateDir, &rec)
+}
+
+func writeSentryExit(stateDir string, rec *SentryExit) error {
+	data, err := json.Marshal(rec)
+	if err != nil {
+		return err
+	}
+	path := filepath.Join(stateDir, sentryExitFile)
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, data, 0o600); err != nil {
+		return fmt.Errorf("watchdog: recording why the sentry ended: %w", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("watchdog: recording why the sentry ended: %w", err)
+	}
+	return nil
+}
+
+// readSentryExit returns the record of the sentry's end, nil if there is
+// none.
+func readSentryExit(stateDir string) *SentryExit {
+	data, err := os.ReadFile(filepath.Join(stateDir, sentryExitFile))
+	if err != nil {
+		return nil
+	}
+	var rec SentryExit
+	if json.Unmarshal(data, &rec) != nil {
+		return nil
+	}
+	return &rec
+}
+
+// confirmListener asks the container's watchdog whether the sentry took
+// the seccomp listener of pid; nil means it did and serves it, or that
+// the container's filter notifies nothing (no listener to hand off).
+func confirmListener(c *libcontainer.Container, stateDir string, pid int) error {
+	if sc := c.Config().Seccomp; sc == nil || sc.ListenerPath == "" {
+		return nil
+	}
+	conn, err := net.DialTimeout("unix", controlSocket(stateDir), 5*time.Second)
+	if err != nil {
+		return fmt.Errorf("confirming the sentry took the seccomp listener of pid %d: reaching its watchdog: %w", pid, err)
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(confirmTimeout + 5*time.Second))
+	if _, err := fmt.Fprintf(conn, "confirm %d\n", pid); err != nil {
+		return fmt.Errorf("confirming the sentry took the seccomp listener of pid %d: %w", pid, err)
+	}
+	line, err := bufio.NewReader(conn).ReadString('\n')
+	if err != nil {
+		return fmt.Errorf("confirming the sentry took the seccomp listener of pid %d: no answer from its watchdog: %w", pid, err)
+	}
+	line = strings.TrimSpace(line)
+	if line == "ok" {
+		return nil
+	}
+	return fmt.Errorf("the sentry did not take the seccomp listener of pid %d: %s", pid, strings.TrimPrefix(line, "error "))
+}
+
+// errWatchdogGone is what waitSentry reports when the watchdog closed its
+// ready pipe without a word.
+var errWatchdogGone = errors.New("sentry: its watchdog ended before starting it")
