@@ -77,6 +77,15 @@ func probes() []probe {
 		{"ptrace", unix.SYS_PTRACE, [6]uintptr{}, "EPERM"},
 		{"open_by_handle_at", unix.SYS_OPEN_BY_HANDLE_AT, [6]uintptr{}, "EPERM"},
 		{"syslog", unix.SYS_SYSLOG, [6]uintptr{3, p, 10}, "EPERM"},
+		// A workload's own filters: plain ones install (by seccomp and by
+		// prctl, which has no flags and so cannot make a listener); one
+		// that makes a listener is refused (the child closed the sentry's
+		// listener, so the kernel itself would allow it).
+		{"seccomp(SET_MODE_FILTER, 0)", unix.SYS_SECCOMP, [6]uintptr{1, 0, allowProg()}, "ok"},
+		{"seccomp(SET_MODE_FILTER, TSYNC)", unix.SYS_SECCOMP, [6]uintptr{1, unix.SECCOMP_FILTER_FLAG_TSYNC, allowProg()}, "ok"},
+		{"prctl(PR_SET_SECCOMP, FILTER)", unix.SYS_PRCTL, [6]uintptr{unix.PR_SET_SECCOMP, 2, allowProg()}, "ok"},
+		{"seccomp(SET_MODE_FILTER, NEW_LISTENER)", unix.SYS_SECCOMP, [6]uintptr{1, unix.SECCOMP_FILTER_FLAG_NEW_LISTENER, allowProg()}, "EPERM"},
+		{"seccomp(SET_MODE_FILTER, NEW_LISTENER|TSYNC_ESRCH|garbage)", unix.SYS_SECCOMP, [6]uintptr{1, unix.SECCOMP_FILTER_FLAG_NEW_LISTENER | unix.SECCOMP_FILTER_FLAG_TSYNC_ESRCH | hi, allowProg()}, "EPERM"},
 		{"number 400 (none)", 400, [6]uintptr{}, "ENOSYS"},
 		{"number 1000 (none)", 1000, [6]uintptr{}, "ENOSYS"},
 		// Newer than libseccomp 2.5.4 knows: report what happens.
@@ -88,6 +97,15 @@ func probes() []probe {
 }
 
 var nullFd uintptr
+
+// allowFilter is a seccomp program that allows everything, for the
+// probes that install a filter of the workload's own.
+var (
+	allowIns  = []unix.SockFilter{{Code: unix.BPF_RET | unix.BPF_K, K: unix.SECCOMP_RET_ALLOW}}
+	allowFpro = unix.SockFprog{Len: 1, Filter: &allowIns[0]}
+)
+
+func allowProg() uintptr { return uintptr(unsafe.Pointer(&allowFpro)) }
 
 func devnull() uintptr {
 	if nullFd == 0 {

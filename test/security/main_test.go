@@ -45,7 +45,7 @@ const (
 )
 
 // programs are the C sources in testdata/, built static into /t/<name>.
-var programs = []string{"attack", "probe", "workload", "loop", "toctou", "fastopen"}
+var programs = []string{"attack", "probe", "workload", "loop", "toctou", "fastopen", "listener"}
 
 func TestMain(m *testing.M) {
 	os.Exit(testMain(m))

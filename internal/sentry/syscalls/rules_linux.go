@@ -36,6 +36,21 @@ var (
 
 	socketRule = socket(Pass)
 
+	// seccomp(2): a workload may add filters of its own (systemd, Chrome
+	// and every libseccomp user do), but never one that makes a listener:
+	// with SECCOMP_FILTER_FLAG_NEW_LISTENER a process becomes a seccomp
+	// agent for its own calls. While the sentry's listener exists the
+	// kernel refuses a second one (EBUSY); once the sentry is gone it
+	// would not, and the workload's agent, answering CONTINUE, would beat
+	// our filter's notify (the newest filter wins a tie) and get the
+	// host's answers. flags is an unsigned int (arg 1); only the one bit
+	// is tested, whatever the operation: a listener flag on any other
+	// operation is invalid anyway. prctl(PR_SET_SECCOMP) passes no flags
+	// (the kernel calls do_seccomp with flags 0), so it cannot make a
+	// listener. internal/policy (floor.go) keeps it in every profile, file and merge.
+	seccompRule = passUnlessBits(1, unix.SECCOMP_FILTER_FLAG_NEW_LISTENER, unix.EPERM,
+		"pass: flags & SECCOMP_FILTER_FLAG_NEW_LISTENER (0x8) == 0; else EPERM")
+
 	// Under strict, MSG_FASTOPEN is refused on the send calls: with it,
 	// sendto/sendmsg/sendmmsg open a TCP connection to an address in
 	// memory, which would go around connect's proxy (and its refusal of

@@ -334,7 +334,7 @@ var table = []Entry{
 	{314, "sched_setattr", pass, pass, nil, "real-time and deadline classes need CAP_SYS_NICE"},
 	{315, "sched_getattr", pass, pass, nil, ""},
 	{316, "renameat2", pass, pass, nil, "path call; strict: proxy not built yet, passes"},
-	{317, "seccomp", pass, pass, nil, "a workload may only add filters, never loosen ours"},
+	{317, "seccomp", seccompRule, seccompRule, nil, "a workload may only add filters, never loosen ours, and never make a listener (a nested agent)"},
 	{318, "getrandom", pass, pass, nil, ""},
 	{319, "memfd_create", pass, pass, nil, ""},
 	{320, "kexec_file_load", eperm, eperm, nil, "replaces the host kernel"},
