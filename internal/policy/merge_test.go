@@ -82,6 +82,7 @@ func TestMergeDecisions(t *testing.T) {
 	notify := action{act: specs.ActNotify}
 	eperm := action{specs.ActErrno, errno(unix.EPERM)}
 	enosys := action{specs.ActErrno, errno(unix.ENOSYS)}
+	eafnosupport := action{specs.ActErrno, errno(unix.EAFNOSUPPORT)}
 	for _, tc := range []struct {
 		name string
 		args [6]uint64
@@ -101,9 +102,10 @@ func TestMergeDecisions(t *testing.T) {
 		{"personality", [6]uint64{0x20000}, enosys}, // ours allows, theirs does not: deny (default)
 		{"personality", [6]uint64{0x40000}, eperm},
 		{"socket", [6]uint64{unix.AF_INET, unix.SOCK_STREAM}, allow},
-		{"socket", [6]uint64{unix.AF_VSOCK, unix.SOCK_STREAM}, enosys}, // their NE cut out of our block
-		{"socket", [6]uint64{unix.AF_PACKET, unix.SOCK_DGRAM}, eperm},
+		{"socket", [6]uint64{unix.AF_VSOCK, unix.SOCK_STREAM}, eafnosupport}, // our closed family, as strict as their default
+		{"socket", [6]uint64{unix.AF_PACKET, unix.SOCK_DGRAM}, eafnosupport},
 		{"socket", [6]uint64{unix.AF_INET, unix.SOCK_RAW}, eperm},
+		{"socket", [6]uint64{unix.AF_INET, unix.SOCK_PACKET}, action{specs.ActErrno, errno(unix.ESOCKTNOSUPPORT)}},
 		{"ioctl", [6]uint64{0, unix.TIOCSTI}, eperm},
 		{"ioctl", [6]uint64{0, unix.TCGETS}, allow},
 		{"sendfile", [6]uint64{0, 0, 0, 3}, allow}, // their split rule: arg3 < 1000
