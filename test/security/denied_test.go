@@ -67,7 +67,7 @@ var deniedCalls = map[string]unix.Errno{
 	"socket_appletalk": unix.EAFNOSUPPORT, "socket_unspec": unix.EAFNOSUPPORT, "socket_family_64": unix.EAFNOSUPPORT,
 	"socketpair_packet": unix.EAFNOSUPPORT, "socketpair_vsock": unix.EAFNOSUPPORT,
 	"socketpair_inet_packet": unix.ESOCKTNOSUPPORT,
-	"ioctl_tiocsti":          unix.EPERM,
+	"ioctl_tiocsti":          unix.EPERM, "ioctl_tioclinux": unix.EPERM,
 }
 
 // controlCalls are the same syscalls with values the profile lets pass;
@@ -300,4 +300,18 @@ func summarizeAudit(evs []auditEvent) string {
 		fmt.Fprintf(&b, "  %s %s %s args=%v result=%d\n", e.Syscall, e.Decision, e.Errno, e.Args, e.Result)
 	}
 	return b.String()
+}
+
+// TestDeniedCallsStrict makes the same attempts under strict: it checks
+// and audits more than default, and refuses at least as much, with the
+// same errnos.
+func TestDeniedCallsStrict(t *testing.T) {
+	t.Parallel()
+	rt := newRuntime(t)
+	b := newBundle(t, withArgs("/t/attack"))
+	res := rt.Container(b, nil, "--profile", "strict")
+	if res.Code != 0 {
+		t.Fatalf("attack container: %s", res)
+	}
+	checkDenied(t, res.Stdout)
 }

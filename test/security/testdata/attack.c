@@ -365,6 +365,10 @@ static void native(void)
 
 	/* terminal injection */
 	TRY("ioctl_tiocsti", "ioctl", syscall(SYS_ioctl, 0, TIOCSTI, "x"));
+	{
+		char sub = 0; /* no such TIOCLINUX subcode: EINVAL on a console, ENOTTY elsewhere */
+		TRY("ioctl_tioclinux", "ioctl", syscall(SYS_ioctl, 0, TIOCLINUX, &sub));
+	}
 
 	/* controls: the same calls with harmless values pass */
 	in_child("C", "unshare_fs", "unshare", do_unshare_fs);
