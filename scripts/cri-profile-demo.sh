@@ -4,16 +4,22 @@
 #
 # Starts a private containerd (own root, state, socket under a temp dir)
 # whose CRI plugin has the runtime handler "syscage" (io.containerd.runc.v2
-# with BinaryName = bin/syscage) and pod_annotations = ["dev.syscage.*"],
-# the line that lets pod annotations reach the runtime. Then, in
-# hostNetwork pods:
+# with BinaryName = bin/syscage) and pod_annotations =
+# ["dev.syscage.profile", "dev.syscage.learned-profile"], the line that
+# lets those pod annotations reach the runtime, and an administrator's
+# config (SYSCAGE_CONFIG in containerd's environment, which the shim passes
+# on) with a profile directory of its own and the names annotations may
+# choose. Then, in hostNetwork pods:
 #   1. no annotation: the default profile (uname -r is syscage's default,
 #      mkdir works);
-#   2. dev.syscage.profile=<a profile file>: the file's kernel release, and
-#      its mkdir denial (EROFS); `syscage state` names the profile;
-#   3. dev.syscage.profile=learn + dev.syscage.learned-profile=cri-demo.json:
+#   2. dev.syscage.profile=no-mkdir: the profile directory's no-mkdir.json,
+#      its kernel release and its mkdir denial (EROFS); `syscage state`
+#      names the profile;
+#   3. dev.syscage.profile=<a path>: refused (annotations are names);
+#   4. dev.syscage.profile=learn + dev.syscage.learned-profile=cri-demo.json:
 #      a learned profile per container in /var/lib/syscage/learned;
-#   4. dev.syscage.profile=<the app's learned profile>: the same run passes.
+#   5. the administrator copies the app's learned profile into the profile
+#      directory; dev.syscage.profile=cri-demo.app: the same run passes.
 # Needs root, containerd (Debian 12: 1.6.20), a static /bin/busybox and
 # crictl ($CRICTL, else in PATH, else ~/.cache/harness-clients/crictl-*/).
 set -euo pipefail
@@ -90,17 +96,24 @@ state = "$T/state"
       default_runtime_name = "syscage"
       [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.syscage]
         runtime_type = "io.containerd.runc.v2"
-        # pod annotations dev.syscage.* reach the OCI config of every
-        # container of the pod (the sandbox's too)
-        pod_annotations = ["dev.syscage.*"]
+        # these pod annotations reach the OCI config of every container
+        # of the pod (the sandbox's too); list only what pods need
+        pod_annotations = ["dev.syscage.profile", "dev.syscage.learned-profile"]
         [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.syscage.options]
           BinaryName = "$SYSCAGE"
           Root = "$RTROOT"
 EOF
 echo "== the runtime handler in containerd's config:"
 sed -n '/runtimes.syscage\]/,$p' "$T/containerd.toml"
-mkdir -p "$T/cni" "$T/logs"
-containerd --config "$T/containerd.toml" >"$T/containerd.log" 2>&1 &
+mkdir -p "$T/cni" "$T/logs" "$T/profiles"
+# the administrator's configuration: annotations choose among these names,
+# files from $T/profiles only
+cat >"$T/config.json" <<EOF
+{"profileDir": "$T/profiles", "annotationProfiles": ["default", "learn", "no-mkdir", "cri-demo.app"]}
+EOF
+echo "== the administrator's syscage config (SYSCAGE_CONFIG):"
+cat "$T/config.json"
+SYSCAGE_CONFIG=$T/config.json containerd --config "$T/containerd.toml" >"$T/containerd.log" 2>&1 &
 CTRD=$!
 printf 'runtime-endpoint: unix://%s\nimage-endpoint: unix://%s\ntimeout: 60\n' "$SOCK" "$SOCK" >"$T/crictl.yaml"
 CRI=("$CRICTL" --config "$T/crictl.yaml")
@@ -108,7 +121,7 @@ for _ in $(seq 1 60); do "${CRI[@]}" version >/dev/null 2>&1 && break; sleep 0.5
 ctr --address "$SOCK" -n k8s.io images import "$T/bb.tar" >/dev/null
 ctr --address "$SOCK" -n k8s.io images import "$T/pause.tar" >/dev/null
 
-cat >"$T/no-mkdir.json" <<'EOF'
+cat >"$T/profiles/no-mkdir.json" <<'EOF'
 {
   "syscageProfile": 1,
   "name": "no-mkdir",
@@ -138,7 +151,11 @@ EOF
 	echo
 	echo "== pod $name, annotations $ann"
 	echo "\$ crictl runp --runtime syscage pod-$name.json"
-	p=$("${CRI[@]}" runp --runtime syscage "$T/pod-$name.json")
+	if ! p=$("${CRI[@]}" runp --runtime syscage "$T/pod-$name.json" 2>"$T/runp.err"); then
+		echo "refused:"
+		grep -o 'annotation dev\.syscage[^"]*"[^"]*"[^"]*' "$T/runp.err" | head -n 1 | sed 's/^/  /'
+		return 0
+	fi
 	c=$("${CRI[@]}" create "$p" "$T/ctr-$name.json" "$T/pod-$name.json")
 	"${CRI[@]}" start "$c" >/dev/null
 	echo "\$ syscage --root $RTROOT/k8s.io state <container> | jq '{profile, profileFile, learnedProfile}'"
@@ -155,14 +172,19 @@ EOF
 
 probe='echo uname -r: $(uname -r); mkdir /tmp/d && echo mkdir: ok'
 pod plain '{}' "$probe"
-pod filed '{"dev.syscage.profile": "'"$T/no-mkdir.json"'"}' "$probe"
-rm -f /var/lib/syscage/learned/cri-demo.*.json
+pod filed '{"dev.syscage.profile": "no-mkdir"}' "$probe"
+pod pathed '{"dev.syscage.profile": "'"$T/profiles/no-mkdir.json"'"}' "$probe"
+rm -f /var/lib/syscage/learned/default/cri-demo.*.json
 pod learner '{"dev.syscage.profile": "learn", "dev.syscage.learned-profile": "cri-demo.json"}' "$probe"
 echo
 echo "== learned profiles written at the pod's removal:"
-for f in /var/lib/syscage/learned/cri-demo.*.json; do
+for f in /var/lib/syscage/learned/default/cri-demo.*.json; do
 	echo "  $f: $(jq '.syscalls | length' "$f") entries; $("$SYSCAGE" syscalls --profile "$f" | tail -n 1 | sed 's/.*; //')"
 done
-# the pod annotation applies to the sandbox (pause) container as well; the
+# the administrator reviews the app's learned profile and installs it; the
+# pod annotation applies to the sandbox (pause) container as well, and the
 # app's learned profile covers it (busybox sleep)
-pod enforced '{"dev.syscage.profile": "/var/lib/syscage/learned/cri-demo.app.json"}' "$probe"
+echo
+echo "\$ cp /var/lib/syscage/learned/default/cri-demo.app.json $T/profiles/"
+cp /var/lib/syscage/learned/default/cri-demo.app.json "$T/profiles/"
+pod enforced '{"dev.syscage.profile": "cri-demo.app"}' "$probe"

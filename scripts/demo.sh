@@ -8,7 +8,7 @@ export PATH=/usr/local/go/bin:$PATH
 ./scripts/setup.sh
 make build >/dev/null
 work=$(mktemp -d /tmp/syscage-demo.XXXXXX)
-trap 'bin/syscage --root "$work/state" delete --force demo >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
+trap 'for c in demo demo-uid1000; do bin/syscage --root "$work/state" delete --force $c >/dev/null 2>&1 || true; done; rm -rf "$work"' EXIT
 
 ./scripts/mkbundle.sh "$work/bundle" sh -c '
 echo "inside:  uname -r           -> $(uname -r)"
@@ -20,6 +20,12 @@ echo "inside:  ls / | wc -l       -> $(ls / | wc -l) entries (ordinary programs 
 '
 echo "host:    uname -r           -> $(uname -r)"
 bin/syscage --root "$work/state" --strace-log "$work/audit.jsonl" run --bundle "$work/bundle" demo
+# The same sandbox for a workload that is not root (Kubernetes
+# runAsNonRoot, docker --user): a second container, as uid 1000.
+jq '.process.user = {"uid": 1000, "gid": 1000} | .process.args = ["sh", "-c",
+  "echo \"inside, as uid $(id -u): uname -r -> $(uname -r), hostname -> $(hostname)\""]' \
+	"$work/bundle/config.json" >"$work/config.json" && mv "$work/config.json" "$work/bundle/config.json"
+bin/syscage --root "$work/state" run --bundle "$work/bundle" demo-uid1000
 echo
 echo "the sentry's audit stream ($work/audit.jsonl), first lines:"
 head -n 5 "$work/audit.jsonl"

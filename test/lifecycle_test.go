@@ -1,13 +1,17 @@
 package test
 
 import (
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/syscage/syscage/test/internal/sandboxtest"
 )
 
 // trapTERM is an init that exits 7 on SIGTERM: an init without a handler
@@ -380,4 +384,41 @@ func TestDetachedStdio(t *testing.T) {
 	}
 	r.ok("delete", id)
 	assertClean(t, r.Root, id, bundle)
+}
+
+// TestIdentities runs the lifecycle with the workload as each identity a
+// production container has — host root, uid 1000 (runAsNonRoot) and root
+// in a user namespace mapped to host uid 100000 (hostUsers: false):
+// create, start, the sandbox's answers to the init and to an exec'd
+// process (uname and the host name, which glibc takes from uname), kill,
+// delete, and nothing left behind.
+func TestIdentities(t *testing.T) {
+	t.Parallel()
+	for _, ident := range sandboxtest.Identities {
+		t.Run(ident.Name, func(t *testing.T) {
+			t.Parallel()
+			r := newRuntime(t)
+			bundle := newBundle(t, ident.Opt)
+			id, st := r.startContainer(bundle)
+			if st.Pid <= 0 {
+				t.Fatalf("running container has pid %d", st.Pid)
+			}
+			release, err := sandboxtest.SandboxRelease()
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := fmt.Sprintf("%d\n%s\nsyscage-it\n", ident.UID, release)
+			res := r.ok("exec", id, "sh", "-c", "id -u; uname -r; hostname")
+			if res.Stdout != want {
+				t.Errorf("exec as %s: got %q, want %q", ident.Name, res.Stdout, want)
+			}
+			// The init itself (pid 1 of the container) is the identity too.
+			res = r.ok("exec", id, "sh", "-c", "awk '/^Uid:/ {print $2}' /proc/1/status")
+			if got := strings.TrimSpace(res.Stdout); got != strconv.Itoa(ident.UID) {
+				t.Errorf("init runs as uid %s, want %d", got, ident.UID)
+			}
+			r.stopAndDelete(id)
+			assertClean(t, r.Root, id, bundle)
+		})
+	}
 }

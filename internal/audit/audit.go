@@ -27,13 +27,24 @@ type Event struct {
 	LatencyNs int64             `json:"latency_ns"`
 }
 
+// MaxBytes bounds one container's audit file. A workload decides how many
+// audited calls it makes (a loop of denied calls writes megabytes a
+// second), and the file sits on the node: in the state dir (often a
+// tmpfs: the node's memory) or a directory shared by every container.
+// Past the bound the writer records one "dropped" event and writes
+// nothing more; Dropped counts what it did not write.
+const MaxBytes = 64 << 20
+
 // Writer appends events to a file as JSON lines. It is safe for
 // concurrent use; each event is flushed so a reader sees whole lines.
 type Writer struct {
-	mu  sync.Mutex
-	f   *os.File
-	buf *bufio.Writer
-	enc *json.Encoder
+	mu      sync.Mutex
+	f       *os.File
+	buf     *bufio.Writer
+	enc     *json.Encoder
+	written int64 // bytes in the file
+	limit   int64
+	dropped uint64
 }
 
 // Open creates (or appends to) the audit file at path.
@@ -42,18 +53,56 @@ func Open(path string) (*Writer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("opening audit log %s: %w", path, err)
 	}
-	buf := bufio.NewWriter(f)
-	return &Writer{f: f, buf: buf, enc: json.NewEncoder(buf)}, nil
+	return newWriter(f, MaxBytes)
 }
 
-// Write records one event.
+func newWriter(f *os.File, limit int64) (*Writer, error) {
+	w := &Writer{f: f, limit: limit}
+	if fi, err := f.Stat(); err == nil {
+		w.written = fi.Size()
+	}
+	w.buf = bufio.NewWriter(countingWriter{w})
+	w.enc = json.NewEncoder(w.buf)
+	return w, nil
+}
+
+// countingWriter counts what reaches the file.
+type countingWriter struct{ w *Writer }
+
+func (c countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.f.Write(p)
+	c.w.written += int64(n)
+	return n, err
+}
+
+// Write records one event; past the file's bound it drops it (the first
+// drop is recorded as a "dropped" event).
 func (w *Writer) Write(e *Event) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	if w.written >= w.limit {
+		if w.dropped == 0 {
+			w.dropped++
+			if err := w.enc.Encode(&Event{Time: time.Now().UTC(), Container: e.Container, Decision: "dropped",
+				Syscall: fmt.Sprintf("audit file reached %d bytes: later events are not written", w.limit)}); err != nil {
+				return err
+			}
+			return w.buf.Flush()
+		}
+		w.dropped++
+		return nil
+	}
 	if err := w.enc.Encode(e); err != nil {
 		return err
 	}
 	return w.buf.Flush()
+}
+
+// Dropped is how many events were not written (the bound was reached).
+func (w *Writer) Dropped() uint64 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.dropped
 }
 
 // Close flushes and closes the file.

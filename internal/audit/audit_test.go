@@ -302,3 +302,60 @@ func TestConcurrentWrites(t *testing.T) {
 		t.Errorf("events not seen exactly once: %v", bad)
 	}
 }
+
+// TestWriterBounded: a flood of events stops at the bound, with one
+// "dropped" event, and every line in the file is whole.
+func TestWriterBounded(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		limit  int64
+		events int
+		drop   bool
+	}{
+		{"under the bound", 1 << 20, 100, false},
+		{"past the bound", 4096, 1000, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "audit.jsonl")
+			f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+			if err != nil {
+				t.Fatal(err)
+			}
+			w, err := newWriter(f, tc.limit)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := 0; i < tc.events; i++ {
+				if err := w.Write(&Event{Container: "c", Syscall: "keyctl", Decision: "deny", Errno: "EPERM", Pid: i}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			dropped := w.Dropped()
+			if err := w.Close(); err != nil {
+				t.Fatal(err)
+			}
+			data, _ := os.ReadFile(path)
+			lines := strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
+			for i, l := range lines {
+				var e Event
+				if err := json.Unmarshal([]byte(l), &e); err != nil {
+					t.Fatalf("line %d not a whole event: %q", i, l)
+				}
+			}
+			last := lines[len(lines)-1]
+			if tc.drop {
+				if dropped == 0 || !strings.Contains(last, `"decision":"dropped"`) {
+					t.Errorf("past the bound: dropped %d, last line %q", dropped, last)
+				}
+				if int64(len(data)) > tc.limit+1024 {
+					t.Errorf("file is %d bytes, bound %d", len(data), tc.limit)
+				}
+				if got := uint64(tc.events - (len(lines) - 1)); got != dropped {
+					t.Errorf("Dropped() = %d, %d events missing from the file", dropped, got)
+				}
+			} else if dropped != 0 || len(lines) != tc.events {
+				t.Errorf("under the bound: %d lines, %d dropped", len(lines), dropped)
+			}
+		})
+	}
+}

@@ -38,7 +38,7 @@ func NewApp() *cli.App {
 		cli.StringFlag{Name: "log-format", Value: "text", Usage: "log format: text or json"},
 		cli.BoolFlag{Name: "debug", Usage: "log debug messages"},
 		cli.BoolFlag{Name: "systemd-cgroup", Usage: "manage cgroups through systemd (needs a running systemd)"},
-		cli.BoolFlag{Name: "strace", Usage: "audit every mediated and denied system call to audit.jsonl in the container's state dir"},
+		cli.BoolFlag{Name: "strace", Usage: "audit every mediated and denied system call to audit.jsonl in the container's state dir (or <id>.jsonl in the config's auditDir)"},
 		cli.StringFlag{Name: "default-profile", Usage: "profile for containers that choose none by flag or annotation (default: " + container.ConfigFile + "'s defaultProfile, else \"default\")"},
 		cli.StringFlag{Name: "strace-log", Usage: "with --strace: write the audit stream (JSON lines) to this file instead"},
 		cli.StringFlag{Name: "criu", Hidden: true, Usage: "accepted for runc compatibility; checkpointing is not supported"},

@@ -17,9 +17,9 @@ var createFlags = []cli.Flag{
 	cli.BoolFlag{Name: "no-pivot", Usage: "use MS_MOVE instead of pivot_root (for a rootfs on a ramdisk)"},
 	cli.BoolFlag{Name: "no-new-keyring", Usage: "do not create a new session keyring for the container"},
 	cli.StringFlag{Name: "pidfd-socket", Hidden: true, Usage: "not supported"},
-	cli.StringFlag{Name: "profile", Usage: "sandbox profile: a built-in name (see syscage profiles), learn, or a profile file (default: annotation " + container.AnnotationProfile + ", else the runtime's default profile)"},
+	cli.StringFlag{Name: "profile", Usage: "sandbox profile: a built-in name (see syscage profiles), learn, or a profile file, any path (default: annotation " + container.AnnotationProfile + ", a name the administrator allows, else the runtime's default profile)"},
 	cli.StringFlag{Name: "learned-profile", Usage: "with --profile learn: write the learned profile here when the container exits (default: annotation " + container.AnnotationLearnedProfile + ", else learned-profile.json in the state dir)"},
-	cli.StringFlag{Name: "kernel-release", Usage: "kernel release the container sees in uname and /proc (default: annotation " + container.AnnotationKernelRelease + ", else " + container.DefaultKernelRelease + ")"},
+	cli.StringFlag{Name: "kernel-release", Usage: "kernel release the container sees in uname and /proc (default: annotation " + container.AnnotationKernelRelease + ", else " + container.DefaultReleaseRule + ")"},
 }
 
 // createOptions checks the arguments and flags shared by create and run
@@ -31,7 +31,7 @@ func createOptions(ctx *cli.Context) (container.CreateOptions, error) {
 	if err := unsupportedCreateFlags(ctx); err != nil {
 		return container.CreateOptions{}, err
 	}
-	def, err := defaultProfile(ctx)
+	cfg, err := runtimeConfig(ctx)
 	if err != nil {
 		return container.CreateOptions{}, err
 	}
@@ -45,11 +45,12 @@ func createOptions(ctx *cli.Context) (container.CreateOptions, error) {
 		NoNewKeyring:  ctx.Bool("no-new-keyring"),
 		Sandbox: container.SandboxOptions{
 			Profile:        ctx.String("profile"),
-			DefaultProfile: def,
+			DefaultProfile: cfg.DefaultProfile,
 			LearnedProfile: ctx.String("learned-profile"),
 			KernelRelease:  ctx.String("kernel-release"),
 			Audit:          ctx.GlobalBool("strace") || ctx.GlobalString("strace-log") != "",
 			AuditPath:      ctx.GlobalString("strace-log"),
+			Config:         cfg,
 		},
 	}, nil
 }

@@ -1,9 +1,6 @@
 package cli
 
 import (
-	"bytes"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"text/tabwriter"
@@ -19,7 +16,9 @@ func init() {
 		Name:  "profiles",
 		Usage: "list the built-in sandbox profiles",
 		Description: `Lists the profiles --profile and the annotation ` + container.AnnotationProfile + ` accept
-by name. A profile file (a path) is accepted as well; see docs/profiles.md.`,
+by name. --profile accepts a profile file (a path) as well; the annotation accepts
+only names the administrator allows in /etc/syscage/config.json, a file by its
+name in the profile directory; see docs/profiles.md.`,
 		Action: func(ctx *cli.Context) error {
 			if err := argCount(ctx, 0, 0); err != nil {
 				return err
@@ -36,35 +35,18 @@ by name. A profile file (a path) is accepted as well; see docs/profiles.md.`,
 	})
 }
 
-// runtimeConfig is the runtime's configuration file (container.ConfigFile,
-// or $SYSCAGE_CONFIG): settings a caller that cannot pass flags
-// (containerd, Docker) still wants to choose.
-type runtimeConfig struct {
-	DefaultProfile string `json:"defaultProfile,omitempty"`
-}
-
-// defaultProfile is the runtime's configured default profile: the global
-// --default-profile flag, else the config file's defaultProfile, else "".
-func defaultProfile(ctx *cli.Context) (string, error) {
-	if v := ctx.GlobalString("default-profile"); v != "" {
-		return v, nil
-	}
-	path := container.ConfigFile
-	if v := os.Getenv("SYSCAGE_CONFIG"); v != "" {
-		path = v
-	}
-	data, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return "", nil
-	}
+// runtimeConfig is the administrator's configuration (container.ConfigFile,
+// or the file $SYSCAGE_CONFIG names), with the global --default-profile
+// over its defaultProfile: settings a caller that cannot pass flags
+// (containerd, Docker) still wants to choose, and what annotations may
+// choose.
+func runtimeConfig(ctx *cli.Context) (container.Config, error) {
+	c, err := container.LoadConfig()
 	if err != nil {
-		return "", fmt.Errorf("reading %s: %w", path, err)
+		return c, err
 	}
-	var c runtimeConfig
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&c); err != nil {
-		return "", fmt.Errorf("%s: %w", path, err)
+	if v := ctx.GlobalString("default-profile"); v != "" {
+		c.DefaultProfile = v
 	}
-	return c.DefaultProfile, nil
+	return c, nil
 }

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/syscage/syscage/internal/policy"
+	"github.com/syscage/syscage/internal/sentry"
 	"github.com/syscage/syscage/internal/sentry/syscalls"
 )
 
@@ -23,14 +24,26 @@ func init() {
 		Description: `Prints every system call of the architecture with its tier under the
 profile (pass, deny, emulate, proxy, check), the errno or argument
 conditions, and a note. It is the same table the seccomp filter is
-compiled from and the sentry dispatches on.`,
+compiled from and the sentry dispatches on.
+
+With --sentry it prints instead the sentry's own allowlist: every system
+call the sentry may make once it serves a container, with the argument
+condition that narrows it and why it needs it (--learn adds learn mode's).`,
 		Flags: []cli.Flag{
 			cli.StringFlag{Name: "profile", Value: policy.DefaultName, Usage: "profile: " + strings.Join(policy.Names(), ", ") + ", " + policy.Learn + " or a profile file"},
 			cli.StringFlag{Name: "format", Value: "table", Usage: "output format: table or json"},
+			cli.BoolFlag{Name: "sentry", Usage: "print the sentry's own allowlist instead"},
+			cli.BoolFlag{Name: "learn", Usage: "with --sentry: include learn mode's additions"},
 		},
 		Action: func(ctx *cli.Context) error {
 			if err := argCount(ctx, 0, 0); err != nil {
 				return err
+			}
+			if ctx.Bool("sentry") {
+				return printSentryAllowlist(os.Stdout, ctx.String("format"), ctx.Bool("learn"))
+			}
+			if ctx.Bool("learn") {
+				return fmt.Errorf("syscalls: --learn goes with --sentry")
 			}
 			p, err := policy.Resolve(ctx.String("profile"))
 			if err != nil {
@@ -46,6 +59,41 @@ compiled from and the sentry dispatches on.`,
 			}
 		},
 	})
+}
+
+// printSentryAllowlist prints the sentry's own seccomp allowlist.
+func printSentryAllowlist(out io.Writer, format string, learn bool) error {
+	list := sentry.SentryAllowlist(learn)
+	switch format {
+	case "json":
+		type row struct {
+			Name      string `json:"name"`
+			Condition string `json:"condition"`
+			Why       string `json:"why"`
+		}
+		rows := make([]row, 0, len(list))
+		for _, a := range list {
+			rows = append(rows, row{a.Name, a.Condition(), a.Why})
+		}
+		enc := json.NewEncoder(out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rows)
+	case "table":
+	default:
+		return fmt.Errorf("syscalls: --format %q: must be table or json", format)
+	}
+	w := tabwriter.NewWriter(out, 0, 8, 2, ' ', 0)
+	fmt.Fprintln(w, "NAME\tCONDITION\tWHY")
+	names := map[string]bool{}
+	for _, a := range list {
+		names[a.Name] = true
+		fmt.Fprintf(w, "%s\t%s\t%s\n", a.Name, a.Condition(), a.Why)
+	}
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintf(out, "the sentry's own filter: %d system calls (%d rules); anything else: EPERM\n", len(names), len(list))
+	return err
 }
 
 func printSyscallTable(out io.Writer, p *policy.Profile) error {

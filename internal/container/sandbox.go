@@ -5,28 +5,38 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 
 	"github.com/syscage/syscage/internal/policy"
 )
 
 // Annotations that configure the sandbox from an OCI config, so a
-// Kubernetes pod or a RuntimeClass can choose without runtime flags.
+// Kubernetes pod or a RuntimeClass can choose without runtime flags. They
+// are the pod author's, not trusted (docs/security.md, "Threat model"):
+// none of them names a path on the node.
 const (
-	AnnotationProfile       = "dev.syscage.profile"
+	// AnnotationProfile names a profile the administrator's Config lets
+	// annotations choose: a built-in, learn, or a file of the profile
+	// directory by name (annotationProfile).
+	AnnotationProfile = "dev.syscage.profile"
+	// AnnotationKernelRelease is the release the container sees (one
+	// line, at most 64 bytes).
 	AnnotationKernelRelease = "dev.syscage.kernel-release"
-	AnnotationStrace        = "dev.syscage.strace"
+	// AnnotationStrace turns auditing on or off: true, false, 1 or 0.
+	AnnotationStrace = "dev.syscage.strace"
 	// AnnotationLearnedProfile says where learn mode writes the profile:
 	// a file name, or an absolute path, inside LearnedDir (a pod must not
 	// choose where on the host a root process writes).
 	AnnotationLearnedProfile = "dev.syscage.learned-profile"
 )
 
-// ConfigFile is the runtime's configuration file; its "defaultProfile"
-// is the profile of containers that choose none.
+// ConfigFile is the administrator's configuration file (Config).
 const ConfigFile = "/etc/syscage/config.json"
 
 // LearnedDir is where learned profiles named by the annotation go.
@@ -43,13 +53,43 @@ const (
 	sandboxRecord = "sandbox.json"
 )
 
-// Defaults for the kernel identity a container sees: Debian 12's release
-// line, never the host's own build.
+// Defaults for the kernel identity a container sees.
 const (
 	DefaultProfile       = "default"
-	DefaultKernelRelease = "6.1.0-syscage"
 	DefaultKernelVersion = "#1 SMP PREEMPT_DYNAMIC syscage"
+	// DefaultReleaseRule says what DefaultKernelRelease reports, for
+	// help texts.
+	DefaultReleaseRule = "the host's MAJOR.MINOR.0-syscage"
 )
+
+// DefaultKernelRelease is the release a container sees unless a flag, an
+// annotation or its profile pins one: the host's major and minor version
+// — the feature level, which software uses to decide what the kernel
+// can do (mseal, guard pages, F_CREATED_QUERY ...) — with the patch
+// level, build number and local version replaced: "6.18.44-fc-v1272"
+// reads "6.18.0-syscage". The build is what identifies a host (and its
+// unpatched bugs); the feature level is visible anyway (the vDSO's note,
+// which calls exist).
+var DefaultKernelRelease = sync.OnceValue(func() string {
+	var u unix.Utsname
+	if err := unix.Uname(&u); err != nil {
+		return fallbackKernelRelease
+	}
+	return releaseRule(unix.ByteSliceToString(u.Release[:]))
+})
+
+// fallbackKernelRelease is reported if the host's release cannot be read
+// or parsed: Debian 12's line.
+const fallbackKernelRelease = "6.1.0-syscage"
+
+// releaseRule maps a host release to the one a container sees.
+func releaseRule(host string) string {
+	m := regexp.MustCompile(`^(\d+)\.(\d+)`).FindStringSubmatch(host)
+	if m == nil {
+		return fallbackKernelRelease
+	}
+	return m[1] + "." + m[2] + ".0-syscage"
+}
 
 // SandboxOptions are the command-line settings of a container's sandbox;
 // empty fields fall back to the OCI annotations, then to the defaults.
@@ -60,6 +100,9 @@ type SandboxOptions struct {
 	KernelRelease  string // --kernel-release
 	Audit          bool   // --strace
 	AuditPath      string // --strace-log
+	// Config is the administrator's configuration: what annotations may
+	// choose, and where files they cause to be read or written live.
+	Config Config
 }
 
 // sandbox is the resolved configuration of a container's sentry.
@@ -76,20 +119,35 @@ type sandbox struct {
 // default for the profile, and flag > annotation > profile file > default
 // for the kernel release and audit. A profile file is loaded and validated
 // here, before anything is created.
+//
+// Flags and the configured default are trusted (the operator's command
+// line, the administrator's configuration) and may name any file. The
+// annotations are not (in Kubernetes, the pod's author writes them): the
+// profile annotation names one of the profiles o.Config lets annotations
+// choose, a file only inside the profile directory (annotationProfile);
+// the strace annotation is a switch, the file it turns on is the
+// runtime's choice.
 func resolveSandbox(o SandboxOptions, spec *specs.Spec, stateDir string) (sandbox, error) {
 	ann := spec.Annotations
-	sb := sandbox{
-		ProfileRef:    first(o.Profile, ann[AnnotationProfile], o.DefaultProfile, DefaultProfile),
-		KernelVersion: DefaultKernelVersion,
+	sb := sandbox{KernelVersion: DefaultKernelVersion}
+	var (
+		p   *policy.Profile
+		err error
+	)
+	if v := ann[AnnotationProfile]; o.Profile == "" && v != "" {
+		sb.ProfileRef = v
+		p, err = annotationProfile(v, o.Config, o.DefaultProfile)
+	} else {
+		sb.ProfileRef = first(o.Profile, o.DefaultProfile, DefaultProfile)
+		p, err = policy.Resolve(sb.ProfileRef)
 	}
-	p, err := policy.Resolve(sb.ProfileRef)
 	if err != nil {
 		return sb, err
 	}
 	sb.Profile = p
-	sb.KernelRelease = first(o.KernelRelease, ann[AnnotationKernelRelease], p.KernelRelease, DefaultKernelRelease)
+	sb.KernelRelease = first(o.KernelRelease, ann[AnnotationKernelRelease], p.KernelRelease, DefaultKernelRelease())
 	if p.Learning {
-		if sb.LearnedPath, err = learnedPath(o.LearnedProfile, ann[AnnotationLearnedProfile], criContainer(ann), stateDir); err != nil {
+		if sb.LearnedPath, err = learnedPath(o.LearnedProfile, ann[AnnotationLearnedProfile], criContainer(ann), criNamespace(ann), stateDir); err != nil {
 			return sb, err
 		}
 	} else if o.LearnedProfile != "" {
@@ -98,35 +156,77 @@ func resolveSandbox(o SandboxOptions, spec *specs.Spec, stateDir string) (sandbo
 	if strings.ContainsAny(sb.KernelRelease, "\n\x00") || len(sb.KernelRelease) > 64 {
 		return sb, fmt.Errorf("kernel release %q: must be one line of at most 64 bytes", sb.KernelRelease)
 	}
-	switch {
-	case o.AuditPath != "":
-		sb.AuditPath = o.AuditPath
-	case o.Audit:
-		sb.AuditPath = filepath.Join(stateDir, "audit.jsonl")
-	default:
+	audit := o.Audit
+	if !audit {
 		switch v := ann[AnnotationStrace]; v {
 		case "":
-			if p.Audit != nil && *p.Audit {
-				sb.AuditPath = filepath.Join(stateDir, "audit.jsonl")
-			}
+			audit = p.Audit != nil && *p.Audit
 		case "false", "0":
+			// Off only as far as the annotation goes: a profile's
+			// "audit": true (the administrator's or operator's) stands.
+			audit = p.Audit != nil && *p.Audit
 		case "true", "1":
-			sb.AuditPath = filepath.Join(stateDir, "audit.jsonl")
+			audit = true
 		default:
-			if !filepath.IsAbs(v) {
-				return sb, fmt.Errorf("annotation %s=%q: must be true, false or an absolute path", AnnotationStrace, v)
-			}
-			sb.AuditPath = v
+			return sb, fmt.Errorf("annotation %s=%q: must be true or false (1 or 0); it turns auditing on, and where the audit stream goes is the runtime's choice, never a path the annotation gives", AnnotationStrace, v)
 		}
 	}
-	if sb.AuditPath != "" && !filepath.IsAbs(sb.AuditPath) {
-		abs, err := filepath.Abs(sb.AuditPath)
-		if err != nil {
-			return sb, err
+	switch {
+	case o.AuditPath != "":
+		if sb.AuditPath, err = filepath.Abs(o.AuditPath); err != nil {
+			return sb, fmt.Errorf("--strace-log %s: %w", o.AuditPath, err)
 		}
-		sb.AuditPath = abs
+	case audit && o.Config.AuditDir != "":
+		if fi, err := os.Stat(o.Config.AuditDir); err != nil || !fi.IsDir() {
+			return sb, fmt.Errorf("auditing into auditDir %s (%s): not a directory", o.Config.AuditDir, o.Config.source())
+		}
+		sb.AuditPath = filepath.Join(o.Config.AuditDir, filepath.Base(stateDir)+".jsonl")
+	case audit:
+		sb.AuditPath = filepath.Join(stateDir, "audit.jsonl")
 	}
 	return sb, nil
+}
+
+// annotationProfile is the profile the annotation dev.syscage.profile
+// chooses: a name (never a path) among those the administrator's
+// configuration lets annotations choose (Config.AnnotationProfiles); a
+// name that is not a built-in or learn is the file <name>.json in the
+// profile directory, opened without following symbolic links or leaving
+// the directory (policy.LoadFileInDir).
+func annotationProfile(v string, c Config, defaultRef string) (*policy.Profile, error) {
+	key, file := v, ""
+	if v != policy.Learn && !policy.IsBuiltin(v) {
+		var err error
+		if file, err = policy.DirName(v); err != nil {
+			return nil, fmt.Errorf("annotation %s: %w (a pod chooses a profile by name; files are in the administrator's %s)", AnnotationProfile, err, c.profileDir())
+		}
+		key = strings.TrimSuffix(file, ".json")
+	}
+	if !c.allowsAnnotation(key, defaultRef) {
+		what := "profile"
+		if key == policy.Learn {
+			what = "learn mode (it lets every call run while it records)"
+		}
+		return nil, fmt.Errorf("annotation %s=%q: the administrator does not let annotations choose this %s (annotationProfiles in %s: %q)",
+			AnnotationProfile, v, what, c.source(), c.annotationProfiles(defaultRef))
+	}
+	if file == "" {
+		return policy.Resolve(v)
+	}
+	p, err := policy.LoadFileInDir(c.profileDir(), file)
+	if err != nil {
+		return nil, fmt.Errorf("annotation %s=%q: %w", AnnotationProfile, v, err)
+	}
+	return p, nil
+}
+
+// k8sName is a Kubernetes namespace name (an RFC 1123 label).
+var k8sName = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
+
+// criNamespace is the Kubernetes namespace of a CRI pod's container (set
+// by the CRI plugin, not by the pod's author); "" outside CRI.
+func criNamespace(ann map[string]string) string {
+	return ann["io.kubernetes.cri.sandbox-namespace"]
 }
 
 // criContainer names a container of a CRI pod: its container name, or
@@ -144,7 +244,7 @@ func criContainer(ann map[string]string) string {
 // in a CRI pod, whose containers all get the annotation, the container's
 // name is put before the extension: web.json → web.<container>.json),
 // else the state dir. The directory must exist.
-func learnedPath(flag, annotation, criName, stateDir string) (string, error) {
+func learnedPath(flag, annotation, criName, criNamespace, stateDir string) (string, error) {
 	switch {
 	case flag != "":
 		abs, err := filepath.Abs(flag)
@@ -161,14 +261,23 @@ func learnedPath(flag, annotation, criName, stateDir string) (string, error) {
 			p = filepath.Join(LearnedDir, p)
 		}
 		p = filepath.Clean(p)
-		if filepath.Dir(p) != LearnedDir || strings.HasPrefix(filepath.Base(p), ".") {
+		if filepath.Dir(p) != LearnedDir || strings.HasPrefix(filepath.Base(p), ".") || strings.ContainsRune(p, 0) {
 			return "", fmt.Errorf("annotation %s=%q: must be a file name in %s", AnnotationLearnedProfile, annotation, LearnedDir)
 		}
 		if criName != "" && !strings.ContainsAny(criName, "/\x00") {
 			ext := filepath.Ext(p)
 			p = strings.TrimSuffix(p, ext) + "." + criName + ext
 		}
-		if err := os.MkdirAll(LearnedDir, 0o755); err != nil {
+		// A pod of one Kubernetes namespace (one tenant) must not replace
+		// the learned profile of another's that chose the same name: each
+		// namespace learns into a directory of its own.
+		if criNamespace != "" {
+			if !k8sName.MatchString(criNamespace) {
+				return "", fmt.Errorf("annotation %s: the pod's namespace %q is not a Kubernetes namespace name", AnnotationLearnedProfile, criNamespace)
+			}
+			p = filepath.Join(LearnedDir, criNamespace, filepath.Base(p))
+		}
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			return "", fmt.Errorf("annotation %s: %w", AnnotationLearnedProfile, err)
 		}
 		return p, nil

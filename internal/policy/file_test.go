@@ -376,3 +376,62 @@ func TestComplement(t *testing.T) {
 		}
 	}
 }
+
+// TestLearnedValuesBounded: a workload looping over distinct ioctl
+// requests makes the recorder keep at most MaxLearnedValues detailed
+// records for the call; past that the call collapses into one entry that
+// allows what the base allows, and the profile still loads and still
+// refuses what the base refuses.
+func TestLearnedValuesBounded(t *testing.T) {
+	base, _ := Builtin(DefaultName)
+	for _, tc := range []struct {
+		name     string
+		distinct int
+		want     int // ioctl entries in the learned profile
+	}{
+		{"under the bound", MaxLearnedValues - 1, MaxLearnedValues - 1},
+		{"at the bound", MaxLearnedValues, MaxLearnedValues},
+		{"past the bound", MaxLearnedValues + 1, 1},
+		{"a flood", 100_000, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := NewRecorder(base, "c1")
+			for i := 0; i < tc.distinct; i++ {
+				r.Observe(os.Getpid(), unix.SYS_IOCTL, [6]uint64{1, uint64(0x100000 + i)})
+			}
+			if n := r.Len(); n > MaxLearnedValues {
+				t.Errorf("recorder holds %d records, bound %d", n, MaxLearnedValues)
+			}
+			f := r.Profile("learned-c1")
+			entries := 0
+			for _, s := range f.Syscalls {
+				if len(s.Names) == 1 && s.Names[0] == "ioctl" && s.Tier != "deny" {
+					entries++
+				}
+			}
+			if entries != tc.want {
+				t.Errorf("%d ioctl entries in the learned profile, want %d", entries, tc.want)
+			}
+			data, _ := json.Marshal(f)
+			p, err := ParseFile("learned.json", data)
+			if err != nil {
+				t.Fatalf("learned profile does not load: %v", err)
+			}
+			e, _ := syscalls.ByName("ioctl")
+			// TIOCSTI is refused by the base: never by the learned profile.
+			if _, out := p.Decide(e.Nr, [6]uint64{1, unix.TIOCSTI}); out.Tier != syscalls.Deny {
+				t.Errorf("ioctl TIOCSTI under the learned profile: %v, want deny", out.Tier)
+			}
+			_, out := p.Decide(e.Nr, [6]uint64{1, 0x100000})
+			if out.Tier == syscalls.Deny {
+				t.Errorf("ioctl 0x100000 (seen) refused")
+			}
+			// A value never seen, in the same base case: allowed only
+			// once the detail has collapsed.
+			_, out = p.Decide(e.Nr, [6]uint64{1, 0x1fffff})
+			if collapsed := tc.want == 1; collapsed == (out.Tier == syscalls.Deny) {
+				t.Errorf("ioctl 0x1fffff (never seen) with collapsed=%v: %v", collapsed, out.Tier)
+			}
+		})
+	}
+}

@@ -137,12 +137,20 @@ var learnDetail = map[string][]detail{
 	"tgkill":      {{2, w32}},
 }
 
+// MaxLearnedValues bounds the argument detail learn mode keeps: past this
+// many distinct value sets for one syscall (and base case), the call's
+// detail collapses into one entry that allows any value the base allows,
+// so a workload looping over distinct ioctl numbers cannot make its
+// sentry's record (and the learned profile) grow without bound.
+const MaxLearnedValues = 64
+
 // learnKey identifies one distinct learned call: the syscall, the base
-// case it matched and the recorded argument values.
+// case it matched and the recorded argument values (or, collapsed, any).
 type learnKey struct {
 	nr     int
 	bcase  int // index of the base rule's case, -1 for an unconditional rule
 	values [2]uint64
+	any    bool // past MaxLearnedValues: any values the base case allows
 }
 
 type learnRecord struct {
@@ -159,12 +167,15 @@ type Recorder struct {
 	container string
 	mu        sync.Mutex
 	calls     map[learnKey]*learnRecord
+	distinct  map[int]int  // detailed records per syscall number
+	collapsed map[int]bool // syscalls past MaxLearnedValues
 	started   time.Time
 }
 
 // NewRecorder records calls decided by base.
 func NewRecorder(base *Profile, containerID string) *Recorder {
-	return &Recorder{base: base, container: containerID, calls: map[learnKey]*learnRecord{}, started: time.Now().UTC()}
+	return &Recorder{base: base, container: containerID, calls: map[learnKey]*learnRecord{},
+		distinct: map[int]int{}, collapsed: map[int]bool{}, started: time.Now().UTC()}
 }
 
 // Observe records one call by thread tid.
@@ -194,13 +205,44 @@ func (r *Recorder) Observe(tid, nr int, args [6]uint64) {
 		k.values[i] = args[d.arg] & d.mask
 	}
 	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(learnDetail[e.Name]) > 0 {
+		if !r.collapsed[k.nr] && r.calls[k] == nil && r.distinct[k.nr] >= MaxLearnedValues {
+			r.collapse(k.nr)
+		}
+		if r.collapsed[k.nr] {
+			k.values, k.any = [2]uint64{}, true
+		}
+	}
 	rec := r.calls[k]
 	if rec == nil {
 		rec = &learnRecord{first: tid, comm: comm(tid), outcome: out}
 		r.calls[k] = rec
+		if !k.any {
+			r.distinct[k.nr]++
+		}
 	}
 	rec.count++
-	r.mu.Unlock()
+}
+
+// collapse folds the detailed records of syscall nr into one record per
+// base case that allows any value the base case allows; from then on the
+// call's values are not recorded.
+func (r *Recorder) collapse(nr int) {
+	for k, rec := range r.calls {
+		if k.nr != nr {
+			continue
+		}
+		delete(r.calls, k)
+		into := learnKey{nr: nr, bcase: k.bcase, any: true}
+		if m := r.calls[into]; m != nil {
+			m.count += rec.count
+			continue
+		}
+		r.calls[into] = rec
+	}
+	r.collapsed[nr] = true
+	r.distinct[nr] = 0
 }
 
 func comm(tid int) string {
@@ -237,6 +279,9 @@ func (r *Recorder) Profile(name string) *File {
 		if a.bcase != b.bcase {
 			return a.bcase < b.bcase
 		}
+		if a.any != b.any {
+			return a.any
+		}
 		if a.values[0] != b.values[0] {
 			return a.values[0] < b.values[0]
 		}
@@ -264,7 +309,10 @@ func (r *Recorder) Profile(name string) *File {
 			Tier:  rec.outcome.Tier.String(),
 			Why:   fmt.Sprintf("first by pid %d (%s); %d calls", rec.first, rec.comm, rec.count),
 		}
-		ent.When = learnedConds(e, r.base.Rule(e), k, true)
+		if k.any {
+			ent.Why += fmt.Sprintf(" with more than %d distinct argument values: any the base allows", MaxLearnedValues)
+		}
+		ent.When = learnedConds(e, r.base.Rule(e), k, !k.any)
 		f.Syscalls = append(f.Syscalls, ent)
 	}
 	for _, name := range unobservedOrder {

@@ -51,6 +51,8 @@ func TestMain(m *testing.M) {
 		helperNotify()
 	case "notify-loop":
 		helperNotifyLoop()
+	case "confine":
+		helperConfine()
 	default:
 		helperDie("unknown helper mode %q", mode)
 	}
@@ -75,20 +77,31 @@ func helperUTS() {
 	os.Exit(0)
 }
 
-// helperNotify ("notify") maps a buffer (one readable page followed by an unmapped
-// one), puts helperPattern at its start, installs on one locked thread a
+// helperNotify ("notify") maps a buffer (a read-write page, then a
+// read-only, a PROT_NONE and an unmapped one), puts helperPattern at the
+// start of the first two, installs on one locked thread a
 // filter that notifies getppid, prints the listener fd, the buffer address
 // and the thread id, and calls getppid. When the call is answered it
 // prints the result and the start of its buffer, then waits for its stdin
 // to close.
 func helperNotify() {
+	// Four pages: the buffer (read-write), a read-only page, a PROT_NONE
+	// page and an unmapped one, so the sentry's memory access can be
+	// tested against each protection.
 	page := unix.Getpagesize()
-	mem, err := unix.Mmap(-1, 0, 2*page, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
+	mem, err := unix.Mmap(-1, 0, 4*page, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
 	if err != nil {
 		helperDie("mmap: %v", err)
 	}
 	addr := uintptr(unsafe.Pointer(&mem[0]))
-	if _, _, e := unix.Syscall(unix.SYS_MUNMAP, addr+uintptr(page), uintptr(page), 0); e != 0 {
+	copy(mem[page:], helperPattern) // the read-only page holds the pattern too
+	if err := unix.Mprotect(mem[page:2*page], unix.PROT_READ); err != nil {
+		helperDie("mprotect read-only: %v", err)
+	}
+	if err := unix.Mprotect(mem[2*page:3*page], unix.PROT_NONE); err != nil {
+		helperDie("mprotect none: %v", err)
+	}
+	if _, _, e := unix.Syscall(unix.SYS_MUNMAP, addr+uintptr(3*page), uintptr(page), 0); e != 0 {
 		helperDie("munmap: %v", e)
 	}
 	mem = mem[:page]
@@ -162,7 +175,11 @@ type helper struct {
 func startHelper(t *testing.T, mode string, env []string, attr *syscall.SysProcAttr, extra ...*os.File) *helper {
 	t.Helper()
 	cmd := exec.Command(os.Args[0])
-	cmd.Env = append(append(os.Environ(), helperEnv+"="+mode), env...)
+	// No asynchronous preemption in the helper: the runtime's SIGURG
+	// would interrupt a thread waiting in a notified call, the kernel
+	// would cancel the notification (ENOENT) and restart the call as a
+	// new one, and the tests could not tell which call they answered.
+	cmd.Env = append(append(os.Environ(), helperEnv+"="+mode, "GODEBUG=asyncpreemptoff=1"), env...)
 	cmd.SysProcAttr = attr
 	cmd.ExtraFiles = extra
 	h := &helper{cmd: cmd, stderr: &bytes.Buffer{}}

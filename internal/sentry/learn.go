@@ -25,7 +25,7 @@ func ServeLearning(l *net.UnixListener, cfg Config, out string) error {
 	base, _ := policy.Builtin(policy.DefaultName)
 	rec := policy.NewRecorder(base, cfg.ContainerID)
 	cfg.Observer = rec
-	cfg.ExtraAllowed = LearnAllowed
+	cfg.ExtraAllowed = LearnAllowed()
 	name := "learned-" + cfg.ContainerID
 	var once sync.Mutex
 	write := func() error {

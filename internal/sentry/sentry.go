@@ -20,7 +20,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -58,7 +57,7 @@ type Config struct {
 	Observer Observer
 	// ExtraAllowed are syscalls the sentry's own filter allows beyond its
 	// fixed set (learn mode: LearnAllowed).
-	ExtraAllowed []string
+	ExtraAllowed []Allowed
 }
 
 // Observer is told of every notified call: the calling thread, the
@@ -75,13 +74,14 @@ type Sentry struct {
 	active  int
 	served  bool
 	allDone chan struct{}
+	pool    *proxyPool
 }
 
 // Serve accepts notification fds on l and answers their calls until every
 // process that had one is gone (or, if none ever connects, until the idle
 // timeout). It closes l before returning.
 func Serve(l *net.UnixListener, cfg Config) error {
-	s := &Sentry{cfg: cfg, allDone: make(chan struct{})}
+	s := &Sentry{cfg: cfg, allDone: make(chan struct{}), pool: newProxyPool(MaxProxying, MaxProxyQueue)}
 	acceptErr := make(chan error, 1)
 	go func() { acceptErr <- s.accept(l) }()
 	var idle <-chan time.Time
@@ -239,10 +239,18 @@ func (s *Sentry) handle(fd int, n *notif) {
 	if s.cfg.Observer != nil {
 		s.cfg.Observer.Observe(int(n.Pid), int(n.Data.Nr), n.Data.Args)
 	}
+	if foreignABI(n.Data.Arch, n.Data.Nr) {
+		// Never decided by the native table: ENOSYS, as for a number
+		// the filter does not know.
+		s.answer(fd, n, nil, syscalls.Outcome{Tier: syscalls.Deny, Errno: unix.ENOSYS}, start)
+		return
+	}
 	e, out := s.cfg.Policy.Decide(int(n.Data.Nr), n.Data.Args)
 	if out.Tier == syscalls.Proxy {
 		nc := *n
-		go s.answer(fd, &nc, e, out, start)
+		if !s.pool.submit(func() { s.answer(fd, &nc, e, out, start) }) {
+			s.answer(fd, &nc, e, syscalls.Outcome{Tier: syscalls.Deny, Errno: errBusy}, start)
+		}
 		return
 	}
 	s.answer(fd, n, e, out, start)
@@ -269,7 +277,6 @@ func (s *Sentry) answer(fd int, n *notif, e *syscalls.Entry, out syscalls.Outcom
 		s.utsOnce.Do(s.loadUTS)
 		t := &task{fd: fd, id: n.ID, pid: int(n.Pid)}
 		r := handler(t, n.Data.Args, &s.cfg.Env)
-		t.close()
 		if r.Errno != 0 {
 			resp.Error = -int32(r.Errno)
 		} else {
@@ -316,16 +323,8 @@ func (s *Sentry) audit(n *notif, name, decision string, resp *notifResp, lat tim
 // tgid returns the thread group (process) id of a thread, or the thread id
 // itself if it cannot be read.
 func tgid(tid int) int {
-	data, err := os.ReadFile("/proc/" + strconv.Itoa(tid) + "/status")
-	if err != nil {
-		return tid
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if v, ok := strings.CutPrefix(line, "Tgid:"); ok {
-			if n, err := strconv.Atoi(strings.TrimSpace(v)); err == nil {
-				return n
-			}
-		}
+	if pid, err := threadGroup(tid); err == nil {
+		return pid
 	}
 	return tid
 }

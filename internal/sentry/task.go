@@ -1,92 +1,144 @@
 package sentry
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 )
 
 // task is the thread that made one notified call, as handlers see it.
-// Memory is reached through /proc/<pid>/mem, opened only after the
-// notification is known to be valid and re-validated after the open, so a
-// pid that was recycled in between is never touched.
+//
+// Its memory is reached with process_vm_readv and process_vm_writev, the
+// calls that behave like the kernel's own copy_from_user/copy_to_user:
+// they honour the caller's page protections (an unmapped, PROT_NONE or,
+// for a write, read-only page gives EFAULT, where /proc/<pid>/mem, the
+// debugger's interface, would read or write through them), they need no
+// file opened per call, and they are governed by ptrace access (the
+// sentry's CAP_SYS_PTRACE) alone — not by the owner and mode of a /proc
+// file, which made every call from a workload that is not host root
+// (uid 1000, root in a user namespace, a setuid program) fail with
+// EFAULT.
+//
+// Both name the thread by pid, so the notification's validity brackets
+// every access: a read is used only if the notification is still valid
+// after it (the thread was alive, so the pid was still its own, for the
+// whole read); a write happens only after the notification is seen valid.
+// What is left for a write is the window between that check and the
+// write itself: the caller would have to be killed and its pid reused by
+// another process in those few hundred nanoseconds, which takes the
+// host's whole pid space (pid_max) to wrap around in that time. See
+// docs/security.md.
 type task struct {
 	fd  int // the listener the notification came from
 	id  uint64
 	pid int
-	mem *os.File
 }
 
 // Pid is the caller's thread id in the sentry's (host) pid namespace.
 func (t *task) Pid() int { return t.pid }
 
-func (t *task) open() error {
-	if t.mem != nil {
-		return nil
-	}
-	f, err := os.OpenFile("/proc/"+strconv.Itoa(t.pid)+"/mem", os.O_RDWR, 0)
-	if err != nil {
-		return fmt.Errorf("opening memory of pid %d: %w", t.pid, err)
-	}
+// errNotValid says the notification was answered, or its caller is gone.
+var errNotValid = errors.New("notification is no longer valid")
+
+func (t *task) valid() error {
 	if !idValid(t.fd, t.id) {
-		f.Close()
-		return fmt.Errorf("pid %d: notification %d is no longer valid", t.pid, t.id)
+		return fmt.Errorf("pid %d: notification %d: %w", t.pid, t.id, errNotValid)
 	}
-	t.mem = f
 	return nil
 }
 
-// WriteMemory copies b into the caller's memory at addr.
+// WriteMemory copies b into the caller's memory at addr, as copy_to_user
+// would: memory the caller cannot write gives EFAULT. Like the kernel's
+// copy, a buffer that runs from writable into unwritable memory has its
+// writable start written before the fault.
 func (t *task) WriteMemory(addr uintptr, b []byte) error {
-	if err := t.open(); err != nil {
+	if len(b) == 0 {
+		return nil
+	}
+	if err := t.valid(); err != nil {
 		return err
 	}
-	n, err := unix.Pwrite(int(t.mem.Fd()), b, int64(addr))
+	local := []unix.Iovec{{Base: &b[0]}}
+	local[0].SetLen(len(b))
+	remote := []unix.RemoteIovec{{Base: addr, Len: len(b)}}
+	n, err := unix.ProcessVMWritev(t.pid, local, remote, 0)
 	if err != nil {
-		return err
+		return fmt.Errorf("writing %d bytes to pid %d at %#x: %w", len(b), t.pid, addr, err)
 	}
 	if n != len(b) {
-		return fmt.Errorf("short write to pid %d at %#x: %d of %d bytes", t.pid, addr, n, len(b))
+		return fmt.Errorf("short write to pid %d at %#x: %d of %d bytes: %w", t.pid, addr, n, len(b), unix.EFAULT)
 	}
 	return nil
 }
 
 // ReadMemory copies len(b) bytes from the caller's memory at addr into b,
-// the sentry's own memory: decisions are made on this copy only.
+// the sentry's own memory, as copy_from_user would: memory the caller
+// cannot read gives EFAULT. Decisions are made on this copy only.
 func (t *task) ReadMemory(addr uintptr, b []byte) error {
-	if err := t.open(); err != nil {
-		return err
+	if len(b) == 0 {
+		return t.valid()
 	}
-	n, err := unix.Pread(int(t.mem.Fd()), b, int64(addr))
+	local := []unix.Iovec{{Base: &b[0]}}
+	local[0].SetLen(len(b))
+	remote := []unix.RemoteIovec{{Base: addr, Len: len(b)}}
+	n, err := unix.ProcessVMReadv(t.pid, local, remote, 0)
+	// Whatever came back is used only if the pid still named the caller.
+	if verr := t.valid(); verr != nil {
+		clear(b)
+		return verr
+	}
 	if err != nil {
-		return err
+		return fmt.Errorf("reading %d bytes from pid %d at %#x: %w", len(b), t.pid, addr, err)
 	}
 	if n != len(b) {
-		return fmt.Errorf("short read from pid %d at %#x: %d of %d bytes", t.pid, addr, n, len(b))
+		clear(b)
+		return fmt.Errorf("short read from pid %d at %#x: %d of %d bytes: %w", t.pid, addr, n, len(b), unix.EFAULT)
 	}
 	return nil
 }
 
-func (t *task) close() {
-	if t.mem != nil {
-		t.mem.Close()
-		t.mem = nil
+// pidfdThread makes pidfd_open accept a thread id that is not a thread
+// group leader (PIDFD_THREAD, Linux 6.9+); the notifying thread may be
+// any thread.
+const pidfdThread = unix.O_EXCL
+
+// threadPidfds records whether the kernel takes PIDFD_THREAD, probed once
+// at start (a workload cannot flip it: a thread caught exiting also gets
+// EINVAL, which then means only that). ForceGroupPidfds, and tests,
+// clear it to force the fallback.
+var threadPidfds atomic.Bool
+
+func init() {
+	fd, err := unix.PidfdOpen(os.Getpid(), pidfdThread)
+	if err == nil {
+		unix.Close(fd)
 	}
+	threadPidfds.Store(err == nil)
 }
 
-// pidfdThread makes pidfd_open accept a thread id that is not a thread
-// group leader (Linux 6.9+); the notifying thread may be any thread.
-const pidfdThread = unix.O_EXCL
+// ForceGroupPidfds makes the sentry take the fallback of kernels before
+// 6.9 (a thread group's pidfd) on a kernel that has PIDFD_THREAD: for
+// testing that path on the machine at hand.
+func ForceGroupPidfds() { threadPidfds.Store(false) }
 
 // GetFd duplicates the caller's file descriptor fd into the sentry
 // (pidfd_getfd): the same open file description, so what the sentry does
 // with it (connect, say) happens to the workload's own socket or file.
 // The pidfd is validated against the notification before it is used, so
 // the fd is taken from the caller and from no other process.
+//
+// Kernels before 6.9 cannot open a pidfd for a thread that is not its
+// group's leader; there the pidfd names the caller's thread group (read
+// from /proc/<tid>/status), which shares the caller's file table in every
+// ordinary program. The validity check after the open still pins it: the
+// thread was alive, so its group was the one opened.
 func (t *task) GetFd(fd int) (int, error) {
-	pidfd, err := unix.PidfdOpen(t.pid, pidfdThread)
+	pidfd, err := t.pidfd()
 	if err != nil {
 		return -1, err
 	}
@@ -95,4 +147,38 @@ func (t *task) GetFd(fd int) (int, error) {
 		return -1, unix.ESRCH
 	}
 	return unix.PidfdGetfd(pidfd, fd, 0)
+}
+
+// pidfd opens a pidfd for the caller: its thread where the kernel allows,
+// else its thread group.
+func (t *task) pidfd() (int, error) {
+	if threadPidfds.Load() {
+		pidfd, err := unix.PidfdOpen(t.pid, pidfdThread)
+		if err == unix.EINVAL {
+			err = unix.ESRCH // the thread is exiting
+		}
+		return pidfd, err
+	}
+	leader, err := threadGroup(t.pid)
+	if err != nil {
+		return -1, err
+	}
+	return unix.PidfdOpen(leader, 0)
+}
+
+// threadGroup is the thread group (process) id of thread tid, from
+// /proc/<tid>/status; ESRCH if the thread is gone.
+func threadGroup(tid int) (int, error) {
+	data, err := os.ReadFile("/proc/" + strconv.Itoa(tid) + "/status")
+	if err != nil {
+		return -1, unix.ESRCH
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(line, "Tgid:"); ok {
+			if n, err := strconv.Atoi(strings.TrimSpace(v)); err == nil {
+				return n, nil
+			}
+		}
+	}
+	return -1, unix.ESRCH
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -20,7 +21,7 @@ type pending struct {
 	h        *helper
 	listener int
 	n        notif
-	buf      uintptr // the helper's buffer: one page, then an unmapped one
+	buf      uintptr // the helper's buffer: read-write, read-only, PROT_NONE and unmapped pages
 	tid      int     // the notifying thread, as the helper saw it
 	pipeR    *os.File
 	pipeW    *os.File // the helper has pipeR as its fd 3
@@ -144,16 +145,15 @@ func TestTask(t *testing.T) {
 		if err := tk.ReadMemory(stack, orig); err != nil {
 			t.Fatalf("reading [stack] at %#x: %v", stack, err)
 		}
-		tk.close()
 		t.Cleanup(func() {
 			tk := p.task()
-			defer tk.close()
 			if err := tk.WriteMemory(stack, orig); err != nil {
 				t.Errorf("restoring [stack]: %v", err)
 			}
 		})
 
 		missing := unusedPid(t)
+		ro, none, unmapped := p.buf+page, p.buf+2*page, p.buf+3*page
 		cases := []struct {
 			name    string
 			pid     int    // 0: the notifying thread
@@ -168,14 +168,19 @@ func TestTask(t *testing.T) {
 			{name: "read the helper's buffer", addr: p.buf, read: len(helperPattern), want: helperPattern},
 			{name: "write and read back the helper's buffer", addr: p.buf + writtenOff, write: written, read: len(written), want: written},
 			{name: "write and read back [stack]", addr: stack, write: []byte("\xde\xad\xbe\xef stack bytes"), read: 12, want: []byte("\xde\xad\xbe\xef stack b")},
-			{name: "read an unmapped address", addr: 0x10, read: 8, errIs: unix.EIO},
-			{name: "write an unmapped address", addr: 0x10, write: []byte("x"), errIs: unix.EIO},
-			{name: "read across the end of a mapping", addr: p.buf + page - 4, read: 8, errSub: "short read"},
-			{name: "write across the end of a mapping", addr: p.buf + page - 4, write: []byte("12345678"), errSub: "short write"},
-			{name: "read from a missing pid", pid: missing, addr: p.buf, read: 8, errIs: unix.ENOENT},
-			{name: "write to a missing pid", pid: missing, addr: p.buf, write: []byte("x"), errSub: "opening memory of pid " + strconv.Itoa(missing)},
-			{name: "read with a stale notification id", idDelta: 1 << 40, addr: p.buf, read: 8, errSub: "no longer valid"},
-			{name: "write with a stale notification id", idDelta: 1 << 40, addr: p.buf, write: []byte("x"), errSub: "no longer valid"},
+			{name: "write a read-only page", addr: ro, write: []byte("x"), errIs: unix.EFAULT},
+			{name: "the read-only page is as it was", addr: ro, read: len(helperPattern), want: helperPattern},
+			{name: "read a PROT_NONE page", addr: none, read: 8, errIs: unix.EFAULT},
+			{name: "write a PROT_NONE page", addr: none, write: []byte("x"), errIs: unix.EFAULT},
+			{name: "read an unmapped page", addr: unmapped, read: 8, errIs: unix.EFAULT},
+			{name: "write an unmapped page", addr: unmapped, write: []byte("x"), errIs: unix.EFAULT},
+			{name: "read address 0x10", addr: 0x10, read: 8, errIs: unix.EFAULT},
+			{name: "read across into a PROT_NONE page", addr: ro + page - 4, read: 8, errIs: unix.EFAULT},
+			{name: "write across into a read-only page", addr: ro - 4, write: []byte("12345678"), errIs: unix.EFAULT},
+			{name: "read from a missing pid", pid: missing, addr: p.buf, read: 8, errIs: unix.ESRCH},
+			{name: "write to a missing pid", pid: missing, addr: p.buf, write: []byte("x"), errIs: unix.ESRCH},
+			{name: "read with a stale notification id", idDelta: 1 << 40, addr: p.buf, read: 8, errIs: errNotValid},
+			{name: "write with a stale notification id", idDelta: 1 << 40, addr: p.buf, write: []byte("x"), errIs: errNotValid},
 		}
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
@@ -191,13 +196,11 @@ func TestTask(t *testing.T) {
 				if tc.write != nil {
 					tk := mk()
 					err = tk.WriteMemory(tc.addr, tc.write)
-					tk.close()
 				}
 				got := make([]byte, tc.read)
 				if err == nil && tc.read > 0 {
 					tk := mk()
 					err = tk.ReadMemory(tc.addr, got)
-					tk.close()
 				}
 				if tc.errIs != nil || tc.errSub != "" {
 					if err == nil {
@@ -226,21 +229,31 @@ func TestTask(t *testing.T) {
 		if err := unix.Fstat(int(p.pipeR.Fd()), &want); err != nil {
 			t.Fatal(err)
 		}
-		cases := []struct {
+		type getFdCase struct {
 			name    string
 			pid     int
 			idDelta uint64
 			fd      int
 			errIs   error
-		}{
+		}
+		cases := []getFdCase{
 			{name: "the helper's pipe (fd 3)", fd: 3},
 			{name: "the helper's stdin (fd 0), another file", fd: 0},
 			{name: "a closed fd", fd: 1000, errIs: unix.EBADF},
 			{name: "a stale notification id", idDelta: 1 << 40, fd: 3, errIs: unix.ESRCH},
 			{name: "a missing pid", pid: unusedPid(t), fd: 3, errIs: unix.ESRCH},
 		}
-		for _, tc := range cases {
-			t.Run(tc.name, func(t *testing.T) {
+		// Each case twice: with thread pidfds (Linux 6.9+), and with the
+		// fallback older kernels take (the thread group's pidfd) forced.
+		for i, tc := range append(slices.Clone(cases), cases...) {
+			forceGroup := i >= len(cases)
+			name := tc.name
+			if forceGroup {
+				name += ", thread-group pidfd forced"
+			}
+			t.Run(name, func(t *testing.T) {
+				threadPidfds.Store(!forceGroup)
+				t.Cleanup(func() { threadPidfds.Store(true) })
 				tk := p.task()
 				tk.id += tc.idDelta
 				if tc.pid != 0 {
@@ -320,7 +333,6 @@ func TestTask(t *testing.T) {
 
 	t.Run("after the answer", func(t *testing.T) {
 		tk := p.task()
-		defer tk.close()
 		b := make([]byte, 8)
 		if err := tk.ReadMemory(p.buf, b); err == nil || !strings.Contains(err.Error(), "no longer valid") {
 			t.Errorf("ReadMemory after the answer: %v, want the notification no longer valid", err)

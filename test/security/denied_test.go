@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/syscage/syscage/test/internal/sandboxtest"
 )
 
 // deniedCalls is what the default profile promises for every attempt
@@ -173,14 +175,23 @@ func TestDeniedCalls(t *testing.T) {
 	checkDenied(t, res.Stdout)
 }
 
-// TestDeniedCallsAudited runs the same attempts with the audit stream on:
-// each denial must reach the sentry and be recorded as a deny event with
-// the syscall's name and the same errno, which shows the refusal came
-// from the sandbox and not from a missing capability.
+// TestDeniedCallsAudited runs the same attempts with the audit stream on,
+// as each identity a workload has (host root, uid 1000, root in a user
+// namespace): each denial must reach the sentry and be recorded as a deny
+// event with the syscall's name and the same errno, which shows the
+// refusal came from the sandbox and not from a missing capability.
 func TestDeniedCallsAudited(t *testing.T) {
-	t.Parallel()
+	for _, ident := range sandboxtest.Identities {
+		t.Run(ident.Name, func(t *testing.T) {
+			t.Parallel()
+			deniedCallsAudited(t, ident.Opt)
+		})
+	}
+}
+
+func deniedCallsAudited(t *testing.T, opt specOpt) {
 	rt := newRuntime(t)
-	b := newBundle(t, withArgs("/t/attack"))
+	b := newBundle(t, withArgs("/t/attack"), opt)
 	log := filepath.Join(filepath.Dir(rt.Root), "audit.jsonl")
 	args := []string{"run", "--bundle", b}
 	id := newID(t)

@@ -32,6 +32,9 @@ var (
 	binary string
 	// hostRelease and hostVersion are the host's `uname -r` and `uname -v`.
 	hostRelease, hostVersion string
+	// defaultRelease is the release a container that pins none sees: the
+	// host's MAJOR.MINOR.0-syscage.
+	defaultRelease string
 )
 
 // markerEnv is set in every container process (value: the bundle path) so
@@ -40,12 +43,11 @@ const markerEnv = "SYSCAGE_SECURITY_BUNDLE"
 
 // Defaults the runtime documents (internal/container/sandbox.go).
 const (
-	defaultRelease = "6.1.0-syscage"
 	defaultVersion = "#1 SMP PREEMPT_DYNAMIC syscage"
 )
 
 // programs are the C sources in testdata/, built static into /t/<name>.
-var programs = []string{"attack", "probe", "workload", "loop", "toctou", "fastopen", "listener"}
+var programs = []string{"attack", "probe", "workload", "loop", "toctou", "fastopen", "ident", "flood", "listener"}
 
 func TestMain(m *testing.M) {
 	os.Exit(testMain(m))
@@ -94,6 +96,9 @@ func setup(dir string) error {
 		return err
 	}
 	hostRelease, hostVersion = strings.TrimSpace(string(r)), strings.TrimSpace(string(v))
+	if defaultRelease, err = sandboxtest.SandboxRelease(); err != nil {
+		return err
+	}
 	if hostRelease == defaultRelease {
 		return fmt.Errorf("the host's release is syscage's default %q: the identity tests could not tell them apart", hostRelease)
 	}

@@ -4,6 +4,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/syscage/syscage/test/internal/sandboxtest"
 )
 
 // workloadScript is an ordinary shell job: loops, pipelines, redirects
@@ -34,24 +36,28 @@ rm -rf d lines.txt here.txt words.txt
 echo "script: ok"
 `
 
-var workloadWant = []string{
-	"count=50",
-	"fives=5",
-	"last=line 49",
-	"sum=5050",
-	"here=ALPHA,BETA",
-	"gzip=100000",
-	"nested=hi",
-	"words=one three two ",
-	"sub",
-	"md5=1cae98583b1180141d6a0daa71e0bd91",
-	"ok fork_exec",
-	"ok threads",
-	"ok files",
-	"ok tcp",
-	"release " + defaultRelease,
-	"workload: ok",
-	"script: ok",
+// workloadWant is the workload's expected output (a function: the
+// release is known once TestMain has read the host's).
+func workloadWant() []string {
+	return []string{
+		"count=50",
+		"fives=5",
+		"last=line 49",
+		"sum=5050",
+		"here=ALPHA,BETA",
+		"gzip=100000",
+		"nested=hi",
+		"words=one three two ",
+		"sub",
+		"md5=1cae98583b1180141d6a0daa71e0bd91",
+		"ok fork_exec",
+		"ok threads",
+		"ok files",
+		"ok tcp",
+		"release " + defaultRelease,
+		"workload: ok",
+		"script: ok",
+	}
 }
 
 // allowedWorkloadDenials are denials a correct program meets on its way
@@ -61,18 +67,29 @@ var allowedWorkloadDenials = map[string]string{"clone3": "ENOSYS"}
 
 // TestWorkloadRunsUnchanged runs shell scripts and a static C program that
 // forks, execs, creates threads, uses pipes, files and loopback TCP under
-// the default profile, with the audit stream on: exit status 0, the
-// expected output, and no denial beyond the documented libc fallback.
+// the default profile, with the audit stream on, as each identity a
+// workload has (host root, uid 1000, root in a user namespace): exit
+// status 0, the expected output, and no denial beyond the documented libc
+// fallback.
 func TestWorkloadRunsUnchanged(t *testing.T) {
-	t.Parallel()
+	for _, ident := range sandboxtest.Identities {
+		t.Run(ident.Name, func(t *testing.T) {
+			t.Parallel()
+			workloadRunsUnchanged(t, ident.Opt)
+		})
+	}
+}
+
+func workloadRunsUnchanged(t *testing.T, opt specOpt) {
 	rt := newRuntime(t)
-	b := newBundle(t, withArgs("sh", "-c", workloadScript), withWritableTmp())
+	b := newBundle(t, withArgs("sh", "-c", workloadScript), withWritableTmp(), opt)
 	log := filepath.Join(filepath.Dir(rt.Root), "audit.jsonl")
 	res := rt.Container(b, []string{"--strace-log", log})
 	if res.Code != 0 {
 		t.Fatalf("workload: %s", res)
 	}
 	got := strings.Split(strings.TrimRight(res.Stdout, "\n"), "\n")
+	workloadWant := workloadWant()
 	if len(got) != len(workloadWant) {
 		t.Errorf("workload printed %d lines, want %d", len(got), len(workloadWant))
 	}

@@ -31,12 +31,21 @@ var blockedDestinations = []netip.Prefix{
 //
 // Supported: AF_INET and AF_INET6 (destinations in blockedDestinations
 // are refused with EPERM; an IPv4-mapped IPv6 address is checked as
-// IPv4) and AF_UNIX abstract names (looked up in the socket's own network
-// namespace). AF_UNIX paths are refused with EACCES: the sentry would
-// resolve them in its own root and with its own credentials, not the
-// caller's, and resolving them safely inside the container is not built
-// yet. Other families are connected as given: their addresses name
-// nothing on a file system.
+// IPv4), and AF_UNSPEC (a disconnect). Every other family that names
+// something (an address longer than the family field) is refused with
+// EACCES, because the kernel checks the connecting task, and that task
+// would be the sentry: a unix connection records its credentials
+// (SO_PEERCRED, SO_PEERSEC, SO_PEERPIDFD), so a server would see host
+// root instead of the caller; a netlink connect checks CAP_NET_ADMIN over
+// the socket's network namespace, which the sentry, root in the namespace
+// that owns every container's user namespace, holds; and a unix path
+// would be resolved in the sentry's root. An address of the family field
+// alone names nothing; the kernel refuses it (EINVAL) on any socket.
+//
+// Known limit: for inet, too, the kernel's per-task checks on connect
+// see the sentry — a Landlock network rule the workload put on itself,
+// an AppArmor rule on its label — so under strict those do not bind a
+// proxied connect (docs/security.md).
 func sysConnect(t Task, args [6]uint64, _ *Env) Result {
 	fd, addr, alen := int(int32(args[0])), uintptr(args[1]), int(int32(args[2]))
 	if alen < 2 || alen > maxSockaddr {
@@ -53,8 +62,9 @@ func sysConnect(t Task, args [6]uint64, _ *Env) Result {
 		if ip, ok := sockaddrIP(family, sa); ok && blocked(ip) {
 			return Result{Errno: unix.EPERM}
 		}
-	case unix.AF_UNIX:
-		if alen > 2 && sa[2] != 0 {
+	case unix.AF_UNSPEC:
+	default:
+		if alen > 2 {
 			return Result{Errno: unix.EACCES}
 		}
 	}

@@ -33,6 +33,18 @@ func unixSock(path string, abstract bool) []byte {
 	return b
 }
 
+func netlinkSock() []byte {
+	b := make([]byte, 12)
+	binary.NativeEndian.PutUint16(b, unix.AF_NETLINK)
+	return b
+}
+
+func familyOnly(family uint16, n int) []byte {
+	b := make([]byte, n)
+	binary.NativeEndian.PutUint16(b, family)
+	return b
+}
+
 // TestConnectDecisions: what the proxy refuses is decided on the copied
 // address alone; what it allows goes on to duplicate the caller's socket
 // (the fake task has none to give, hence EBADF).
@@ -54,7 +66,12 @@ func TestConnectDecisions(t *testing.T) {
 		{"loopback v4 allowed", inet4([4]byte{127, 0, 0, 1}, 80), 16, false, unix.EBADF},
 		{"loopback v6 allowed", inet6(loop6), 28, false, unix.EBADF},
 		{"unix path refused", unixSock("/run/docker.sock", false), 19, false, unix.EACCES},
-		{"unix abstract allowed", unixSock("x", true), 4, false, unix.EBADF},
+		{"unix abstract refused", unixSock("x", true), 4, false, unix.EACCES},
+		{"unix unnamed (family only) to the kernel", unixSock("", false)[:2], 2, false, unix.EBADF},
+		{"netlink refused", netlinkSock(), 12, false, unix.EACCES},
+		{"packet refused", familyOnly(unix.AF_PACKET, 20), 20, false, unix.EACCES},
+		{"vsock refused", familyOnly(unix.AF_VSOCK, 16), 16, false, unix.EACCES},
+		{"unspec (disconnect) to the kernel", familyOnly(unix.AF_UNSPEC, 16), 16, false, unix.EBADF},
 		{"short address", []byte{2}, 1, false, unix.EINVAL},
 		{"oversized address", make([]byte, 200), 200, false, unix.EINVAL},
 		{"unreadable address", inet4([4]byte{127, 0, 0, 1}, 80), 16, true, unix.EFAULT},

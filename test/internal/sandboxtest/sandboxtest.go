@@ -293,6 +293,63 @@ func WithAnnotation(k, v string) SpecOpt {
 	}
 }
 
+// SandboxRelease is the kernel release syscage documents for a container
+// that pins none: the host's MAJOR.MINOR with ".0-syscage" (the feature
+// level, not the build). Written here independently of the runtime's own
+// code, so the tests check the documented rule.
+func SandboxRelease() (string, error) {
+	out, err := exec.Command("uname", "-r").Output()
+	if err != nil {
+		return "", fmt.Errorf("uname -r: %w", err)
+	}
+	m := regexp.MustCompile(`^(\d+)\.(\d+)\.`).FindStringSubmatch(string(out))
+	if m == nil {
+		return "", fmt.Errorf("host release %q has no MAJOR.MINOR", out)
+	}
+	return m[1] + "." + m[2] + ".0-syscage", nil
+}
+
+// WithUser runs the container's process as uid:gid (Kubernetes
+// runAsUser, Docker --user), with no capabilities: what an unprivileged
+// process has.
+func WithUser(uid, gid uint32) SpecOpt {
+	return func(s *specs.Spec) {
+		s.Process.User = specs.User{UID: uid, GID: gid}
+		s.Process.Capabilities = &specs.LinuxCapabilities{}
+	}
+}
+
+// WithUserNamespace gives the container a user namespace in which its
+// root is host uid and gid hostID (size ids mapped): Kubernetes
+// hostUsers: false, Podman --userns. The bundle directories must be
+// searchable by that uid (NewBundle makes them so).
+func WithUserNamespace(hostID, size uint32) SpecOpt {
+	return func(s *specs.Spec) {
+		s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.UserNamespace})
+		s.Linux.UIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: hostID, Size: size}}
+		s.Linux.GIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: hostID, Size: size}}
+	}
+}
+
+// Identity is who a container's workload runs as. Most production
+// containers are not host root, so tests of the sandbox run under each
+// of Identities.
+type Identity struct {
+	Name string
+	Opt  SpecOpt
+	// UID is the workload's uid as it sees it itself.
+	UID int
+}
+
+// Identities are the test matrix's identities: host root, an
+// unprivileged uid (runAsNonRoot), and root in a user namespace whose
+// root is an unprivileged host uid (hostUsers: false).
+var Identities = []Identity{
+	{Name: "root", Opt: func(*specs.Spec) {}, UID: 0},
+	{Name: "uid1000", Opt: WithUser(1000, 1000), UID: 1000},
+	{Name: "userns", Opt: WithUserNamespace(100000, 65536), UID: 0},
+}
+
 // NewRootfs gives dst its own copy of the template root file system.
 func (e *Env) NewRootfs(t *testing.T, dst string) {
 	t.Helper()
@@ -341,6 +398,13 @@ func WriteSpec(t *testing.T, dir string, s *specs.Spec) {
 func (e *Env) NewBundle(t *testing.T, opts ...SpecOpt) string {
 	t.Helper()
 	dir := t.TempDir()
+	// A user-namespaced container's root is an unprivileged host uid: it
+	// must be able to reach the bundle (t.TempDir makes both 0700).
+	for _, d := range []string{filepath.Dir(dir), dir} {
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
 	e.NewRootfs(t, filepath.Join(dir, "rootfs"))
 	WriteSpec(t, dir, e.Spec(t, dir, opts...))
 	return dir

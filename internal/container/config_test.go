@@ -1,0 +1,66 @@
+package container
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestParseConfig(t *testing.T) {
+	for _, tc := range []struct {
+		name, data, err string
+		allowed         []string
+	}{
+		{name: "empty", data: `{}`, allowed: DefaultAnnotationProfiles},
+		{name: "default only", data: `{"defaultProfile": "strict"}`, allowed: DefaultAnnotationProfiles},
+		{name: "allowlist", data: `{"annotationProfiles": ["strict", "web", "learn", "app.json"]}`, allowed: []string{"strict", "web", "learn", "app.json"}},
+		{name: "nothing allowed", data: `{"annotationProfiles": []}`, allowed: []string{}},
+		{name: "all fields", data: `{"defaultProfile": "/srv/p.json", "profileDir": "/srv/profiles", "annotationProfiles": ["default"], "auditDir": "/var/log/syscage"}`, allowed: []string{"default"}},
+		{name: "unknown field", data: `{"minimumProfile": "strict"}`, err: "cfg.json: minimumProfile: unknown field"},
+		{name: "wrong type", data: `{"annotationProfiles": "strict"}`, err: "cfg.json: annotationProfiles: is a JSON string"},
+		{name: "not JSON", data: `{"defaultProfile": }`, err: "cfg.json: not valid JSON"},
+		{name: "trailing", data: `{} {}`, err: "cfg.json: trailing data"},
+		{name: "relative profileDir", data: `{"profileDir": "profiles"}`, err: "cfg.json: profileDir: \"profiles\" is not an absolute path"},
+		{name: "relative auditDir", data: `{"auditDir": "audit"}`, err: "cfg.json: auditDir: \"audit\" is not an absolute path"},
+		{name: "path in allowlist", data: `{"annotationProfiles": ["strict", "/etc/x.json"]}`, err: "cfg.json: annotationProfiles[1]: \"/etc/x.json\" is not a profile name"},
+		{name: "built-in file in allowlist", data: `{"annotationProfiles": ["default.json"]}`, err: "cfg.json: annotationProfiles[0]: \"default.json\": default is a built-in"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := ParseConfig("/x/cfg.json", []byte(tc.data))
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), "runtime config /x/"+tc.err) {
+					t.Fatalf("got %v, want an error with %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := c.annotationProfiles(""); !slices.Equal(got, tc.allowed) {
+				t.Errorf("annotation profiles %q, want %q", got, tc.allowed)
+			}
+		})
+	}
+}
+
+func TestReadConfig(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "none.json")
+	if c, err := ReadConfig(missing, false); err != nil || c.Path != "" || c.profileDir() != DefaultProfileDir {
+		t.Errorf("missing optional config: %+v, %v", c, err)
+	}
+	if _, err := ReadConfig(missing, true); err == nil || !strings.Contains(err.Error(), "runtime config "+missing) {
+		t.Errorf("missing named config: %v", err)
+	}
+	t.Setenv(ConfigEnv, missing)
+	if _, err := LoadConfig(); err == nil {
+		t.Errorf("$%s naming a missing file: no error", ConfigEnv)
+	}
+	if err := os.WriteFile(missing, []byte(`{"profileDir": "/srv/p"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := LoadConfig(); err != nil || c.Path != missing || c.profileDir() != "/srv/p" {
+		t.Errorf("$%s: %+v, %v", ConfigEnv, c, err)
+	}
+}

@@ -1,0 +1,256 @@
+package sentry
+
+import (
+	"fmt"
+	seccomp "github.com/seccomp/libseccomp-golang"
+	"os"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// confinedAttempts are what a compromised sentry would try, each made by
+// the confine helper after it has loaded the sentry's own filter: the
+// errno each must fail with ("ok": must succeed — the sentry still works).
+var confinedAttempts = []struct {
+	name string
+	want string
+}{
+	{"open /etc/shadow for writing", "EPERM"},
+	{"open /etc/hostname for writing", "EPERM"},
+	{"create a file", "EPERM"},
+	{"open /proc/1/mem read-write", "EPERM"},
+	{"ptrace attach to pid 1", "EPERM"},
+	{"clone a process (no CLONE_THREAD)", "EPERM"},
+	{"clone with CLONE_NEWUSER", "EPERM"},
+	{"unshare CLONE_NEWUSER", "EPERM"},
+	{"setns", "EPERM"},
+	{"execve /bin/true", "EPERM"},
+	{"socket AF_INET", "EPERM"},
+	{"mmap PROT_EXEC", "EPERM"},
+	{"mprotect PROT_EXEC", "EPERM"},
+	{"kill pid 1", "EPERM"},
+	{"tgkill another process", "EPERM"},
+	{"clone3", "ENOSYS"},
+	{"ioctl TIOCSTI", "EPERM"},
+	{"pidfd_open with unknown flags", "EPERM"},
+	{"mount", "EPERM"},
+	{"bpf", "EPERM"},
+	{"open /proc/self/status read-only", "ok"},
+	{"new threads", "ok"},
+	{"read its own memory with process_vm_readv", "ok"},
+}
+
+// helperLearnEnv makes the confine helper load learn mode's filter.
+const helperLearnEnv = "SYSCAGE_SENTRY_TEST_LEARN"
+
+// learnAttempts: what learn mode's additions allow and still refuse.
+var learnAttempts = []struct {
+	name string
+	want string
+}{
+	{"create a new file as learn mode does", "ok"},
+	{"open an existing file for writing", "EPERM"},
+	{"open /etc/shadow for writing", "EPERM"},
+	{"execve /bin/true", "EPERM"},
+}
+
+// helperConfine ("confine") loads the sentry's filter with confine(),
+// then makes each attempt and prints "<name>: <errno or ok>".
+func helperConfine() {
+	var extra []Allowed
+	attempts := confinedAttempts
+	if os.Getenv(helperLearnEnv) != "" {
+		extra, attempts = LearnAllowed(), learnAttempts
+	}
+	if err := confine(extra); err != nil {
+		helperDie("%v", err)
+	}
+	errno := func(e error) string {
+		if e == nil {
+			return "ok"
+		}
+		if en, ok := e.(unix.Errno); ok {
+			return unix.ErrnoName(en)
+		}
+		return e.Error()
+	}
+	raw := func(nr uintptr, a ...uintptr) string {
+		var args [6]uintptr
+		copy(args[:], a)
+		r, _, e := unix.Syscall6(nr, args[0], args[1], args[2], args[3], args[4], args[5])
+		if e != 0 {
+			return unix.ErrnoName(e)
+		}
+		if nr == unix.SYS_CLONE && r == 0 {
+			unix.RawSyscall(unix.SYS_EXIT, 0, 0, 0) // a child, if one were ever made
+		}
+		return "ok"
+	}
+	open := func(path string, flags int) string {
+		fd, err := unix.Open(path, flags, 0o600)
+		if err == nil {
+			unix.Close(fd)
+		}
+		return errno(err)
+	}
+	page := uintptr(unix.Getpagesize())
+	for _, a := range attempts {
+		var got string
+		switch a.name {
+		case "create a new file as learn mode does":
+			f, err := os.CreateTemp("/tmp", ".syscage-confine-learn-*")
+			got = errno(unwrap(err))
+			if err == nil {
+				f.Close()
+				got = errno(unwrap(os.Remove(f.Name())))
+			}
+		case "open an existing file for writing":
+			got = open("/etc/hostname", unix.O_WRONLY|unix.O_TRUNC|unix.O_CLOEXEC)
+		case "open /etc/shadow for writing":
+			got = open("/etc/shadow", unix.O_WRONLY|unix.O_CLOEXEC)
+		case "open /etc/hostname for writing":
+			got = open("/etc/hostname", unix.O_RDWR|unix.O_CLOEXEC)
+		case "create a file":
+			got = open("/tmp/syscage-confine-test-must-not-exist", unix.O_CREAT|unix.O_WRONLY|unix.O_CLOEXEC)
+		case "open /proc/1/mem read-write":
+			got = open("/proc/1/mem", unix.O_RDWR|unix.O_CLOEXEC)
+		case "ptrace attach to pid 1":
+			got = raw(unix.SYS_PTRACE, unix.PTRACE_ATTACH, 1)
+		case "clone a process (no CLONE_THREAD)":
+			got = raw(unix.SYS_CLONE, uintptr(unix.SIGCHLD))
+		case "clone with CLONE_NEWUSER":
+			got = raw(unix.SYS_CLONE, uintptr(unix.CLONE_NEWUSER|unix.SIGCHLD))
+		case "unshare CLONE_NEWUSER":
+			got = raw(unix.SYS_UNSHARE, unix.CLONE_NEWUSER)
+		case "setns":
+			got = raw(unix.SYS_SETNS, 0, 0)
+		case "execve /bin/true":
+			got = errno(unix.Exec("/bin/true", []string{"true"}, nil))
+		case "socket AF_INET":
+			got = raw(unix.SYS_SOCKET, unix.AF_INET, unix.SOCK_STREAM, 0)
+		case "mmap PROT_EXEC":
+			got = raw(unix.SYS_MMAP, 0, page, unix.PROT_READ|unix.PROT_EXEC, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS, ^uintptr(0), 0)
+		case "mprotect PROT_EXEC":
+			m, err := unix.Mmap(-1, 0, int(page), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
+			if err != nil {
+				helperDie("mmap: %v", err)
+			}
+			got = raw(unix.SYS_MPROTECT, uintptr(unsafe.Pointer(&m[0])), page, unix.PROT_READ|unix.PROT_EXEC)
+		case "kill pid 1":
+			got = raw(unix.SYS_KILL, 1, 0)
+		case "tgkill another process":
+			got = raw(unix.SYS_TGKILL, 1, 1, 0)
+		case "clone3":
+			got = raw(unix.SYS_CLONE3, 0, 0)
+		case "ioctl TIOCSTI":
+			got = raw(unix.SYS_IOCTL, 0, unix.TIOCSTI, 0)
+		case "pidfd_open with unknown flags":
+			got = raw(unix.SYS_PIDFD_OPEN, uintptr(os.Getpid()), 1)
+		case "mount":
+			got = raw(unix.SYS_MOUNT, 0, 0, 0, 0, 0)
+		case "bpf":
+			got = raw(unix.SYS_BPF, 0, 0, 0)
+		case "open /proc/self/status read-only":
+			_, err := os.ReadFile("/proc/self/status")
+			got = errno(unwrap(err))
+		case "new threads":
+			// Locked goroutines force the runtime to start OS threads.
+			var wg sync.WaitGroup
+			for i := 0; i < 8; i++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					runtime.LockOSThread()
+					_ = unix.Gettid()
+				}()
+			}
+			wg.Wait()
+			got = "ok"
+		case "read its own memory with process_vm_readv":
+			src, dst := []byte("abc"), make([]byte, 3)
+			local := []unix.Iovec{{Base: &dst[0]}}
+			local[0].SetLen(3)
+			remote := []unix.RemoteIovec{{Base: uintptr(unsafe.Pointer(&src[0])), Len: 3}}
+			_, err := unix.ProcessVMReadv(os.Getpid(), local, remote, 0)
+			got = errno(err)
+			if err == nil && string(dst) != "abc" {
+				got = "read " + string(dst)
+			}
+		default:
+			helperDie("no attempt named %q", a.name)
+		}
+		fmt.Printf("%s: %s\n", a.name, got)
+	}
+	os.Exit(0)
+}
+
+func unwrap(err error) error {
+	if pe, ok := err.(*os.PathError); ok {
+		return pe.Err
+	}
+	return err
+}
+
+// TestConfined runs the sentry's own filter in a helper process (as root,
+// so only the filter stands between it and each operation) and checks
+// every operation a compromised sentry would try is refused, while what
+// the sentry needs still works.
+func TestConfined(t *testing.T) {
+	requireRoot(t, "so that the filter, not a missing privilege, refuses")
+	h := startHelper(t, "confine", nil, nil)
+	for _, a := range confinedAttempts {
+		line := h.line(t)
+		name, got, _ := strings.Cut(line, ": ")
+		if name != a.name {
+			t.Fatalf("helper said %q, want the attempt %q", line, a.name)
+		}
+		if got != a.want {
+			t.Errorf("%s: %s, want %s", a.name, got, a.want)
+		}
+	}
+	if _, err := os.Stat("/tmp/syscage-confine-test-must-not-exist"); err == nil {
+		os.Remove("/tmp/syscage-confine-test-must-not-exist")
+		t.Errorf("the confined helper created a file")
+	}
+}
+
+// TestConfinedLearning: learn mode may create its profile's temporary
+// file (a new file only), and still no more.
+func TestConfinedLearning(t *testing.T) {
+	requireRoot(t, "so that the filter, not a missing privilege, refuses")
+	h := startHelper(t, "confine", []string{helperLearnEnv + "=1"}, nil)
+	for _, a := range learnAttempts {
+		line := h.line(t)
+		name, got, _ := strings.Cut(line, ": ")
+		if name != a.name {
+			t.Fatalf("helper said %q, want the attempt %q", line, a.name)
+		}
+		if got != a.want {
+			t.Errorf("%s: %s, want %s", a.name, got, a.want)
+		}
+	}
+}
+
+// TestAllowlistPrintable: every entry names a real syscall and says why.
+func TestAllowlistPrintable(t *testing.T) {
+	for _, a := range SentryAllowlist(true) {
+		if a.Why == "" || a.Condition() == "" {
+			t.Errorf("%s: no reason or condition", a.Name)
+		}
+		if _, ok := syscallNumber(a.Name); !ok {
+			t.Errorf("%s: not a syscall libseccomp knows", a.Name)
+		}
+	}
+}
+
+// syscallNumber is the x86_64 number of a syscall name, as libseccomp
+// knows it.
+func syscallNumber(name string) (int, bool) {
+	nr, err := seccomp.GetSyscallFromName(name)
+	return int(nr), err == nil
+}
