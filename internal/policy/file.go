@@ -241,6 +241,9 @@ func (f *File) compile() (*Profile, string, error) {
 			if err := tierAllowed(e, tier); err != nil {
 				return nil, nat, err
 			}
+			if err := checkFloor(e, tier, when); err != nil {
+				return nil, nat, err
+			}
 			r := rules[e.Nr]
 			if r == nil {
 				r = &fileRule{listed: true}
@@ -291,12 +294,12 @@ func (f *File) compile() (*Profile, string, error) {
 		}
 		return syscalls.Rule{Tier: syscalls.Deny, Errno: unix.EPERM}
 	}
-	p.rule = func(e *syscalls.Entry) syscalls.Rule {
+	p.rule = floored(func(e *syscalls.Entry) syscalls.Rule {
 		if r, ok := rules[e.Nr]; ok {
 			return r.rule
 		}
 		return unlisted(e)
-	}
+	})
 	p.listed = func(e *syscalls.Entry) bool { _, ok := rules[e.Nr]; return ok }
 	switch f.Unlisted {
 	case UnlistedDeny:
@@ -445,6 +448,23 @@ func tierAllowed(e *syscalls.Entry, t syscalls.Tier) error {
 	}
 	if e.Handler == nil || !usesTier(e.Default, t) && !usesTier(e.Strict, t) {
 		return fmt.Errorf("%s cannot be %s: the sentry has no %s handler for it", e.Name, t, t)
+	}
+	return nil
+}
+
+// checkFloor refuses an entry the floor (floor.go) could only keep by
+// denying it whole: one that lets seccomp run under a condition on its
+// flags (arg 1) other than an equality or masked equality, which cannot be
+// combined with the floor's masked equality on the listener bit in one
+// rule.
+func checkFloor(e *syscalls.Entry, t syscalls.Tier, when []syscalls.Cond) error {
+	if e.Name != "seccomp" || t == syscalls.Deny {
+		return nil
+	}
+	for _, c := range when {
+		if c.Index == listenerArg && c.Op != syscalls.OpEq && c.Op != syscalls.OpMaskedEq {
+			return fmt.Errorf("seccomp: a condition on arg %d (flags) must be eq or masked-eq: every profile refuses SECCOMP_FILTER_FLAG_NEW_LISTENER, and that is combined with yours", listenerArg)
+		}
 	}
 	return nil
 }

@@ -59,12 +59,20 @@ func probes() []probe {
 		{"unshare(NEWTIME)", unix.SYS_UNSHARE, [6]uintptr{unix.CLONE_NEWTIME}, "EPERM"},
 		{"unshare(FS)", unix.SYS_UNSHARE, [6]uintptr{unix.CLONE_FS}, "ok"},
 		{"clone3", unix.SYS_CLONE3, [6]uintptr{0, 0}, "ENOSYS"},
-		{"socket(PACKET)", unix.SYS_SOCKET, [6]uintptr{unix.AF_PACKET, unix.SOCK_DGRAM}, "EPERM"},
+		{"socket(PACKET)", unix.SYS_SOCKET, [6]uintptr{unix.AF_PACKET, unix.SOCK_DGRAM}, "EAFNOSUPPORT"},
+		{"socket(INET, PACKET)", unix.SYS_SOCKET, [6]uintptr{unix.AF_INET, unix.SOCK_PACKET, 0x300}, "ESOCKTNOSUPPORT"},
+		{"socket(INET|garbage, PACKET|CLOEXEC|garbage)", unix.SYS_SOCKET, [6]uintptr{unix.AF_INET | hi, unix.SOCK_PACKET | unix.SOCK_CLOEXEC | hi, 0x300}, "ESOCKTNOSUPPORT"},
+		{"socket(VSOCK)", unix.SYS_SOCKET, [6]uintptr{unix.AF_VSOCK, unix.SOCK_STREAM}, "EAFNOSUPPORT"},
+		{"socket(ALG)", unix.SYS_SOCKET, [6]uintptr{unix.AF_ALG, unix.SOCK_SEQPACKET}, "EAFNOSUPPORT"},
+		{"socket(INET6, DGRAM)", unix.SYS_SOCKET, [6]uintptr{unix.AF_INET6, unix.SOCK_DGRAM | unix.SOCK_NONBLOCK}, "ok"},
+		{"socket(UNIX, SEQPACKET)", unix.SYS_SOCKET, [6]uintptr{unix.AF_UNIX, unix.SOCK_SEQPACKET}, "ok"},
+		{"socketpair(UNIX, STREAM)", unix.SYS_SOCKETPAIR, [6]uintptr{unix.AF_UNIX, unix.SOCK_STREAM, 0, p}, "ok"},
+		{"socketpair(PACKET)", unix.SYS_SOCKETPAIR, [6]uintptr{unix.AF_PACKET, unix.SOCK_RAW, 0, p}, "EAFNOSUPPORT"},
 		{"socket(INET|garbage, RAW)", unix.SYS_SOCKET, [6]uintptr{unix.AF_INET | hi, unix.SOCK_RAW, unix.IPPROTO_ICMP}, "EPERM"},
 		{"socket(INET6, RAW|garbage)", unix.SYS_SOCKET, [6]uintptr{unix.AF_INET6, unix.SOCK_RAW | hi, unix.IPPROTO_ICMPV6}, "EPERM"},
 		{"socket(INET, STREAM)", unix.SYS_SOCKET, [6]uintptr{unix.AF_INET, unix.SOCK_STREAM | unix.SOCK_CLOEXEC}, "ok"},
 		{"socket(NETLINK, RAW)", unix.SYS_SOCKET, [6]uintptr{unix.AF_NETLINK, unix.SOCK_RAW | unix.SOCK_CLOEXEC}, "ok"},
-		{"socket(64)", unix.SYS_SOCKET, [6]uintptr{64, unix.SOCK_STREAM}, "ENOSYS"},
+		{"socket(64)", unix.SYS_SOCKET, [6]uintptr{64, unix.SOCK_STREAM}, "EAFNOSUPPORT"},
 		{"personality(query)", unix.SYS_PERSONALITY, [6]uintptr{0xffffffff}, "ok"},
 		{"personality(ADDR_NO_RANDOMIZE|garbage)", unix.SYS_PERSONALITY, [6]uintptr{0x0040000 | hi}, "EPERM"},
 		{"ioctl(TIOCSTI|garbage)", unix.SYS_IOCTL, [6]uintptr{0, unix.TIOCSTI | hi, p}, "EPERM"},
@@ -77,6 +85,15 @@ func probes() []probe {
 		{"ptrace", unix.SYS_PTRACE, [6]uintptr{}, "EPERM"},
 		{"open_by_handle_at", unix.SYS_OPEN_BY_HANDLE_AT, [6]uintptr{}, "EPERM"},
 		{"syslog", unix.SYS_SYSLOG, [6]uintptr{3, p, 10}, "EPERM"},
+		// A workload's own filters: plain ones install (by seccomp and by
+		// prctl, which has no flags and so cannot make a listener); one
+		// that makes a listener is refused (the child closed the sentry's
+		// listener, so the kernel itself would allow it).
+		{"seccomp(SET_MODE_FILTER, 0)", unix.SYS_SECCOMP, [6]uintptr{1, 0, allowProg()}, "ok"},
+		{"seccomp(SET_MODE_FILTER, TSYNC)", unix.SYS_SECCOMP, [6]uintptr{1, unix.SECCOMP_FILTER_FLAG_TSYNC, allowProg()}, "ok"},
+		{"prctl(PR_SET_SECCOMP, FILTER)", unix.SYS_PRCTL, [6]uintptr{unix.PR_SET_SECCOMP, 2, allowProg()}, "ok"},
+		{"seccomp(SET_MODE_FILTER, NEW_LISTENER)", unix.SYS_SECCOMP, [6]uintptr{1, unix.SECCOMP_FILTER_FLAG_NEW_LISTENER, allowProg()}, "EPERM"},
+		{"seccomp(SET_MODE_FILTER, NEW_LISTENER|TSYNC_ESRCH|garbage)", unix.SYS_SECCOMP, [6]uintptr{1, unix.SECCOMP_FILTER_FLAG_NEW_LISTENER | unix.SECCOMP_FILTER_FLAG_TSYNC_ESRCH | hi, allowProg()}, "EPERM"},
 		{"number 400 (none)", 400, [6]uintptr{}, "ENOSYS"},
 		{"number 1000 (none)", 1000, [6]uintptr{}, "ENOSYS"},
 		// Newer than libseccomp 2.5.4 knows: report what happens.
@@ -88,6 +105,15 @@ func probes() []probe {
 }
 
 var nullFd uintptr
+
+// allowFilter is a seccomp program that allows everything, for the
+// probes that install a filter of the workload's own.
+var (
+	allowIns  = []unix.SockFilter{{Code: unix.BPF_RET | unix.BPF_K, K: unix.SECCOMP_RET_ALLOW}}
+	allowFpro = unix.SockFprog{Len: 1, Filter: &allowIns[0]}
+)
+
+func allowProg() uintptr { return uintptr(unsafe.Pointer(&allowFpro)) }
 
 func devnull() uintptr {
 	if nullFd == 0 {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 
 	"github.com/syscage/syscage/internal/sentry/syscalls"
 )
@@ -52,11 +53,17 @@ var ErrForeignNotify = errors.New("the container's seccomp section uses SCMP_ACT
 //     not have) are left to our default, ENOSYS.
 //
 //  5. Syscalls newer than every syscall their profile names (by number on
-//     this architecture) are decided by our table alone. An old profile
-//     does not know them; runc gives them an ENOSYS stub for that reason,
-//     and libcontainer's own init needs some of them (statx) after the
-//     filter is loaded. Our table covers every call, and denies the
-//     dangerous new ones (io_uring, the new mount API, clone3 ...).
+//     this architecture) get ERRNO(ENOSYS) from their side when their
+//     default action denies: runc loads exactly that, an ENOSYS stub in
+//     front of such a profile (libcontainer/seccomp/patchbpf), so that
+//     programs fall back from calls the profile's author never saw. The
+//     merge is then as strict as theirs as runc enforces it, and ours
+//     still applies on top (our deny wins where it is stricter). The
+//     exceptions are initAfterFilter: calls libcontainer's own init makes
+//     after loading the filter and cannot do without; those are decided
+//     by our table alone. When their default allows (ALLOW, LOG, TRACE,
+//     which runc gives no stub), their default decides as for any call
+//     they do not name; a default of ERRNO(ENOSYS) is the stub's answer.
 //
 // The merged default action is the stricter of the two (ours, ERRNO ENOSYS,
 // on a tie); architectures are ours (their 32-bit ABIs are not allowed);
@@ -102,11 +109,14 @@ func Merge(ours, theirs *specs.LinuxSeccomp) (*specs.LinuxSeccomp, error) {
 		t, ok := T[e.Name]
 		switch {
 		case ok:
-		case e.Nr > newest:
-			// Their profile predates this call: it names nothing as new.
-			// runc would answer it with an ENOSYS stub, which only papers
-			// over the profile's age; our table decides it instead.
-			t = []rule{{action: action{act: specs.ActAllow}}}
+		case newest >= 0 && e.Nr > newest && !permissive(theirDef):
+			// Their profile predates this call: runc answers it with an
+			// ENOSYS stub (or their default is ENOSYS already);
+			// libcontainer's init needs a few of them.
+			t = []rule{{action: enosysStub}}
+			if _, ok := initAfterFilter[e.Name]; ok {
+				t = []rule{{action: action{act: specs.ActAllow}}}
+			}
 		default:
 			t = []rule{{action: theirDef}}
 		}
@@ -115,6 +125,49 @@ func Merge(ours, theirs *specs.LinuxSeccomp) (*specs.LinuxSeccomp, error) {
 		}
 	}
 	return out, nil
+}
+
+// initAfterFilter are the calls libcontainer's init (runc v1.3.7,
+// standard_init_linux.go) makes between loading the container's filter
+// and exec'ing its process, that are newer than some profiles in use and
+// that it cannot do without: with the ENOSYS runc's stub would give them,
+// no container under such a profile starts. Merge lets our table decide
+// them, even when their profile is older than they are. Keep it short:
+// test/policy's TestMergeOlderProfile starts containers under a profile
+// older than all of them (it fails without each entry), and the unit
+// tests (TestMergeNewerCalls, FuzzMerge) that nothing else gets through.
+//
+//   - statx (332): re-opening the exec fifo (pathrs.Reopen) and closing
+//     the fds the process must not inherit go through
+//     /proc/thread-self/fd, and pathrs-lite (filepath-securejoin 0.5)
+//     checks that path is not over-mounted by comparing
+//     statx(STATX_MNT_ID) results. Whether statx can give a mount id is
+//     probed once, before the filter is loaded, and cached; afterwards an
+//     error is taken for an attack ("could not get mount id"), and start
+//     fails. The profile of the OCI runtime-tools validation suite
+//     predates statx.
+//
+// Not needed, though the init makes them after the filter too: openat2,
+// close_range, faccessat2 (exec.LookPath), fsopen/fsmount/open_tree and
+// the rest of the new mount API. Each is re-probed or falls back on any
+// error, ENOSYS included.
+var initAfterFilter = map[string]string{
+	"statx": "libcontainer's init checks /proc/thread-self/fd for over-mounts with statx(STATX_MNT_ID) after the filter is loaded",
+}
+
+// enosysStub is what runc answers for a call newer than a profile.
+var enosysStub = action{specs.ActErrno, func() *uint { e := uint(unix.ENOSYS); return &e }()}
+
+// permissive reports whether a default action is one runc puts no ENOSYS
+// stub in front of (patchbpf.generatePatch): ALLOW, LOG and TRACE (whose
+// tracer should handle new calls). runc skips the stub for a default of
+// ERRNO(ENOSYS) too, which answers the same.
+func permissive(def action) bool {
+	switch def.act {
+	case specs.ActAllow, specs.ActLog, specs.ActTrace:
+		return true
+	}
+	return false
 }
 
 // action is a seccomp action with its errno.

@@ -48,9 +48,10 @@ type Profile struct {
 }
 
 // New makes a profile from a function that gives each entry its rule. It is
-// the seam for profiles that do not come from the table's columns.
+// the seam for profiles that do not come from the table's columns. The
+// profile keeps the floor (floor.go) whatever rule says.
 func New(name string, rule func(e *syscalls.Entry) syscalls.Rule) *Profile {
-	return &Profile{Name: name, rule: rule}
+	return &Profile{Name: name, rule: floored(rule)}
 }
 
 // Rule returns the entry's rule under the profile.

@@ -41,7 +41,7 @@ func testMain(m *testing.M) int {
 	defer os.RemoveAll(dir)
 	env, err = sandboxtest.Setup(dir, sandboxtest.Options{
 		ModuleRoot: "../..",
-		Programs:   []string{"app"},
+		Programs:   []string{"app", "newcalls"},
 		Marker:     "SYSCAGE_POLICY_BUNDLE",
 		IDPrefix:   "pol",
 	})

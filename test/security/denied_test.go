@@ -54,16 +54,30 @@ var deniedCalls = map[string]unix.Errno{
 	// the kernel log, file system watches, raw network, terminal injection
 	"syslog_read_all": unix.EPERM, "syslog_size": unix.EPERM,
 	"fanotify_init": unix.EPERM, "fanotify_mark": unix.EPERM,
-	"socket_packet_raw": unix.EPERM, "socket_packet_dgram": unix.EPERM,
-	"socket_inet_raw": unix.EPERM, "socket_inet6_raw": unix.EPERM,
-	"ioctl_tiocsti": unix.EPERM,
+	// sockets: an allowlist of families (AF_UNIX, AF_INET, AF_INET6,
+	// AF_NETLINK; any other EAFNOSUPPORT, as on a kernel without it) and
+	// of IP types (STREAM, DGRAM, SEQPACKET; RAW EPERM; any other, SOCK_PACKET
+	// included, ESOCKTNOSUPPORT); socketpair follows the same rule
+	"socket_packet_raw": unix.EAFNOSUPPORT, "socket_packet_dgram": unix.EAFNOSUPPORT,
+	"socket_inet_packet": unix.ESOCKTNOSUPPORT, "socket_inet_packet_flags": unix.ESOCKTNOSUPPORT,
+	"socket_inet6_packet": unix.ESOCKTNOSUPPORT,
+	"socket_inet_raw":     unix.EPERM, "socket_inet6_raw": unix.EPERM,
+	"socket_inet_dccp": unix.ESOCKTNOSUPPORT, "socket_inet_rdm": unix.ESOCKTNOSUPPORT,
+	"socket_vsock": unix.EAFNOSUPPORT, "socket_alg": unix.EAFNOSUPPORT, "socket_key": unix.EAFNOSUPPORT,
+	"socket_tipc": unix.EAFNOSUPPORT, "socket_rds": unix.EAFNOSUPPORT, "socket_bluetooth": unix.EAFNOSUPPORT,
+	"socket_can": unix.EAFNOSUPPORT, "socket_xdp": unix.EAFNOSUPPORT, "socket_smc": unix.EAFNOSUPPORT,
+	"socket_appletalk": unix.EAFNOSUPPORT, "socket_unspec": unix.EAFNOSUPPORT, "socket_family_64": unix.EAFNOSUPPORT,
+	"socketpair_packet": unix.EAFNOSUPPORT, "socketpair_vsock": unix.EAFNOSUPPORT,
+	"socketpair_inet_packet": unix.ESOCKTNOSUPPORT,
+	"ioctl_tiocsti":          unix.EPERM, "ioctl_tioclinux": unix.EPERM,
 }
 
 // controlCalls are the same syscalls with values the profile lets pass;
 // they must succeed, or the test would only show a blanket refusal.
 var controlCalls = []string{
 	"unshare_fs", "clone_plain", "personality_query",
-	"socket_inet_stream", "socket_netlink_raw", "ioctl_fionread",
+	"socket_inet_stream", "socket_netlink_raw", "socket_netlink_dgram", "socket_inet_dgram",
+	"socket_inet6_stream", "socket_unix_dgram", "socket_unix_seqpacket", "socketpair_unix", "ioctl_fionread",
 }
 
 // attempt is one "R"/"C" line of testdata/attack.c.
@@ -297,4 +311,18 @@ func summarizeAudit(evs []auditEvent) string {
 		fmt.Fprintf(&b, "  %s %s %s args=%v result=%d\n", e.Syscall, e.Decision, e.Errno, e.Args, e.Result)
 	}
 	return b.String()
+}
+
+// TestDeniedCallsStrict makes the same attempts under strict: it checks
+// and audits more than default, and refuses at least as much, with the
+// same errnos.
+func TestDeniedCallsStrict(t *testing.T) {
+	t.Parallel()
+	rt := newRuntime(t)
+	b := newBundle(t, withArgs("/t/attack"))
+	res := rt.Container(b, nil, "--profile", "strict")
+	if res.Code != 0 {
+		t.Fatalf("attack container: %s", res)
+	}
+	checkDenied(t, res.Stdout)
 }

@@ -104,7 +104,8 @@ func TestCasesDisjoint(t *testing.T) {
 func TestConditionalRules(t *testing.T) {
 	ok := Outcome{Tier: Pass}
 	eperm := Outcome{Tier: Deny, Errno: unix.EPERM}
-	enosys := Outcome{Tier: Deny, Errno: unix.ENOSYS}
+	eafnosupport := Outcome{Tier: Deny, Errno: unix.EAFNOSUPPORT}
+	esocktnosupport := Outcome{Tier: Deny, Errno: unix.ESOCKTNOSUPPORT}
 	const garbage = 0xffff_fff0_0000_0000
 	for _, tc := range []struct {
 		name string
@@ -123,14 +124,44 @@ func TestConditionalRules(t *testing.T) {
 		{"unshare", [6]uint64{unix.CLONE_NEWUTS}, eperm},
 		{"socket", [6]uint64{unix.AF_INET, unix.SOCK_STREAM | unix.SOCK_CLOEXEC}, ok},
 		{"socket", [6]uint64{unix.AF_INET6, unix.SOCK_DGRAM}, ok},
+		{"socket", [6]uint64{unix.AF_INET, unix.SOCK_DGRAM, unix.IPPROTO_ICMP}, ok}, // unprivileged ping
+		{"socket", [6]uint64{unix.AF_INET6, unix.SOCK_SEQPACKET | unix.SOCK_NONBLOCK, unix.IPPROTO_SCTP}, ok},
+		{"socket", [6]uint64{unix.AF_INET | garbage, unix.SOCK_STREAM | garbage}, ok},
 		{"socket", [6]uint64{unix.AF_UNIX, unix.SOCK_SEQPACKET | unix.SOCK_NONBLOCK}, ok},
+		{"socket", [6]uint64{unix.AF_UNIX, unix.SOCK_DGRAM}, ok},
 		{"socket", [6]uint64{unix.AF_NETLINK, unix.SOCK_RAW | unix.SOCK_CLOEXEC}, ok},
+		{"socket", [6]uint64{unix.AF_NETLINK, unix.SOCK_DGRAM, unix.NETLINK_ROUTE}, ok},
 		{"socket", [6]uint64{unix.AF_INET, unix.SOCK_RAW, unix.IPPROTO_ICMP}, eperm},
 		{"socket", [6]uint64{unix.AF_INET6, unix.SOCK_RAW | unix.SOCK_CLOEXEC | garbage}, eperm},
-		{"socket", [6]uint64{unix.AF_PACKET, unix.SOCK_DGRAM}, eperm},
-		{"socket", [6]uint64{unix.AF_PACKET | garbage, unix.SOCK_RAW}, eperm},
 		{"socket", [6]uint64{unix.AF_INET | garbage, unix.SOCK_RAW | garbage}, eperm},
-		{"socket", [6]uint64{64, unix.SOCK_STREAM}, enosys},
+		{"socket", [6]uint64{unix.AF_INET, unix.SOCK_PACKET, 0x300}, esocktnosupport}, // the kernel makes it AF_PACKET
+		{"socket", [6]uint64{unix.AF_INET6, unix.SOCK_PACKET | unix.SOCK_CLOEXEC}, esocktnosupport},
+		{"socket", [6]uint64{unix.AF_INET | garbage, unix.SOCK_PACKET | garbage}, esocktnosupport},
+		{"socket", [6]uint64{unix.AF_INET, unix.SOCK_DCCP}, esocktnosupport},
+		{"socket", [6]uint64{unix.AF_INET, unix.SOCK_RDM}, esocktnosupport},
+		{"socket", [6]uint64{unix.AF_INET, 0}, esocktnosupport},
+		{"socket", [6]uint64{unix.AF_INET6, 0xf}, esocktnosupport},
+		{"socket", [6]uint64{unix.AF_PACKET, unix.SOCK_DGRAM}, eafnosupport},
+		{"socket", [6]uint64{unix.AF_PACKET | garbage, unix.SOCK_RAW}, eafnosupport},
+		{"socket", [6]uint64{unix.AF_VSOCK, unix.SOCK_STREAM}, eafnosupport},
+		{"socket", [6]uint64{unix.AF_ALG, unix.SOCK_SEQPACKET}, eafnosupport},
+		{"socket", [6]uint64{unix.AF_KEY, unix.SOCK_RAW}, eafnosupport},
+		{"socket", [6]uint64{unix.AF_TIPC, unix.SOCK_RDM}, eafnosupport},
+		{"socket", [6]uint64{unix.AF_BLUETOOTH, unix.SOCK_STREAM}, eafnosupport},
+		{"socket", [6]uint64{unix.AF_XDP, unix.SOCK_RAW}, eafnosupport},
+		{"socket", [6]uint64{unix.AF_UNSPEC, unix.SOCK_STREAM}, eafnosupport},
+		{"socket", [6]uint64{64, unix.SOCK_STREAM}, eafnosupport},
+		{"socket", [6]uint64{0xffffffff, unix.SOCK_STREAM}, eafnosupport},
+		{"socketpair", [6]uint64{unix.AF_UNIX, unix.SOCK_STREAM | unix.SOCK_CLOEXEC}, ok},
+		{"socketpair", [6]uint64{unix.AF_PACKET, unix.SOCK_RAW}, eafnosupport},
+		{"socketpair", [6]uint64{unix.AF_TIPC, unix.SOCK_STREAM}, eafnosupport},
+		{"socketpair", [6]uint64{unix.AF_INET, unix.SOCK_PACKET}, esocktnosupport},
+		{"seccomp", [6]uint64{1, 0}, ok},
+		{"seccomp", [6]uint64{1, unix.SECCOMP_FILTER_FLAG_TSYNC | unix.SECCOMP_FILTER_FLAG_LOG}, ok},
+		{"seccomp", [6]uint64{0, 0}, ok},
+		{"seccomp", [6]uint64{1, unix.SECCOMP_FILTER_FLAG_NEW_LISTENER}, eperm},
+		{"seccomp", [6]uint64{1, unix.SECCOMP_FILTER_FLAG_NEW_LISTENER | unix.SECCOMP_FILTER_FLAG_TSYNC_ESRCH | garbage}, eperm},
+		{"seccomp", [6]uint64{2, 0xffffffff}, eperm},
 		{"personality", [6]uint64{0xffffffff}, ok},
 		{"personality", [6]uint64{0x8}, ok},
 		{"personality", [6]uint64{0x0}, ok},
@@ -179,6 +210,46 @@ func TestStrictRefusesFastOpen(t *testing.T) {
 		}
 		if o := e.Default.Eval(with); o.Tier != Pass {
 			t.Errorf("default %s with MSG_FASTOPEN: %v, want pass", tc.name, o)
+		}
+	}
+}
+
+// TestSocketAllowlist: socket and socketpair, under default and strict,
+// let through exactly the listed families and, in the IP families, the
+// listed types; everything else gets an explicit errno (never the filter's
+// default ENOSYS), whatever the upper halves and the type's flag bits hold.
+func TestSocketAllowlist(t *testing.T) {
+	families := map[uint64]bool{unix.AF_UNIX: true, unix.AF_INET: true, unix.AF_INET6: true, unix.AF_NETLINK: true}
+	ipTypes := map[uint64]bool{unix.SOCK_STREAM: true, unix.SOCK_DGRAM: true, unix.SOCK_SEQPACKET: true}
+	var fams []uint64
+	for f := uint64(0); f < 300; f++ {
+		fams = append(fams, f)
+	}
+	fams = append(fams, 0x7fffffff, 0x80000000|unix.AF_INET, 0xffffffff)
+	for _, name := range []string{"socket", "socketpair"} {
+		e, _ := ByName(name)
+		for prof, r := range map[string]Rule{"default": e.Default, "strict": e.Strict} {
+			for _, f := range fams {
+				for ty := uint64(0); ty < 16; ty++ {
+					for _, hi := range []uint64{0, 0xdead_0000_0000_0000} {
+						args := [6]uint64{f | hi, ty | unix.SOCK_CLOEXEC | unix.SOCK_NONBLOCK | hi}
+						o := r.Eval(args)
+						ip := f == unix.AF_INET || f == unix.AF_INET6
+						var want unix.Errno
+						switch {
+						case !families[f]:
+							want = unix.EAFNOSUPPORT
+						case ip && ty == unix.SOCK_RAW:
+							want = unix.EPERM
+						case ip && !ipTypes[ty]:
+							want = unix.ESOCKTNOSUPPORT
+						}
+						if want == 0 && o.Tier == Deny || want != 0 && (o.Tier != Deny || o.Errno != want) {
+							t.Fatalf("%s/%s(%#x, %#x): %v, want %v", name, prof, args[0], args[1], o, unix.ErrnoName(want))
+						}
+					}
+				}
+			}
 		}
 	}
 }

@@ -36,6 +36,21 @@ var (
 
 	socketRule = socket(Pass)
 
+	// seccomp(2): a workload may add filters of its own (systemd, Chrome
+	// and every libseccomp user do), but never one that makes a listener:
+	// with SECCOMP_FILTER_FLAG_NEW_LISTENER a process becomes a seccomp
+	// agent for its own calls. While the sentry's listener exists the
+	// kernel refuses a second one (EBUSY); once the sentry is gone it
+	// would not, and the workload's agent, answering CONTINUE, would beat
+	// our filter's notify (the newest filter wins a tie) and get the
+	// host's answers. flags is an unsigned int (arg 1); only the one bit
+	// is tested, whatever the operation: a listener flag on any other
+	// operation is invalid anyway. prctl(PR_SET_SECCOMP) passes no flags
+	// (the kernel calls do_seccomp with flags 0), so it cannot make a
+	// listener. internal/policy (floor.go) keeps it in every profile, file and merge.
+	seccompRule = passUnlessBits(1, unix.SECCOMP_FILTER_FLAG_NEW_LISTENER, unix.EPERM,
+		"pass: flags & SECCOMP_FILTER_FLAG_NEW_LISTENER (0x8) == 0; else EPERM")
+
 	// Under strict, MSG_FASTOPEN is refused on the send calls: with it,
 	// sendto/sendmsg/sendmmsg open a TCP connection to an address in
 	// memory, which would go around connect's proxy (and its refusal of
@@ -47,25 +62,47 @@ var (
 		"pass: flags & MSG_FASTOPEN (0x20000000) == 0; else EPERM")
 )
 
-// socket(2) with the given tier for the calls it lets through. Denied with
-// EPERM: AF_PACKET, and SOCK_RAW in AF_INET and AF_INET6 (raw IP). SOCK_RAW
-// is not refused elsewhere: AF_NETLINK uses it for ordinary queries
-// (getifaddrs). family and type are ints; type's low 4 bits are the socket
-// type, the rest SOCK_NONBLOCK/SOCK_CLOEXEC. Families from 64 up (the
-// kernel knows fewer than 64) match no case and get ENOSYS.
+// socket(2) and socketpair(2) with the given tier for the calls they let
+// through: an allowlist, by family and, in the IP families, by type.
+//
+//   - AF_UNIX and AF_NETLINK: any type (netlink's SOCK_RAW is how
+//     getifaddrs and iproute2 talk to the kernel; the kernel checks
+//     capabilities per protocol).
+//   - AF_INET and AF_INET6: SOCK_STREAM, SOCK_DGRAM (UDP, and ICMP
+//     datagram sockets, which ping uses without privileges) and
+//     SOCK_SEQPACKET (SCTP). SOCK_RAW is refused with EPERM, the kernel's
+//     answer without CAP_NET_RAW, which Docker and containerd grant by
+//     default: raw IP forges any source address and protocol, and ping
+//     falls back to its datagram socket on EPERM. Every other type —
+//     SOCK_PACKET, which the kernel turns into an AF_PACKET socket for
+//     AF_INET, SOCK_DCCP, SOCK_RDM — gets ESOCKTNOSUPPORT, what inet_create
+//     answers for a type the family does not offer.
+//   - every other family (AF_PACKET, AF_VSOCK, AF_ALG, AF_KEY, AF_TIPC,
+//     AF_BLUETOOTH, AF_XDP ... and numbers the kernel does not have) gets
+//     EAFNOSUPPORT, what a kernel built without the family answers, so
+//     Python, Go and glibc fall back as they would there.
+//
+// family and type are ints: family is compared in its low 32 bits, type in
+// its low 4 (the socket type; above them sit SOCK_NONBLOCK and
+// SOCK_CLOEXEC). The cases are disjoint and cover every value.
 func socket(t Tier) Rule {
-	const inet, inet6, packet, raw = unix.AF_INET, unix.AF_INET6, unix.AF_PACKET, unix.SOCK_RAW
+	const inet, inet6, unixf, netlink = unix.AF_INET, unix.AF_INET6, unix.AF_UNIX, unix.AF_NETLINK
+	const typeMask = 0xf
 	ok := Outcome{Tier: t}
-	no := Outcome{Tier: Deny, Errno: unix.EPERM}
 	ip := each(oneOf(0, width32, inet, inet6))
+	inetTypes := []uint64{unix.SOCK_STREAM, unix.SOCK_DGRAM, unix.SOCK_SEQPACKET}
 	var cs []Case
-	cs = append(cs, cases(ok, each(span(0, width32, 0, 63, inet, inet6, packet))...)...)
-	cs = append(cs, cases(ok, cross(ip, each(span(1, 0xf, 0, 15, raw)))...)...)
-	cs = append(cs, cases(no, each(oneOf(0, width32, packet))...)...)
-	cs = append(cs, cases(no, cross(ip, each(oneOf(1, 0xf, raw)))...)...)
+	cs = append(cs, cases(ok, each(oneOf(0, width32, unixf, netlink))...)...)
+	cs = append(cs, cases(ok, cross(ip, each(oneOf(1, typeMask, inetTypes...)))...)...)
+	cs = append(cs, cases(Outcome{Tier: Deny, Errno: unix.EPERM}, cross(ip, each(oneOf(1, typeMask, unix.SOCK_RAW)))...)...)
+	cs = append(cs, cases(Outcome{Tier: Deny, Errno: unix.ESOCKTNOSUPPORT},
+		cross(ip, each(span(1, typeMask, 0, typeMask, append(inetTypes, unix.SOCK_RAW)...)))...)...)
+	cs = append(cs, cases(Outcome{Tier: Deny, Errno: unix.EAFNOSUPPORT},
+		each(span(0, width32, 0, width32, unixf, inet, inet6, netlink))...)...)
 	return Rule{
-		Tier:    t,
-		Cases:   cs,
-		Summary: "EPERM: AF_PACKET, SOCK_RAW in AF_INET/AF_INET6; ENOSYS: family >= 64; else " + t.String(),
+		Tier:  t,
+		Cases: cs,
+		Summary: "EAFNOSUPPORT: family not unix/inet/inet6/netlink; in inet/inet6: EPERM SOCK_RAW, " +
+			"ESOCKTNOSUPPORT not STREAM/DGRAM/SEQPACKET; else " + t.String(),
 	}
 }

@@ -329,14 +329,46 @@ static void native(void)
 	TRY("fanotify_init", "fanotify_init", syscall(SYS_fanotify_init, FAN_CLASS_NOTIF | FAN_REPORT_FID, O_RDONLY));
 	TRY("fanotify_mark", "fanotify_mark", syscall(SYS_fanotify_mark, -1, FAN_MARK_ADD, FAN_OPEN, AT_FDCWD, "/"));
 
-	/* raw network access */
+	/* raw network access: the packet family, by AF_PACKET and by the
+	 * obsolete (AF_INET, SOCK_PACKET), which the kernel turns into an
+	 * AF_PACKET socket; raw IP */
 	TRY("socket_packet_raw", "socket", syscall(SYS_socket, AF_PACKET, SOCK_RAW, htons(ETH_P_ALL)));
 	TRY("socket_packet_dgram", "socket", syscall(SYS_socket, AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, htons(ETH_P_ALL)));
+	TRY("socket_inet_packet", "socket", syscall(SYS_socket, AF_INET, SOCK_PACKET, htons(ETH_P_ALL)));
+	TRY("socket_inet_packet_flags", "socket", syscall(SYS_socket, AF_INET, SOCK_PACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, htons(ETH_P_ALL)));
+	TRY("socket_inet6_packet", "socket", syscall(SYS_socket, AF_INET6, SOCK_PACKET, htons(ETH_P_ALL)));
 	TRY("socket_inet_raw", "socket", syscall(SYS_socket, AF_INET, SOCK_RAW, IPPROTO_ICMP));
 	TRY("socket_inet6_raw", "socket", syscall(SYS_socket, AF_INET6, SOCK_RAW | SOCK_NONBLOCK, IPPROTO_ICMPV6));
+	/* IP socket types outside the allowlist */
+	TRY("socket_inet_dccp", "socket", syscall(SYS_socket, AF_INET, 6 /* SOCK_DCCP */, 33 /* IPPROTO_DCCP */));
+	TRY("socket_inet_rdm", "socket", syscall(SYS_socket, AF_INET, SOCK_RDM, 0));
+	/* closed families (the kernel would load a module for some: a
+	 * container must not make the host run modprobe) */
+	TRY("socket_vsock", "socket", syscall(SYS_socket, 40 /* AF_VSOCK */, SOCK_STREAM, 0));
+	TRY("socket_alg", "socket", syscall(SYS_socket, 38 /* AF_ALG */, SOCK_SEQPACKET, 0));
+	TRY("socket_key", "socket", syscall(SYS_socket, 15 /* AF_KEY */, SOCK_RAW, 2 /* PF_KEY_V2 */));
+	TRY("socket_tipc", "socket", syscall(SYS_socket, 30 /* AF_TIPC */, SOCK_RDM, 0));
+	TRY("socket_rds", "socket", syscall(SYS_socket, 21 /* AF_RDS */, SOCK_SEQPACKET, 0));
+	TRY("socket_bluetooth", "socket", syscall(SYS_socket, 31 /* AF_BLUETOOTH */, SOCK_RAW, 0));
+	TRY("socket_can", "socket", syscall(SYS_socket, 29 /* AF_CAN */, SOCK_RAW, 1 /* CAN_RAW */));
+	TRY("socket_xdp", "socket", syscall(SYS_socket, 44 /* AF_XDP */, SOCK_RAW, 0));
+	TRY("socket_smc", "socket", syscall(SYS_socket, 43 /* AF_SMC */, SOCK_STREAM, 0));
+	TRY("socket_appletalk", "socket", syscall(SYS_socket, 5 /* AF_APPLETALK */, SOCK_DGRAM, 0));
+	TRY("socket_unspec", "socket", syscall(SYS_socket, AF_UNSPEC, SOCK_STREAM, 0));
+	TRY("socket_family_64", "socket", syscall(SYS_socket, 64, SOCK_STREAM, 0));
+	{
+		int sv[2];
+		TRY("socketpair_packet", "socketpair", syscall(SYS_socketpair, AF_PACKET, SOCK_RAW, 0, sv));
+		TRY("socketpair_vsock", "socketpair", syscall(SYS_socketpair, 40 /* AF_VSOCK */, SOCK_STREAM, 0, sv));
+		TRY("socketpair_inet_packet", "socketpair", syscall(SYS_socketpair, AF_INET, SOCK_PACKET, 0, sv));
+	}
 
 	/* terminal injection */
 	TRY("ioctl_tiocsti", "ioctl", syscall(SYS_ioctl, 0, TIOCSTI, "x"));
+	{
+		char sub = 0; /* no such TIOCLINUX subcode: EINVAL on a console, ENOTTY elsewhere */
+		TRY("ioctl_tioclinux", "ioctl", syscall(SYS_ioctl, 0, TIOCLINUX, &sub));
+	}
 
 	/* controls: the same calls with harmless values pass */
 	in_child("C", "unshare_fs", "unshare", do_unshare_fs);
@@ -344,6 +376,15 @@ static void native(void)
 	in_child("C", "personality_query", "personality", do_pers_query);
 	CONTROL("socket_inet_stream", "socket", syscall(SYS_socket, AF_INET, SOCK_STREAM, 0));
 	CONTROL("socket_netlink_raw", "socket", syscall(SYS_socket, AF_NETLINK, SOCK_RAW, 0));
+	CONTROL("socket_netlink_dgram", "socket", syscall(SYS_socket, AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+	CONTROL("socket_inet_dgram", "socket", syscall(SYS_socket, AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0));
+	CONTROL("socket_inet6_stream", "socket", syscall(SYS_socket, AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0));
+	CONTROL("socket_unix_dgram", "socket", syscall(SYS_socket, AF_UNIX, SOCK_DGRAM, 0));
+	CONTROL("socket_unix_seqpacket", "socket", syscall(SYS_socket, AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
+	{
+		int sv[2];
+		CONTROL("socketpair_unix", "socketpair", syscall(SYS_socketpair, AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv));
+	}
 	CONTROL("ioctl_fionread", "ioctl", syscall(SYS_ioctl, root, FIONBIO, &(int){0}));
 	printf("DONE\n");
 }
