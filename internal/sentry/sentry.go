@@ -395,11 +395,14 @@ func (s *Sentry) answer(fd int, n *notif, e *syscalls.Entry, out syscalls.Outcom
 		resp.Error = -int32(errno)
 		decision = "deny"
 	}
-	if err := send(fd, &resp); err != nil {
-		logrus.Warnf("sentry: answering %s from pid %d: %v", name, n.Pid, err)
-	}
+	// The event is written before the answer: once answered, the caller
+	// may exit and its container be torn down (the sentry with it) before
+	// a later write; an audited call must never go unrecorded.
 	if s.cfg.Audit != nil {
 		s.audit(n, name, decision, &resp, time.Since(start))
+	}
+	if err := send(fd, &resp); err != nil {
+		logrus.Warnf("sentry: answering %s from pid %d: %v", name, n.Pid, err)
 	}
 }
 
