@@ -66,6 +66,10 @@ func init() {
 	})
 }
 
+// forcePidfdEnv, set to "group" in the runtime's environment, makes the
+// sentry take the fallback of kernels without PIDFD_THREAD.
+const forcePidfdEnv = "SYSCAGE_SENTRY_PIDFD"
+
 func runSentry(ctx *cli.Context) error {
 	logrus.SetFormatter(&logrus.JSONFormatter{})
 	if ctx.String("id") == "" || ctx.String("state-dir") == "" {
@@ -84,6 +88,13 @@ func runSentry(ctx *cli.Context) error {
 	prof, err := policy.Resolve(ctx.String("profile"))
 	if err != nil {
 		return fmt.Errorf("sentry: %w", err)
+	}
+	// The operator's environment (never a bundle's or a pod's) can force
+	// the thread-group pidfds of kernels before 6.9, to test that path on
+	// a newer kernel.
+	if os.Getenv(forcePidfdEnv) == "group" {
+		sentry.ForceGroupPidfds()
+		logrus.Infof("sentry: %s=group: thread-group pidfds (the fallback of kernels before 6.9)", forcePidfdEnv)
 	}
 	cfg := sentry.Config{
 		ContainerID: ctx.String("id"),

@@ -175,3 +175,46 @@ func TestIdentityMatrix(t *testing.T) {
 		})
 	}
 }
+
+// TestStrictConnectGroupPidfd: strict's proxied connect with the sentry
+// forced onto the fallback of kernels before 6.9 (a pidfd for the
+// caller's thread group, not its thread), as root and as uid 1000: the
+// same answers as with thread pidfds, and the sentry says it took the
+// fallback.
+func TestStrictConnectGroupPidfd(t *testing.T) {
+	for _, ident := range sandboxtest.Identities {
+		t.Run(ident.Name, func(t *testing.T) {
+			t.Parallel()
+			rt := newRuntime(t)
+			b := identBundle(t, workloadIdentity{Identity: ident})
+			id := newID(t)
+			c := rt.Command(nil, "run", "--keep", "--profile", "strict", "--bundle", b, id)
+			c.Cmd.Env = append(os.Environ(), "SYSCAGE_SENTRY_PIDFD=group")
+			c.Start()
+			res := c.Wait()
+			if res.Code != 0 {
+				t.Fatalf("%s", res)
+			}
+			got := parseK(res.Stdout)
+			for k, want := range map[string]string{
+				"connect.inet":      "ret=0 errno=0",
+				"connect.prot_none": "ret=-1 errno=14",
+				"connect.unix":      "ret=-1 errno=13",
+			} {
+				if got[k] != want {
+					t.Errorf("%s: %q, want %q", k, got[k], want)
+				}
+			}
+			log, err := os.ReadFile(filepath.Join(rt.Root, id, "sentry.log"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(string(log), "thread-group pidfds") {
+				t.Errorf("the sentry did not take the fallback; its log:\n%s", log)
+			}
+			if res := rt.Run(nil, "delete", id); res.Code != 0 {
+				t.Errorf("%s", res)
+			}
+		})
+	}
+}
