@@ -53,6 +53,8 @@ func TestMain(m *testing.M) {
 		helperNotifyLoop()
 	case "confine":
 		helperConfine()
+	case "dial":
+		helperDial()
 	default:
 		helperDie("unknown helper mode %q", mode)
 	}

@@ -24,6 +24,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -169,8 +170,23 @@ func (s *Sentry) accept(l *net.UnixListener) error {
 			}
 			return fmt.Errorf("accepting on the agent socket: %w", err)
 		}
+		if err := runtimePeer(conn); err != nil {
+			// Not the runtime: nothing it sends is taken.
+			logrus.Warnf("sentry: agent socket: %v", err)
+			conn.Close()
+			continue
+		}
 		fd, state, err := receiveListener(conn)
 		conn.Close()
+		if err == nil {
+			if err := forContainer(state, s.cfg.ContainerID); err != nil {
+				// Another container's process: its create or exec is
+				// not confirmed, so it fails closed; ours runs on.
+				logrus.Warnf("sentry: %v: refused", err)
+				unix.Close(fd)
+				continue
+			}
+		}
 		if err != nil {
 			// A process now runs with a filter whose listener nobody
 			// holds (every notified call fails with ENOSYS): the
@@ -194,6 +210,39 @@ func (s *Sentry) accept(l *net.UnixListener) error {
 		go s.serveFd(fd)
 		s.report("took %d", state.Pid)
 	}
+}
+
+// forContainer checks an agent message is for the container this sentry
+// serves.
+func forContainer(state *specs.ContainerProcessState, id string) error {
+	if state.State.ID != id {
+		return fmt.Errorf("agent message from pid %d for container %q, this sentry serves %q", state.Pid, state.State.ID, id)
+	}
+	return nil
+}
+
+// runtimePeer checks the agent socket's peer is the runtime: a process
+// with the sentry's own effective uid (libcontainer's parent, in create or
+// exec, sends the listener; the socket's directory is the runtime's).
+func runtimePeer(conn *net.UnixConn) error {
+	raw, err := conn.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var cred *unix.Ucred
+	var cerr error
+	if err := raw.Control(func(fd uintptr) {
+		cred, cerr = unix.GetsockoptUcred(int(fd), unix.SOL_SOCKET, unix.SO_PEERCRED)
+	}); err != nil {
+		return err
+	}
+	if cerr != nil {
+		return fmt.Errorf("SO_PEERCRED: %w", cerr)
+	}
+	if int(cred.Uid) != os.Geteuid() {
+		return fmt.Errorf("peer pid %d runs as uid %d, not the runtime's %d", cred.Pid, cred.Uid, os.Geteuid())
+	}
+	return nil
 }
 
 // lose ends the sentry because a listener was lost (or never taken): it
