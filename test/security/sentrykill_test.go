@@ -104,6 +104,10 @@ func sentryKill(t *testing.T, audited bool) {
 			t.Errorf("a uname succeeded without the sentry: %q", l)
 		}
 	}
+	// Before and after the kill, the workload never became its own agent.
+	if l := lines(out(), "LISTENER "); len(l) > 0 {
+		t.Errorf("the workload installed a seccomp listener of its own (fd %s)", l[0])
+	}
 
 	// state and events say why.
 	res := rt.Run(nil, "state", id)

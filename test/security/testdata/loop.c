@@ -4,6 +4,11 @@
  * (emulated by the sentry) and keyctl (always denied; notified when
  * auditing is on, answered by the filter otherwise), through syscall(2).
  *
+ * Each round also tries to become its own seccomp agent: a filter with
+ * SECCOMP_FILTER_FLAG_NEW_LISTENER that notifies getppid, which, once the
+ * sentry is gone, is what would let it answer "continue" to its own
+ * calls. Any success is printed at once as "LISTENER <fd>".
+ *
  * Before /ctl/killed exists it prints "B <uname ret> <errno> <release>
  * <keyctl ret> <errno>" whenever the outcome changes, and "READY" once
  * uname has worked. Once the file appears (the test creates it after the
@@ -13,7 +18,10 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <linux/filter.h>
 #include <linux/keyctl.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -22,6 +30,22 @@
 #include <unistd.h>
 
 #define ROUNDS 500
+
+/* try_listener: a filter that notifies getppid, with a listener. */
+static long try_listener(void)
+{
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_getppid, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = {.len = 4, .filter = f};
+	long fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
+	if (fd >= 0)
+		printf("LISTENER %ld\n", fd);
+	return fd;
+}
 
 int main(void)
 {
@@ -38,6 +62,7 @@ int main(void)
 		errno = 0;
 		long kr = syscall(SYS_keyctl, KEYCTL_GET_KEYRING_ID, KEY_SPEC_SESSION_KEYRING, 0);
 		int ke = kr < 0 ? errno : 0;
+		try_listener();
 		if (ur != last_u || ue != last_ue || kr != last_k || ke != last_ke) {
 			printf("B %ld %d %s %ld %d\n", ur, ue, ur == 0 ? u.release : "-", kr, ke);
 			last_u = ur, last_ue = ue, last_k = kr, last_ke = ke;
@@ -72,6 +97,7 @@ int main(void)
 			k_eperm++;
 		else
 			k_other++;
+		try_listener();
 	}
 	printf("A uname_ok=%d uname_enosys=%d uname_other=%d keyctl_ok=%d keyctl_enosys=%d keyctl_eperm=%d keyctl_other=%d\n",
 	       u_ok, u_enosys, u_other, k_ok, k_enosys, k_eperm, k_other);
