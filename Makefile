@@ -11,7 +11,7 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 export CGO_ENABLED := 1
 
-.PHONY: all build test unit integration lint exposures clean
+.PHONY: all build test unit integration lint exposures critest clean
 
 all: build
 
@@ -38,6 +38,11 @@ integration:
 # today, kept out of `make test` (docs/security.md, "Known exposures").
 exposures:
 	$(GO) test -tags "$(TAGS) exposures" -count=1 -run TestKnownExposures ./test/security/
+
+# Kubernetes' CRI validation suite with runc and with syscage, compared
+# (scripts/critest.sh; offline, about 5 minutes once its tools are built).
+critest:
+	./scripts/critest.sh
 
 clean:
 	rm -rf bin

@@ -150,10 +150,15 @@ func (rt *Runtime) Kill(id string, sig unix.Signal, all bool) error {
 
 func signalAll(c *libcontainer.Container, sig unix.Signal) error {
 	if sig == unix.SIGKILL {
-		// libcontainer kills the whole cgroup (and thaws it) for SIGKILL.
+		// libcontainer kills the whole cgroup (frozen, or cgroup.kill)
+		// for a container sharing a pid namespace, and killing the init
+		// of a container with its own kills the namespace: nothing is
+		// left to signal one pid at a time, which could hit a pid reused
+		// while the container's processes are being reaped.
 		if err := c.Signal(sig); err != nil && !errors.Is(err, libcontainer.ErrNotRunning) {
 			return fmt.Errorf("signalling container %q: %w", c.ID(), err)
 		}
+		return nil
 	}
 	pids, err := c.Processes()
 	if err != nil {

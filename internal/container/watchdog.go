@@ -319,7 +319,7 @@ func failClosed(o WatchdogOptions, stateDir, reason string) error {
 		// create has not saved the container yet: it will find the
 		// sentry gone when it asks for its confirmation, and clean up.
 		logrus.Warnf("watchdog: container %s: %s; the container is not saved yet (%v)", o.ID, rec.Reason, err)
-	case stopped(c):
+	case stopped(c) && !hasProcesses(c):
 		logrus.Warnf("watchdog: container %s: %s after the container stopped", o.ID, rec.Reason)
 	default:
 		logrus.Errorf("watchdog: container %s: %s; killing every process of the container", o.ID, rec.Reason)
@@ -331,6 +331,15 @@ func failClosed(o WatchdogOptions, stateDir, reason string) error {
 		}
 	}
 	return writeSentryExit(stateDir, &rec)
+}
+
+// hasProcesses reports whether the container's cgroup still holds a
+// process: a container that shares another's pid namespace (Kubernetes
+// shareProcessNamespace) is "stopped" once its init exits, while children
+// it left run on under its filter, served by its sentry.
+func hasProcesses(c *libcontainer.Container) bool {
+	pids, err := c.Processes()
+	return err != nil || len(pids) > 0
 }
 
 func writeSentryExit(stateDir string, rec *SentryExit) error {

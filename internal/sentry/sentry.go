@@ -100,6 +100,10 @@ type Sentry struct {
 	active  int
 	served  bool
 	allDone chan struct{}
+	// closing is set when the last listener has hung up: the sentry is
+	// ending normally, and a listener that arrives now is not taken (its
+	// create or exec is not confirmed and fails closed).
+	closing bool
 	pool    *proxyPool
 	// lost receives the first loss of a listener (lose); Serve ends on it.
 	lost     chan error
@@ -194,6 +198,12 @@ func (s *Sentry) accept(l *net.UnixListener) error {
 			return fmt.Errorf("taking a seccomp listener: %w", err)
 		}
 		s.mu.Lock()
+		if s.closing {
+			s.mu.Unlock()
+			unix.Close(fd)
+			logrus.Warnf("sentry: a listener for pid %d arrived after the last one closed: not taken", state.Pid)
+			continue
+		}
 		if !s.served {
 			// Set up is over once the first process (the init) is here:
 			// from now on the sentry runs under its own filter.
@@ -353,6 +363,7 @@ func (s *Sentry) serveFd(fd int) {
 		s.mu.Lock()
 		s.active--
 		if s.active == 0 {
+			s.closing = true
 			close(s.allDone)
 		}
 		s.mu.Unlock()

@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/opencontainers/runtime-spec/specs-go"
 )
 
 // TestSentryKilledFailsClosed kills a running container's sentry with
@@ -201,4 +203,59 @@ func sentryGoneEvent(t *testing.T, rt *runtime, id string) string {
 		}
 	}
 	return ""
+}
+
+// TestSentryKilledSharedPidNamespace: a container that joins another's
+// pid namespace (Kubernetes shareProcessNamespace) is "stopped" once its
+// init exits, while a child it left runs on under its filter, served by
+// its sentry. Losing that sentry must still kill the child.
+func TestSentryKilledSharedPidNamespace(t *testing.T) {
+	t.Parallel()
+	rt := newRuntime(t)
+	host := newBundle(t, withArgs("sleep", "100000"))
+	hostID := newID(t)
+	if res := rt.Run(nil, "run", "-d", "--bundle", host, hostID); res.Code != 0 {
+		t.Fatalf("run -d: %s", res)
+	}
+	var hs struct {
+		Pid int `json:"pid"`
+	}
+	if res := rt.Run(nil, "state", hostID); res.Code != 0 || json.Unmarshal([]byte(res.Stdout), &hs) != nil || hs.Pid <= 0 {
+		t.Fatalf("state: %s", res)
+	}
+	b := newBundle(t, withArgs("sh", "-c", "sleep 100001 & exit 0"), func(s *specs.Spec) {
+		for i, ns := range s.Linux.Namespaces {
+			if ns.Type == specs.PIDNamespace {
+				s.Linux.Namespaces[i].Path = "/proc/" + strconv.Itoa(hs.Pid) + "/ns/pid"
+			}
+		}
+	})
+	id := newID(t)
+	if res := rt.Run(nil, "run", "-d", "--bundle", b, id); res.Code != 0 {
+		t.Fatalf("run -d: %s", res)
+	}
+	// The init exits; its child stays.
+	if !waitFor(15*time.Second, func() bool { return status(rt, id) == "stopped" }) {
+		t.Fatalf("the sharing container's init did not exit: %s", status(rt, id))
+	}
+	if ps := markedProcesses(b); len(ps) != 1 || !strings.Contains(ps[0], "sleep 100001") {
+		t.Fatalf("want the orphaned sleep in the sharing container, found %v", ps)
+	}
+	pidData, err := os.ReadFile(filepath.Join(rt.Root, id, "sentry.pid"))
+	if err != nil {
+		t.Fatalf("sentry pid file: %v", err)
+	}
+	pid, _ := strconv.Atoi(strings.TrimSpace(string(pidData)))
+	if pid <= 1 {
+		t.Fatalf("sentry pid %q", pidData)
+	}
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatalf("killing the sentry: %v", err)
+	}
+	if !waitFor(15*time.Second, func() bool { return len(markedProcesses(b)) == 0 }) {
+		t.Errorf("the orphaned process runs on without its sentry: %v", markedProcesses(b))
+	}
+	if res := rt.Run(nil, "delete", "--force", id); res.Code != 0 {
+		t.Errorf("delete: %s", res)
+	}
 }
