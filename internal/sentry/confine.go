@@ -147,6 +147,7 @@ var sentryAllowlist = []Allowed{
 	eq("pidfd_open", 1, pidfdThread, "a caller's thread (PIDFD_THREAD)"),
 	eq("pidfd_getfd", 2, 0, "duplicate a caller's socket for a proxied connect"),
 	anyArgs("connect", "proxied connect, on the caller's own socket"),
+	eq("clock_adjtime", 0, unix.CLOCK_REALTIME, "a caller's read-only clock query, answered on a copy (the sentry has no CAP_SYS_TIME: it cannot set the clock)"),
 }
 
 // learnAllowlist are the calls a learn-mode sentry needs beyond

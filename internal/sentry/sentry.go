@@ -431,7 +431,18 @@ func (s *Sentry) answer(fd int, n *notif, e *syscalls.Entry, out syscalls.Outcom
 	}
 	switch out.Tier {
 	case syscalls.Check, syscalls.Pass:
-		// Only value arguments were looked at: the kernel may go on.
+		// Only value arguments were looked at: the kernel may go on. A
+		// checked call's handler decides on values and namespaces only
+		// (never on memory it reads, which only it may follow).
+		if handler != nil && out.Tier == syscalls.Check {
+			s.utsOnce.Do(s.loadUTS)
+			t := &task{fd: fd, id: n.ID, pid: int(n.Pid)}
+			if r := handler(t, n.Data.Args, &s.cfg.Env); r.Errno != 0 {
+				resp.Error = -int32(r.Errno)
+				decision = "deny"
+				break
+			}
+		}
 		resp.Flags = unix.SECCOMP_USER_NOTIF_FLAG_CONTINUE
 		decision = "continue"
 	case syscalls.Emulate, syscalls.Proxy:
@@ -508,4 +519,5 @@ func (s *Sentry) loadUTS() {
 		return
 	}
 	s.cfg.Env.Nodename, s.cfg.Env.Domainname = node, domain
+	s.cfg.Env.UTS = syscalls.NewUTSNames(node, domain)
 }

@@ -182,3 +182,41 @@ func threadGroup(tid int) (int, error) {
 	}
 	return -1, unix.ESRCH
 }
+
+// HasCapability reports whether cap is in the caller's effective set, from
+// /proc/<tid>/status, read while the notification is known valid.
+func (t *task) HasCapability(cap int) (bool, error) {
+	data, err := os.ReadFile("/proc/" + strconv.Itoa(t.pid) + "/status")
+	if err != nil {
+		return false, unix.ESRCH
+	}
+	if err := t.valid(); err != nil {
+		return false, err
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(line, "CapEff:"); ok {
+			eff, err := strconv.ParseUint(strings.TrimSpace(v), 16, 64)
+			if err != nil {
+				return false, fmt.Errorf("pid %d: CapEff %q: %w", t.pid, v, err)
+			}
+			return cap >= 0 && cap < 64 && eff&(1<<uint(cap)) != 0, nil
+		}
+	}
+	return false, fmt.Errorf("pid %d: no CapEff in its status", t.pid)
+}
+
+// OwnUTS reports whether the caller's UTS namespace is another than the
+// sentry's own (the host's): the namespace files' inodes differ.
+func (t *task) OwnUTS() (bool, error) {
+	var theirs, ours unix.Stat_t
+	if err := unix.Stat("/proc/"+strconv.Itoa(t.pid)+"/ns/uts", &theirs); err != nil {
+		return false, unix.ESRCH
+	}
+	if err := t.valid(); err != nil {
+		return false, err
+	}
+	if err := unix.Stat("/proc/self/ns/uts", &ours); err != nil {
+		return false, err
+	}
+	return theirs.Dev != ours.Dev || theirs.Ino != ours.Ino, nil
+}

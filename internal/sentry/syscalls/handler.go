@@ -1,6 +1,10 @@
 package syscalls
 
-import "golang.org/x/sys/unix"
+import (
+	"sync"
+
+	"golang.org/x/sys/unix"
+)
 
 // Task is the calling thread as a handler sees it; the sentry implements it.
 type Task interface {
@@ -15,6 +19,45 @@ type Task interface {
 	// GetFd duplicates the caller's fd into the sentry (pidfd_getfd): the
 	// same open file description. The caller closes it.
 	GetFd(fd int) (int, error)
+	// HasCapability reports whether cap is in the caller's effective set
+	// (relative to its own user namespace).
+	HasCapability(cap int) (bool, error)
+	// OwnUTS reports whether the caller's UTS namespace is not the
+	// host's (the sentry's own).
+	OwnUTS() (bool, error)
+}
+
+// UTSNames are the container's node and domain name as uname reports
+// them: read from the container's UTS namespace at create, then followed
+// through the container's own sethostname and setdomainname. Safe for
+// concurrent use.
+type UTSNames struct {
+	mu           sync.RWMutex
+	node, domain string
+}
+
+// NewUTSNames starts from the names create read.
+func NewUTSNames(node, domain string) *UTSNames { return &UTSNames{node: node, domain: domain} }
+
+// Get returns the node and domain name.
+func (u *UTSNames) Get() (node, domain string) {
+	u.mu.RLock()
+	defer u.mu.RUnlock()
+	return u.node, u.domain
+}
+
+// SetNode and SetDomain record a name the container set.
+func (u *UTSNames) SetNode(s string) {
+	u.mu.Lock()
+	u.node = s
+	u.mu.Unlock()
+}
+
+// SetDomain records a domain name the container set.
+func (u *UTSNames) SetDomain(s string) {
+	u.mu.Lock()
+	u.domain = s
+	u.mu.Unlock()
 }
 
 // Env is what the container is told about the kernel it runs on: the
@@ -22,6 +65,17 @@ type Task interface {
 // and the container's annotations.
 type Env struct {
 	Sysname, Nodename, Release, Version, Machine, Domainname string
+	// UTS, when set, holds the live node and domain name (they win over
+	// Nodename and Domainname).
+	UTS *UTSNames
+}
+
+// names is the node and domain name uname reports.
+func (e *Env) names() (node, domain string) {
+	if e.UTS != nil {
+		return e.UTS.Get()
+	}
+	return e.Nodename, e.Domainname
 }
 
 // Result is a handler's answer: the return value, or an errno (non-zero

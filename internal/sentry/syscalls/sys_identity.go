@@ -17,12 +17,13 @@ func Uname(t Task, args [6]uint64, env *Env) Result {
 		n := copy(dst[:len(dst)-1], s)
 		dst[n] = 0
 	}
+	node, domain := env.names()
 	put(&u.Sysname, env.Sysname)
-	put(&u.Nodename, env.Nodename)
+	put(&u.Nodename, node)
 	put(&u.Release, env.Release)
 	put(&u.Version, env.Version)
 	put(&u.Machine, env.Machine)
-	put(&u.Domainname, env.Domainname)
+	put(&u.Domainname, domain)
 	if err := t.WriteMemory(uintptr(args[0]), utsnameBytes(&u)); err != nil {
 		return Result{Errno: unix.EFAULT}
 	}
@@ -37,4 +38,51 @@ func utsnameBytes(u *unix.Utsname) []byte {
 		b = append(b, f[:]...)
 	}
 	return b
+}
+
+// newUTSLen is the kernel's __NEW_UTS_LEN: longer names get EINVAL.
+const newUTSLen = 64
+
+// SethostnameCheck and SetdomainnameCheck run for the checked (value-only)
+// sethostname and setdomainname, before the kernel goes on with the call.
+// The decision rests on values only: the caller's UTS namespace must be
+// its own, not the host's (EPERM otherwise: a container that shares the
+// host's must not rename the host). The kernel then checks the caller's
+// CAP_SYS_ADMIN over that namespace and sets the name from its memory.
+// So that the emulated uname follows, the sentry copies the name too,
+// when the kernel will accept the call (the length fits and the caller
+// holds CAP_SYS_ADMIN); the copy decides nothing. A thread that rewrites
+// the buffer between the sentry's copy and the kernel's own read only
+// makes its container's uname disagree with its own gethostname... which
+// uname reports.
+func SethostnameCheck(t Task, args [6]uint64, env *Env) Result {
+	return utsCheck(t, args, env, (*UTSNames).SetNode)
+}
+
+// SetdomainnameCheck: see SethostnameCheck.
+func SetdomainnameCheck(t Task, args [6]uint64, env *Env) Result {
+	return utsCheck(t, args, env, (*UTSNames).SetDomain)
+}
+
+func utsCheck(t Task, args [6]uint64, env *Env, set func(*UTSNames, string)) Result {
+	own, err := t.OwnUTS()
+	if err != nil {
+		return Result{Errno: unix.ESRCH}
+	}
+	if !own {
+		return Result{Errno: unix.EPERM}
+	}
+	n := int(int32(args[1]))
+	if n < 0 || n > newUTSLen || env.UTS == nil {
+		return Result{} // the kernel answers (EINVAL), nothing to follow
+	}
+	if ok, err := t.HasCapability(unix.CAP_SYS_ADMIN); err != nil || !ok {
+		return Result{} // the kernel answers EPERM
+	}
+	buf := make([]byte, n)
+	if err := t.ReadMemory(uintptr(args[0]), buf); err != nil {
+		return Result{} // the kernel answers EFAULT
+	}
+	set(env.UTS, string(buf))
+	return Result{}
 }

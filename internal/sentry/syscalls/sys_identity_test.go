@@ -2,9 +2,11 @@ package syscalls
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -14,7 +16,14 @@ type fakeTask struct {
 	addr uintptr
 	mem  []byte
 	fail bool
+	// caps is the caller's effective set; hostUTS says it shares the
+	// host's UTS namespace.
+	caps    uint64
+	hostUTS bool
 }
+
+func (f *fakeTask) HasCapability(c int) (bool, error) { return f.caps&(1<<uint(c)) != 0, nil }
+func (f *fakeTask) OwnUTS() (bool, error)             { return !f.hostUTS, nil }
 
 func (f *fakeTask) Pid() int { return 42 }
 
@@ -51,7 +60,7 @@ func TestUname(t *testing.T) {
 		env  Env
 		want [6]string
 	}{
-		{"plain", Env{"Linux", "box", "6.1.0-syscage", "#1 SMP", "x86_64", "(none)"},
+		{"plain", Env{Sysname: "Linux", Nodename: "box", Release: "6.1.0-syscage", Version: "#1 SMP", Machine: "x86_64", Domainname: "(none)"},
 			[6]string{"Linux", "box", "6.1.0-syscage", "#1 SMP", "x86_64", "(none)"}},
 		{"truncated", Env{Sysname: "Linux", Release: long},
 			[6]string{"Linux", "", long[:64], "", "", ""}},
@@ -78,5 +87,75 @@ func TestUname(t *testing.T) {
 	}
 	if r := Uname(&fakeTask{fail: true}, [6]uint64{0}, &Env{}); r.Errno != unix.EFAULT {
 		t.Errorf("unwritable buffer: %+v, want EFAULT", r)
+	}
+}
+
+// TestSethostnameCheck: the call goes on (the kernel decides the rest)
+// in the container's own UTS namespace and is refused in the host's; the
+// emulated uname follows a name the kernel will accept, and only such.
+func TestSethostnameCheck(t *testing.T) {
+	admin := uint64(1) << unix.CAP_SYS_ADMIN
+	for _, tc := range []struct {
+		name     string
+		task     fakeTask
+		len      int
+		want     unix.Errno
+		wantNode string
+	}{
+		{"own namespace, CAP_SYS_ADMIN", fakeTask{mem: []byte("renamed"), caps: admin}, 7, 0, "renamed"},
+		{"own namespace, no CAP_SYS_ADMIN: the kernel says EPERM", fakeTask{mem: []byte("renamed")}, 7, 0, "orig"},
+		{"too long: the kernel says EINVAL", fakeTask{mem: make([]byte, 65), caps: admin}, 65, 0, "orig"},
+		{"unreadable name: the kernel says EFAULT", fakeTask{fail: true, caps: admin}, 7, 0, "orig"},
+		{"the host's namespace", fakeTask{mem: []byte("renamed"), caps: admin, hostUTS: true}, 7, unix.EPERM, "orig"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			env := &Env{UTS: NewUTSNames("orig", "dom")}
+			r := SethostnameCheck(&tc.task, [6]uint64{0x1000, uint64(tc.len)}, env)
+			if r.Errno != tc.want {
+				t.Errorf("errno %v, want %v", r.Errno, tc.want)
+			}
+			if node, dom := env.UTS.Get(); node != tc.wantNode || dom != "dom" {
+				t.Errorf("names %q %q, want %q dom", node, dom, tc.wantNode)
+			}
+		})
+	}
+	env := &Env{UTS: NewUTSNames("orig", "dom")}
+	if r := SetdomainnameCheck(&fakeTask{mem: []byte("newdom"), caps: admin}, [6]uint64{0x1000, 6}, env); r.Errno != 0 {
+		t.Fatal(r.Errno)
+	}
+	if node, dom := env.UTS.Get(); node != "orig" || dom != "newdom" {
+		t.Errorf("after setdomainname: %q %q", node, dom)
+	}
+}
+
+// TestAdjtimex: a query (modes 0) is answered from the sentry's own
+// adjtimex on the copy and written back; any mode that sets the clock is
+// refused; an unreadable buffer is EFAULT.
+func TestAdjtimex(t *testing.T) {
+	size := int(unsafe.Sizeof(unix.Timex{}))
+	query := make([]byte, size)
+	setting := make([]byte, size)
+	binary.NativeEndian.PutUint32(setting, unix.ADJ_OFFSET)
+	for _, tc := range []struct {
+		name string
+		task *fakeTask
+		want unix.Errno
+	}{
+		{"query", &fakeTask{mem: query}, 0},
+		{"set the offset", &fakeTask{mem: setting}, unix.EPERM},
+		{"unreadable", &fakeTask{fail: true}, unix.EFAULT},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := Adjtimex(tc.task, [6]uint64{0x1000}, &Env{})
+			if r.Errno != tc.want {
+				t.Fatalf("errno %v, want %v", r.Errno, tc.want)
+			}
+			if tc.want == 0 && (len(tc.task.mem) != size || r.Val < 0) {
+				t.Errorf("query: wrote %d bytes, state %d", len(tc.task.mem), r.Val)
+			}
+			if tc.want != 0 && tc.task.addr != 0 {
+				t.Errorf("refused, but wrote to the caller")
+			}
+		})
 	}
 }
