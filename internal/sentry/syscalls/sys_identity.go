@@ -40,6 +40,20 @@ func utsnameBytes(u *unix.Utsname) []byte {
 	return b
 }
 
+// checkHooks run when a call is checked (notified, decided on values,
+// then let go on to the kernel): they may refuse on values, and follow
+// what the kernel is about to do. They are apart from Entry.Handler,
+// which emulates or performs a call: a call that is proxied under one
+// profile (connect under strict) is only checked under another (learn).
+var checkHooks = map[string]Handler{
+	"sethostname":   SethostnameCheck,
+	"setdomainname": SetdomainnameCheck,
+}
+
+// CheckHook is the hook a checked call of e runs before the kernel goes
+// on, or nil.
+func (e *Entry) CheckHook() Handler { return checkHooks[e.Name] }
+
 // newUTSLen is the kernel's __NEW_UTS_LEN: longer names get EINVAL.
 const newUTSLen = 64
 

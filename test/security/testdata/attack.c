@@ -259,7 +259,7 @@ static void native(void)
 	TRY("swapon", "swapon", syscall(SYS_swapon, "/nonexistent", 0));
 	TRY("swapoff", "swapoff", syscall(SYS_swapoff, "/nonexistent"));
 	TRY("acct", "acct", syscall(SYS_acct, "/nonexistent"));
-	TRY("sethostname", "sethostname", syscall(SYS_sethostname, "x", 100) /* too long: EINVAL */);
+	/* sethostname is the container's own (TestNamespaceLocalCalls). */
 
 	/* clocks */
 	{
@@ -273,7 +273,7 @@ static void native(void)
 		tx.tick = 1; /* out of range: EINVAL if it ever ran */
 		TRY("adjtimex_set", "adjtimex", syscall(SYS_adjtimex, &tx));
 		memset(&tx, 0, sizeof tx);
-		TRY("adjtimex_read", "adjtimex", syscall(SYS_adjtimex, &tx));
+		CONTROL("adjtimex_read", "adjtimex", syscall(SYS_adjtimex, &tx)); /* a query: answered */
 		memset(&tx, 0, sizeof tx);
 		tx.modes = ADJ_TICK;
 		tx.tick = 1;
