@@ -13,13 +13,14 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// attemptWant is one attempt of the confine helper and the outcome it
+// must have: an errno name, or "ok".
+type attemptWant struct{ name, want string }
+
 // confinedAttempts are what a compromised sentry would try, each made by
 // the confine helper after it has loaded the sentry's own filter: the
 // errno each must fail with ("ok": must succeed — the sentry still works).
-var confinedAttempts = []struct {
-	name string
-	want string
-}{
+var confinedAttempts = []attemptWant{
 	{"open /etc/shadow for writing", "EPERM"},
 	{"open /etc/hostname for writing", "EPERM"},
 	{"create a file", "EPERM"},
@@ -49,10 +50,7 @@ var confinedAttempts = []struct {
 const helperLearnEnv = "SYSCAGE_SENTRY_TEST_LEARN"
 
 // learnAttempts: what learn mode's additions allow and still refuse.
-var learnAttempts = []struct {
-	name string
-	want string
-}{
+var learnAttempts = []attemptWant{
 	{"create a new file as learn mode does", "ok"},
 	{"open an existing file for writing", "EPERM"},
 	{"open /etc/shadow for writing", "EPERM"},
@@ -202,17 +200,7 @@ func unwrap(err error) error {
 // the sentry needs still works.
 func TestConfined(t *testing.T) {
 	requireRoot(t, "so that the filter, not a missing privilege, refuses")
-	h := startHelper(t, "confine", nil, nil)
-	for _, a := range confinedAttempts {
-		line := h.line(t)
-		name, got, _ := strings.Cut(line, ": ")
-		if name != a.name {
-			t.Fatalf("helper said %q, want the attempt %q", line, a.name)
-		}
-		if got != a.want {
-			t.Errorf("%s: %s, want %s", a.name, got, a.want)
-		}
-	}
+	checkAttempts(t, startHelper(t, "confine", nil, nil), confinedAttempts)
 	if _, err := os.Stat("/tmp/syscage-confine-test-must-not-exist"); err == nil {
 		os.Remove("/tmp/syscage-confine-test-must-not-exist")
 		t.Errorf("the confined helper created a file")
@@ -223,8 +211,14 @@ func TestConfined(t *testing.T) {
 // file (a new file only), and still no more.
 func TestConfinedLearning(t *testing.T) {
 	requireRoot(t, "so that the filter, not a missing privilege, refuses")
-	h := startHelper(t, "confine", []string{helperLearnEnv + "=1"}, nil)
-	for _, a := range learnAttempts {
+	checkAttempts(t, startHelper(t, "confine", []string{helperLearnEnv + "=1"}, nil), learnAttempts)
+}
+
+// checkAttempts reads the confine helper's "<name>: <outcome>" lines and
+// checks each attempt's outcome.
+func checkAttempts(t *testing.T, h *helper, attempts []attemptWant) {
+	t.Helper()
+	for _, a := range attempts {
 		line := h.line(t)
 		name, got, _ := strings.Cut(line, ": ")
 		if name != a.name {
