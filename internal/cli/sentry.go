@@ -32,6 +32,7 @@ func init() {
 		ArgsUsage: "-- <sentry arguments>",
 		Hidden:    true,
 		Flags: []cli.Flag{
+			cli.StringFlag{Name: "learned-profile", Usage: "learn mode: write the profile the sentry learns here"},
 			cli.StringFlag{Name: "root"},
 			cli.StringFlag{Name: "id"},
 			cli.BoolFlag{Name: "systemd-cgroup"},
@@ -45,6 +46,7 @@ func init() {
 				ID:            ctx.String("id"),
 				SystemdCgroup: ctx.Bool("systemd-cgroup"),
 				SentryArgs:    ctx.Args(),
+				LearnedPath:   ctx.String("learned-profile"),
 			})
 		},
 	})
@@ -60,7 +62,6 @@ func init() {
 			cli.StringFlag{Name: "kernel-version"},
 			cli.StringFlag{Name: "audit"},
 			cli.StringFlag{Name: "uts-file"},
-			cli.StringFlag{Name: "learned-profile", Usage: "learn mode: write the learned profile here"},
 		},
 		Action: runSentry,
 	})
@@ -126,5 +127,5 @@ func runSentry(ctx *cli.Context) error {
 	if !prof.Learning {
 		return sentry.Serve(l, cfg)
 	}
-	return sentry.ServeLearning(l, cfg, ctx.String("learned-profile"))
+	return sentry.ServeLearning(l, cfg)
 }

@@ -28,22 +28,18 @@ compiled from and the sentry dispatches on.
 
 With --sentry it prints instead the sentry's own allowlist: every system
 call the sentry may make once it serves a container, with the argument
-condition that narrows it and why it needs it (--learn adds learn mode's).`,
+condition that narrows it and why it needs it.`,
 		Flags: []cli.Flag{
 			cli.StringFlag{Name: "profile", Value: policy.DefaultName, Usage: "profile: " + strings.Join(policy.Names(), ", ") + ", " + policy.Learn + " or a profile file"},
 			cli.StringFlag{Name: "format", Value: "table", Usage: "output format: table or json"},
 			cli.BoolFlag{Name: "sentry", Usage: "print the sentry's own allowlist instead"},
-			cli.BoolFlag{Name: "learn", Usage: "with --sentry: include learn mode's additions"},
 		},
 		Action: func(ctx *cli.Context) error {
 			if err := argCount(ctx, 0, 0); err != nil {
 				return err
 			}
 			if ctx.Bool("sentry") {
-				return printSentryAllowlist(os.Stdout, ctx.String("format"), ctx.Bool("learn"))
-			}
-			if ctx.Bool("learn") {
-				return fmt.Errorf("syscalls: --learn goes with --sentry")
+				return printSentryAllowlist(os.Stdout, ctx.String("format"))
 			}
 			p, err := policy.Resolve(ctx.String("profile"))
 			if err != nil {
@@ -62,8 +58,8 @@ condition that narrows it and why it needs it (--learn adds learn mode's).`,
 }
 
 // printSentryAllowlist prints the sentry's own seccomp allowlist.
-func printSentryAllowlist(out io.Writer, format string, learn bool) error {
-	list := sentry.SentryAllowlist(learn)
+func printSentryAllowlist(out io.Writer, format string) error {
+	list := sentry.SentryAllowlist()
 	switch format {
 	case "json":
 		type row struct {

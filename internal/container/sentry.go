@@ -154,14 +154,14 @@ func startSentry(stateDir, id string, systemdCgroup bool, o sandbox) (wait func(
 	if systemdCgroup {
 		args = append(args, "--systemd-cgroup")
 	}
+	if o.LearnedPath != "" {
+		args = append(args, "--learned-profile", o.LearnedPath)
+	}
 	args = append(args, "--", "--id", id, "--state-dir", stateDir,
 		"--profile", o.sentryProfileArg(stateDir), "--kernel-release", o.KernelRelease,
 		"--kernel-version", o.KernelVersion, "--uts-file", filepath.Join(stateDir, utsFileName))
 	if o.AuditPath != "" {
 		args = append(args, "--audit", o.AuditPath)
-	}
-	if o.LearnedPath != "" {
-		args = append(args, "--learned-profile", o.LearnedPath)
 	}
 	cmd := exec.Command(self, args...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = nil, nil, logf

@@ -2,6 +2,7 @@ package container
 
 import (
 	"bufio"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -19,6 +20,8 @@ import (
 	"github.com/opencontainers/runc/libcontainer"
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
+
+	"github.com/syscage/syscage/internal/policy"
 )
 
 // The watchdog is the parent of a container's sentry. create starts it
@@ -84,6 +87,9 @@ type WatchdogOptions struct {
 	SystemdCgroup bool
 	// SentryArgs are the arguments of the sentry command.
 	SentryArgs []string
+	// LearnedPath, in learn mode, is where the watchdog writes the
+	// profile its sentry learned (the sentry, confined, writes no file).
+	LearnedPath string
 }
 
 // watchdog is the state shared by the watchdog's goroutines.
@@ -94,6 +100,8 @@ type watchdog struct {
 	done    bool   // the sentry's "done" (every listener hung up) or "idle" (none came) line
 	ended   string // how the sentry ended, once it has
 	changed chan struct{}
+	// learnedPath is where a learning sentry's profile goes.
+	learnedPath string
 }
 
 // update changes the state under the lock and wakes every waiter.
@@ -113,11 +121,9 @@ func (w *watchdog) confirm(pid int, timeout time.Duration) (bool, string) {
 	defer deadline.Stop()
 	for {
 		w.mu.Lock()
-		if w.took[pid] {
-			delete(w.took, pid)
-			w.mu.Unlock()
-			return true, ""
-		}
+		// An ended sentry confirms nothing, not even a pid it took
+		// before (a take never asked for could otherwise confirm a
+		// recycled pid's exec).
 		if w.ended != "" {
 			reason := w.ended
 			if w.lost != "" {
@@ -125,6 +131,11 @@ func (w *watchdog) confirm(pid int, timeout time.Duration) (bool, string) {
 			}
 			w.mu.Unlock()
 			return false, "the sentry has ended: " + reason
+		}
+		if w.took[pid] {
+			delete(w.took, pid)
+			w.mu.Unlock()
+			return true, ""
 		}
 		ch := w.changed
 		w.mu.Unlock()
@@ -136,9 +147,14 @@ func (w *watchdog) confirm(pid int, timeout time.Duration) (bool, string) {
 	}
 }
 
+// maxStatusLine bounds one status line: a learned profile, base64, is the
+// longest (the recorder's own bound keeps it far below).
+const maxStatusLine = 32 << 20
+
 // readStatus reads the sentry's status lines until the pipe closes.
 func (w *watchdog) readStatus(r *os.File) {
 	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), maxStatusLine)
 	for sc.Scan() {
 		verb, arg, _ := strings.Cut(sc.Text(), " ")
 		switch verb {
@@ -154,8 +170,28 @@ func (w *watchdog) readStatus(r *os.File) {
 			})
 		case "done", "idle":
 			w.update(func() { w.done = true })
+		case "learned":
+			w.learned(arg)
 		}
 	}
+}
+
+// learned writes the profile a learning sentry sent ("learned <base64>")
+// to the path create chose (never one the sentry names), atomically.
+func (w *watchdog) learned(arg string) {
+	if w.learnedPath == "" {
+		logrus.Warnf("watchdog: the sentry sent a learned profile, but the container does not learn")
+		return
+	}
+	data, err := base64.StdEncoding.DecodeString(arg)
+	if err == nil {
+		err = policy.WriteFileAtomic(w.learnedPath, data)
+	}
+	if err != nil {
+		logrus.Errorf("watchdog: learned profile: %v", err)
+		return
+	}
+	logrus.Infof("watchdog: learned profile written to %s", w.learnedPath)
 }
 
 // serveControl answers "confirm PID" requests on the control socket.
@@ -246,7 +282,7 @@ func RunWatchdog(o WatchdogOptions) error {
 	fmt.Fprintln(ready, "ok")
 	ready.Close()
 
-	w := &watchdog{took: map[int]bool{}, changed: make(chan struct{})}
+	w := &watchdog{took: map[int]bool{}, changed: make(chan struct{}), learnedPath: o.LearnedPath}
 	statusDone := make(chan struct{})
 	go func() { w.readStatus(statusR); close(statusDone) }()
 	go w.serveControl(cl)

@@ -398,14 +398,20 @@ func learnedConds(e *syscalls.Entry, base syscalls.Rule, k learnKey, exact bool)
 	return out
 }
 
-// WriteFile writes the learned profile to path atomically (a temporary
-// file in the same directory, renamed over it).
-func (r *Recorder) WriteFile(path, name string) error {
+// Marshal is the learned profile as a file holds it: indented JSON.
+func (r *Recorder) Marshal(name string) ([]byte, error) {
 	data, err := json.MarshalIndent(r.Profile(name), "", "  ")
 	if err != nil {
-		return err
+		return nil, err
 	}
-	data = append(data, '\n')
+	return append(data, '\n'), nil
+}
+
+// WriteFileAtomic writes data to path atomically (a temporary file in the
+// same directory, renamed over it), mode 0644. The learn-mode sentry,
+// confined, writes no file: it hands its profile to its watchdog, which
+// writes it with this to the path create chose.
+func WriteFileAtomic(path string, data []byte) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".learned-*.json")
 	if err != nil {
 		return fmt.Errorf("writing learned profile: %w", err)
@@ -416,6 +422,10 @@ func (r *Recorder) WriteFile(path, name string) error {
 		return fmt.Errorf("writing learned profile: %w", err)
 	}
 	if err := tmp.Chmod(0o644); err != nil {
+		tmp.Close()
+		return fmt.Errorf("writing learned profile: %w", err)
+	}
+	if err := tmp.Sync(); err != nil {
 		tmp.Close()
 		return fmt.Errorf("writing learned profile: %w", err)
 	}

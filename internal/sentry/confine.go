@@ -150,45 +150,23 @@ var sentryAllowlist = []Allowed{
 	eq("clock_adjtime", 0, unix.CLOCK_REALTIME, "a caller's read-only clock query, answered on a copy (the sentry has no CAP_SYS_TIME: it cannot set the clock)"),
 }
 
-// learnAllowlist are the calls a learn-mode sentry needs beyond
-// sentryAllowlist: it writes the learned profile to a temporary file and
-// renames it over the target (Config.ExtraAllowed).
-var learnAllowlist = []Allowed{
-	eq("openat", 2, unix.O_RDWR|unix.O_CREAT|unix.O_EXCL|unix.O_CLOEXEC, "learn mode: create the learned profile's temporary file (a new file only)"),
-	anyArgs("fchmod", "learn mode: the learned profile's mode"),
-	anyArgs("fsync", "learn mode: the learned profile reaches the disk"),
-	anyArgs("rename", "learn mode: the learned profile replaces the target"),
-	anyArgs("renameat", "learn mode"),
-	anyArgs("renameat2", "learn mode"),
-	anyArgs("unlink", "learn mode: a failed write's temporary file"),
-	anyArgs("unlinkat", "learn mode"),
-}
-
-// LearnAllowed is learn mode's additions (Config.ExtraAllowed).
-func LearnAllowed() []Allowed { return append([]Allowed(nil), learnAllowlist...) }
-
-// SentryAllowlist is the sentry's own filter, in order, for printing;
-// with learn, learn mode's additions follow.
-func SentryAllowlist(learn bool) []Allowed {
-	out := append([]Allowed(nil), sentryAllowlist...)
-	if learn {
-		out = append(out, learnAllowlist...)
-	}
-	return out
+// SentryAllowlist is the sentry's own filter, in order, for printing.
+// Learn mode adds nothing: the learning sentry hands its profile to its
+// watchdog instead of writing a file.
+func SentryAllowlist() []Allowed {
+	return append([]Allowed(nil), sentryAllowlist...)
 }
 
 // confine loads the sentry's own seccomp filter on every thread (TSYNC)
 // and sets no_new_privs. Capabilities were already reduced when the
-// sentry was started (see internal/container). extra are further rules
-// (learn mode's).
-func confine(extra []Allowed) error {
+// sentry was started (see internal/container).
+func confine() error {
 	filter, err := seccomp.NewFilter(seccomp.ActErrno.SetReturnCode(int16(unix.EPERM)))
 	if err != nil {
 		return fmt.Errorf("confining the sentry: %w", err)
 	}
 	defer filter.Release()
-	rules := SentryAllowlist(false)
-	rules = append(rules, extra...)
+	rules := SentryAllowlist()
 	// A call allowed with any arguments needs no conditional rule beside
 	// it (libseccomp refuses the pair).
 	unconditional := map[string]bool{}

@@ -61,9 +61,6 @@ type Config struct {
 	// Observer, if set, sees every notified call before it is decided
 	// (learn mode records them: policy.Recorder).
 	Observer Observer
-	// ExtraAllowed are syscalls the sentry's own filter allows beyond its
-	// fixed set (learn mode: LearnAllowed).
-	ExtraAllowed []Allowed
 	// Status, if set, is told of every listener taken ("took PID"), of
 	// the loss that ends the sentry ("lost REASON") and of its normal end
 	// once every listener has hung up ("done") or when none ever came
@@ -207,7 +204,7 @@ func (s *Sentry) accept(l *net.UnixListener) error {
 		if !s.served {
 			// Set up is over once the first process (the init) is here:
 			// from now on the sentry runs under its own filter.
-			if err := confine(s.cfg.ExtraAllowed); err != nil {
+			if err := confine(); err != nil {
 				s.mu.Unlock()
 				unix.Close(fd)
 				return err
