@@ -75,6 +75,9 @@ raw=$out/raw.csv # round,benchmark,runtime,value (micro: ns/op; run: ms)
 echo "round,benchmark,runtime,value" >"$raw"
 
 gcc -O2 -Wall -static -o "$work/syscallbench" "$repo/bench/syscallbench.c"
+# The notification floor (bench/notifyfloor.c) runs on the host: a nested
+# listener is refused inside a syscage container.
+gcc -O2 -Wall -static -pthread -o "$work/notifyfloor" "$repo/bench/notifyfloor.c"
 
 # --- runtimes ----------------------------------------------------------------
 # Each runtime is a command prefix with its own --root state directory.
@@ -219,6 +222,12 @@ for ((r = 1; r <= rounds; r++)); do
 			fi
 		done
 	done
+	# The floor of a mediated call, in the same round: one notification
+	# round trip answered by a minimal C supervisor.
+	if res=$("$work/notifyfloor" 100000) && [ -n "$res" ]; then
+		# "notify round trip: N ns/op (...)"
+		echo "$r,notify-floor,host,$(echo "$res" | sed -n 's/^notify round trip: \([0-9]*\) ns.*/\1/p')" >>"$raw"
+	fi
 done
 
 # --- end to end: run of /bin/true ------------------------------------------------
@@ -277,6 +286,20 @@ report() {
 				fmt(rcs, unit), ratio(rcs, rc), fmt(sc, unit), ratio(sc, rc), ratio(sc, rcs),
 				fmt(rs, unit), ratio(rs, rc)
 		}
+	}' "$raw"
+	echo
+	awk -F, '
+	function median(key,   n, i, j, t, a) {
+		n = split(vals[key], a, " ")
+		if (n == 0) return ""
+		for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j+1] = a[j]; a[j+1] = t }
+		return (n % 2) ? a[(n+1)/2] : (a[n/2] + a[n/2+1]) / 2
+	}
+	NR > 1 { vals[$2 "," $3] = vals[$2 "," $3] " " $4 }
+	END {
+		f = median("notify-floor,host"); u = median("uname,syscage")
+		if (f != "" && u != "")
+			printf "Notification floor (bench/notifyfloor.c on the host, median over rounds): %.2f µs; syscage'"'"'s emulated uname: %.2f µs = %.2f× the floor\n", f / 1000, u / 1000, u / f
 	}' "$raw"
 	echo
 	echo "Spread of syscage/runc and syscage/(runc+seccomp) over rounds (same-round pairs): min / median / max"
