@@ -39,7 +39,8 @@
 #   --short   the CI subset (make test): the Go packages os, os/exec,
 #             os/signal, syscall under runc, default and strict, root and
 #             uid 1000; no debootstrap, a few minutes
-# Debugging: COMPAT_TIMEOUT=SECONDS (per module), COMPAT_PY_ARGS (regrtest
+# Debugging: COMPAT_EXCLUSIONS=CSV (another exclusion file),
+# COMPAT_TIMEOUT=SECONDS (per module or package), COMPAT_PY_ARGS (regrtest
 # options instead of -W, e.g. -v to see which test hangs).
 # Output: DIR/results.tsv, DIR/report.txt (the table), logs in DIR/logs,
 # audit summaries of regressions in DIR/audit. The last line is
@@ -98,7 +99,7 @@ syscage=${SYSCAGE:-$repo/bin/syscage}
 state=$(mktemp -d /run/syscage-compat.XXXXXX)
 results=$out/results.tsv
 : >"$results"
-excl_csv=$repo/test/compat/exclusions.csv
+excl_csv=${COMPAT_EXCLUSIONS:-$repo/test/compat/exclusions.csv}
 
 cleanup() {
 	local c
@@ -323,6 +324,8 @@ run_python() {
 	name=$(rtname "$rt")
 	case " $py_slow " in *" $m "*) tmo=300 ;; esac
 	case " $py_loopback " in *" $m "*) res=${res/,-network/} ;; esac
+	# An audit rerun only has to reach the refused calls, which come early.
+	[ -z "$audit" ] || [ "$tmo" -le 120 ] || tmo=120
 	tmo=${COMPAT_TIMEOUT:-$tmo}
 	[ "$name" != learn ] || tmo=$((tmo * 2))
 	in=$out/in/python-$name-$(ident "$uid")
@@ -355,7 +358,9 @@ run_go() {
 	local p=$1 rt=$2 uid=$3 audit=${4:-} name tmo=300 rc=0 t0 t1 v nex log skip goroot
 	name=$(rtname "$rt")
 	[ "$p" != runtime ] || tmo=600
+	tmo=${COMPAT_TIMEOUT:-$tmo}
 	[ "$name" != learn ] || tmo=$((tmo * 2))
+	[ -z "$audit" ] || [ "$tmo" -le 120 ] || tmo=120
 	goroot=$(cat "$out/goroot")
 	# Exclusions become one -test.skip regexp of the test names.
 	skip=$(exclusions go "$name" "$uid" | sed -n "s|^$p\.||p" | paste -sd'|')
