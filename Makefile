@@ -11,7 +11,7 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 export CGO_ENABLED := 1
 
-.PHONY: all build test unit integration lint exposures critest clean
+.PHONY: all build test unit integration compat-short compat lint exposures critest clean
 
 all: build
 
@@ -19,8 +19,9 @@ build:
 	$(GO) build -tags $(TAGS) -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/syscage
 
 # The whole suite: static checks, unit tests, then integration and security
-# tests that run the real binary on real bundles (root).
-test: lint unit integration
+# tests that run the real binary on real bundles (root), then the short
+# compatibility subset.
+test: lint unit integration compat-short
 
 lint:
 	@out=$$(gofmt -l cmd internal test bench 2>/dev/null); \
@@ -33,6 +34,18 @@ unit:
 
 integration:
 	$(GO) test -tags $(TAGS) -count=1 -timeout 30m ./test/...
+
+# Foreign test suites under runc and syscage (docs/compatibility.md).
+# compat-short: Go's os, os/exec, os/signal and syscall tests in a busybox
+# rootfs under runc, default and strict, as root and uid 1000 (minutes; no
+# debootstrap). compat: CPython's and Go's suites under runc, default,
+# strict, learn and the learned profile, root and uid 1000 (about an hour
+# on 2 cores; builds and caches a debootstrap rootfs the first time).
+compat-short: build
+	SYSCAGE=$(CURDIR)/$(BIN) test/compat/compat.sh --short
+
+compat: build
+	SYSCAGE=$(CURDIR)/$(BIN) test/compat/compat.sh
 
 # What a default container can still learn about the host: tests that fail
 # today, kept out of `make test` (docs/security.md, "Known exposures").
