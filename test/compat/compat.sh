@@ -35,7 +35,9 @@
 #       [--modules "test_os test_posix"] [--out DIR]
 #   test/compat/compat.sh --out DIR --report DIR1 DIR2...
 #             one report from the results of several runs (say, root and
-#             uid 1000 run at the same time by two invocations)
+#             uid 1000 run at the same time by two invocations); a later
+#             DIR's verdict for the same module, runtime and user replaces
+#             an earlier one and is marked "(rerun)"
 #   --short   the CI subset (make test): the Go packages os, os/exec,
 #             os/signal, syscall under runc, default and strict, root and
 #             uid 1000; no debootstrap, a few minutes
@@ -452,6 +454,12 @@ if [ -n "$report_only" ]; then
 		cp "$d"/audit/*.txt "$out/audit/" 2>/dev/null || true
 		cp "$d"/learned/*.json "$d"/learned/*.table "$out/learned/" 2>/dev/null || true
 	done
+	# A later run's verdict for the same module, runtime and user replaces
+	# an earlier one (a rerun after new exclusions); the report says so.
+	awk -F'\t' '{ k = $1 FS $2 FS $3 FS $4; if (k in row) { order[k] = order[k]; rerun[k] = 1 } else order[k] = n++; row[k] = $0 }
+		END { for (k in row) print order[k] "\t" row[k] (k in rerun ? " (rerun)" : "") }' "$results" |
+		sort -n | cut -f2- >"$results.merged"
+	mv "$results.merged" "$results"
 fi
 for suite in $suites; do
 	case $suite in
@@ -508,13 +516,13 @@ done <"$regressions"
 {
 	echo "# compat results $(date -u +%Y-%m-%dT%H:%MZ), $(uname -r), syscage $(git -C "$repo" rev-parse --short HEAD), runc $(runc --version | head -n 1 | awk '{print $3}')"
 	echo
-	echo "## per module (verdict / seconds / excluded tests)"
+	echo "## per module (verdict / seconds / exclusion rows applied / detail)"
 	echo
-	awk -F'\t' '{ printf "%-6s %-28s %-8s %-7s %-7s %5ss  excluded=%s\n", $1, $2, $3, ($4 == 0 ? "root" : "uid" $4), $5, $6, $7 }' "$results"
+	awk -F'\t' '{ printf "%-6s %-28s %-8s %-7s %-7s %5ss  excluded=%s  %s\n", $1, $2, $3, ($4 == 0 ? "root" : "uid" $4), $5, $6, $7, $8 }' "$results"
 	echo
 	echo "## counts: modules passed / failed / skipped (timeouts count as failed)"
 	echo
-	printf '%-6s %-8s %-7s %6s %6s %7s %8s\n' suite runtime user passed failed skipped excluded
+	printf '%-6s %-8s %-7s %6s %6s %7s %8s\n' suite runtime user passed failed skipped excl.rows
 	awk -F'\t' '{ k = $1 FS $3 FS ($4 == 0 ? "root" : "uid" $4); if (!(k in seen)) { seen[k] = 1; order[n++] = k }
 		if ($5 == "pass") p[k]++; else if ($5 == "skip") s[k]++; else f[k]++; x[k] += $7 }
 		END { for (i = 0; i < n; i++) { split(order[i], a, FS); printf "%-6s %-8s %-7s %6d %6d %7d %8d\n", a[1], a[2], a[3], p[order[i]], f[order[i]], s[order[i]], x[order[i]] } }' "$results"
