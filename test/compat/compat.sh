@@ -33,6 +33,10 @@
 #   test/compat/compat.sh [--short] [--suite python|go|all]
 #       [--runtimes "runc default strict learned"] [--users "0 1000"]
 #       [--modules "test_os test_posix"] [--out DIR]
+#   test/compat/compat.sh --resume DIR --runtimes learned [--suite ...]
+#             only the learned phase, from the learn runs of an earlier run
+#             in DIR (its results are carried over, so differences from
+#             runc are found and audited as in one run)
 #   test/compat/compat.sh --out DIR --report DIR1 DIR2...
 #             one report from the results of several runs (say, root and
 #             uid 1000 run at the same time by two invocations); a later
@@ -65,6 +69,7 @@ users="0 1000"
 modules=""
 out=""
 report_only=""
+resume=""
 while [ $# -gt 0 ]; do
 	case $1 in
 	--short) short=1 ;;
@@ -73,6 +78,7 @@ while [ $# -gt 0 ]; do
 	--users) users=$2; shift ;;
 	--modules) modules=$2; shift ;;
 	--out) out=$2; shift ;;
+	--resume) resume=$2; shift ;;
 	--report)
 		shift
 		report_only="$*"
@@ -396,7 +402,8 @@ run_go() {
 }
 
 # merge_learned SUITE UID: the union of the learn runs' profiles, one entry
-# per (syscall, tier, errno, conditions), validated by syscage itself.
+# per (syscall, tier, errno, conditions), an unconditional entry taking the
+# place of conditional ones, validated by syscage itself.
 merge_learned() {
 	local suite=$1 uid=$2 f=$out/learned/$suite-$(ident "$2").json
 	local -a parts
@@ -409,8 +416,13 @@ merge_learned() {
 		base: "default",
 		unlisted: "deny",
 		syscalls: ([.[].syscalls[] | .names[] as $n | {names: [$n], tier, errno, when, why}]
-			| group_by([.names[0], .tier, .errno, .when])
-			| map(.[0] | with_entries(select(.value != null))))
+			| group_by(.names[0])
+			# A call one run allows outright (an "always" entry) and another
+			# only for the values it saw: the union is the outright entry.
+			| map(if any(.[]; .when == null) then map(select(.when == null)) else . end
+				| group_by([.tier, .errno, .when]) | map(.[0]))
+			| flatten
+			| map(with_entries(select(.value != null))))
 	}' "${parts[@]}" >"$f"
 	"$syscage" syscalls --profile "$f" >"$f.table" || return 1
 }
@@ -421,8 +433,10 @@ run_suite() {
 	local suite=$1 list=$2 fn=$3 m rt uid
 	local want_learned=0
 	case " $runtimes " in *" learned "*) want_learned=1 ;; esac
-	# Phase 1: runc, default, strict (and learn, which records) per module.
-	for m in $list; do
+	# Phase 1: runc, default, strict (and learn, which records) per module;
+	# a resumed run has them already.
+	[ -z "$resume" ] || list_phase1=""
+	for m in ${list_phase1-$list}; do
 		for uid in $users; do
 			for rt in $runtimes; do
 				case $rt in
@@ -445,6 +459,11 @@ run_suite() {
 	fi
 }
 
+if [ -n "$resume" ]; then
+	[ -f "$resume/results.tsv" ] || die "--resume: $resume/results.tsv missing"
+	cat "$resume/results.tsv" >>"$results"
+	cp "$resume"/learned/*-*-*.json "$out/learned/" || die "--resume: no learn runs' profiles in $resume/learned"
+fi
 if [ -n "$report_only" ]; then
 	suites=""
 	for d in $report_only; do
