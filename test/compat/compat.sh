@@ -427,6 +427,17 @@ merge_learned() {
 	"$syscage" syscalls --profile "$f" >"$f.table" || return 1
 }
 
+# summarize_audit FILE.jsonl: FILE.txt, the refused or failed calls with
+# their counts. clone3's ENOSYS is left out: every profile answers it so
+# on purpose, and libc falls back to clone.
+summarize_audit() {
+	[ -s "$1" ] || return 0
+	jq -r 'select(.decision == "deny" or ((.errno // "") != ""))
+		| select((.syscall == "clone3" and .errno == "ENOSYS") | not)
+		| "\(.syscall) \(.decision) \(.errno // "-") \(.args // {} | tostring)"' "$1" |
+		sort | uniq -c | sort -rn | head -n 30 >"${1%.jsonl}.txt"
+}
+
 # ---------------------------------------------------------------- run
 
 run_suite() {
@@ -470,9 +481,10 @@ if [ -n "$report_only" ]; then
 		[ -f "$d/results.tsv" ] || die "--report: $d/results.tsv missing"
 		cat "$d/results.tsv" >>"$results"
 		cat "$d/regressions.tsv" >>"$out/regressions.in" 2>/dev/null || true
-		cp "$d"/audit/*.txt "$out/audit/" 2>/dev/null || true
+		cp "$d"/audit/*.jsonl "$out/audit/" 2>/dev/null || true
 		cp "$d"/learned/*.json "$d"/learned/*.table "$out/learned/" 2>/dev/null || true
 	done
+	for a in "$out"/audit/*.jsonl; do summarize_audit "$a"; done
 	# A later run's verdict for the same module, runtime and user replaces
 	# an earlier one (a rerun after new exclusions); the report says so.
 	awk -F'\t' '{ k = $1 FS $2 FS $3 FS $4; if (k in row) { order[k] = order[k]; rerun[k] = 1 } else order[k] = n++; row[k] = $0 }
@@ -524,10 +536,7 @@ while IFS=$'\t' read -r suite m name uid _; do
 	esac
 	a=$out/audit/$suite-${m//\//_}-$name-$(ident "$uid").jsonl
 	if [ "$suite" = go ]; then run_go "$m" "$rt" "$uid" "$a" || true; else run_python "$m" "$rt" "$uid" "$a" || true; fi
-	if [ -s "$a" ]; then
-		jq -r 'select(.decision == "deny" or ((.errno // "") != "")) | "\(.syscall) \(.decision) \(.errno // "-") \(.args // {} | tostring)"' "$a" |
-			sort | uniq -c | sort -rn | head -n 30 >"${a%.jsonl}.txt"
-	fi
+	summarize_audit "$a"
 done <"$regressions"
 
 # ---------------------------------------------------------------- report
