@@ -18,8 +18,9 @@
 #   go      the Go standard library's own tests (os, os/exec, os/signal,
 #           net, syscall, time, runtime) from the installed toolchain,
 #           compiled static on the host (go test -c) and run in a busybox
-#           rootfs with the package's source directory bind-mounted
-#           read-only as the working directory (testdata)
+#           rootfs with GOROOT bind-mounted read-only at its own path
+#           (bin/ and pkg/tool/ hidden) and the package's source
+#           directory as the working directory (testdata)
 #
 # What cannot pass here is listed in test/compat/exclusions.csv (test,
 # where it applies, whether it fails under runc too, reason) and passed to
