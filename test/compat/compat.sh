@@ -18,8 +18,9 @@
 #   go      the Go standard library's own tests (os, os/exec, os/signal,
 #           net, syscall, time, runtime) from the installed toolchain,
 #           compiled static on the host (go test -c) and run in a busybox
-#           rootfs with the package's source directory bind-mounted
-#           read-only as the working directory (testdata)
+#           rootfs with GOROOT bind-mounted read-only at its own path
+#           (bin/ and pkg/tool/ hidden) and the package's source
+#           directory as the working directory (testdata)
 #
 # What cannot pass here is listed in test/compat/exclusions.csv (test,
 # where it applies, whether it fails under runc too, reason) and passed to
@@ -33,9 +34,15 @@
 #   test/compat/compat.sh [--short] [--suite python|go|all]
 #       [--runtimes "runc default strict learned"] [--users "0 1000"]
 #       [--modules "test_os test_posix"] [--out DIR]
+#   test/compat/compat.sh --resume DIR --runtimes learned [--suite ...]
+#             only the learned phase, from the learn runs of an earlier run
+#             in DIR (its results are carried over, so differences from
+#             runc are found and audited as in one run)
 #   test/compat/compat.sh --out DIR --report DIR1 DIR2...
 #             one report from the results of several runs (say, root and
-#             uid 1000 run at the same time by two invocations)
+#             uid 1000 run at the same time by two invocations); a later
+#             DIR's verdict for the same module, runtime and user replaces
+#             an earlier one and is marked "(rerun)"
 #   --short   the CI subset (make test): the Go packages os, os/exec,
 #             os/signal, syscall under runc, default and strict, root and
 #             uid 1000; no debootstrap, a few minutes
@@ -63,6 +70,7 @@ users="0 1000"
 modules=""
 out=""
 report_only=""
+resume=""
 while [ $# -gt 0 ]; do
 	case $1 in
 	--short) short=1 ;;
@@ -71,6 +79,7 @@ while [ $# -gt 0 ]; do
 	--users) users=$2; shift ;;
 	--modules) modules=$2; shift ;;
 	--out) out=$2; shift ;;
+	--resume) resume=$2; shift ;;
 	--report)
 		shift
 		report_only="$*"
@@ -394,7 +403,8 @@ run_go() {
 }
 
 # merge_learned SUITE UID: the union of the learn runs' profiles, one entry
-# per (syscall, tier, errno, conditions), validated by syscage itself.
+# per (syscall, tier, errno, conditions), an unconditional entry taking the
+# place of conditional ones, validated by syscage itself.
 merge_learned() {
 	local suite=$1 uid=$2 f=$out/learned/$suite-$(ident "$2").json
 	local -a parts
@@ -407,10 +417,26 @@ merge_learned() {
 		base: "default",
 		unlisted: "deny",
 		syscalls: ([.[].syscalls[] | .names[] as $n | {names: [$n], tier, errno, when, why}]
-			| group_by([.names[0], .tier, .errno, .when])
-			| map(.[0] | with_entries(select(.value != null))))
+			| group_by(.names[0])
+			# A call one run allows outright (an "always" entry) and another
+			# only for the values it saw: the union is the outright entry.
+			| map(if any(.[]; .when == null) then map(select(.when == null)) else . end
+				| group_by([.tier, .errno, .when]) | map(.[0]))
+			| flatten
+			| map(with_entries(select(.value != null))))
 	}' "${parts[@]}" >"$f"
 	"$syscage" syscalls --profile "$f" >"$f.table" || return 1
+}
+
+# summarize_audit FILE.jsonl: FILE.txt, the refused or failed calls with
+# their counts. clone3's ENOSYS is left out: every profile answers it so
+# on purpose, and libc falls back to clone.
+summarize_audit() {
+	[ -s "$1" ] || return 0
+	jq -r 'select(.decision == "deny" or ((.errno // "") != ""))
+		| select((.syscall == "clone3" and .errno == "ENOSYS") | not)
+		| "\(.syscall) \(.decision) \(.errno // "-") \(.args // {} | tostring)"' "$1" |
+		sort | uniq -c | sort -rn | head -n 30 >"${1%.jsonl}.txt"
 }
 
 # ---------------------------------------------------------------- run
@@ -419,8 +445,10 @@ run_suite() {
 	local suite=$1 list=$2 fn=$3 m rt uid
 	local want_learned=0
 	case " $runtimes " in *" learned "*) want_learned=1 ;; esac
-	# Phase 1: runc, default, strict (and learn, which records) per module.
-	for m in $list; do
+	# Phase 1: runc, default, strict (and learn, which records) per module;
+	# a resumed run has them already.
+	[ -z "$resume" ] || list_phase1=""
+	for m in ${list_phase1-$list}; do
 		for uid in $users; do
 			for rt in $runtimes; do
 				case $rt in
@@ -443,15 +471,27 @@ run_suite() {
 	fi
 }
 
+if [ -n "$resume" ]; then
+	[ -f "$resume/results.tsv" ] || die "--resume: $resume/results.tsv missing"
+	cat "$resume/results.tsv" >>"$results"
+	cp "$resume"/learned/*-*-*.json "$out/learned/" || die "--resume: no learn runs' profiles in $resume/learned"
+fi
 if [ -n "$report_only" ]; then
 	suites=""
 	for d in $report_only; do
 		[ -f "$d/results.tsv" ] || die "--report: $d/results.tsv missing"
 		cat "$d/results.tsv" >>"$results"
 		cat "$d/regressions.tsv" >>"$out/regressions.in" 2>/dev/null || true
-		cp "$d"/audit/*.txt "$out/audit/" 2>/dev/null || true
+		cp "$d"/audit/*.jsonl "$out/audit/" 2>/dev/null || true
 		cp "$d"/learned/*.json "$d"/learned/*.table "$out/learned/" 2>/dev/null || true
 	done
+	for a in "$out"/audit/*.jsonl; do summarize_audit "$a"; done
+	# A later run's verdict for the same module, runtime and user replaces
+	# an earlier one (a rerun after new exclusions); the report says so.
+	awk -F'\t' '{ k = $1 FS $2 FS $3 FS $4; if (k in row) { order[k] = order[k]; rerun[k] = 1 } else order[k] = n++; row[k] = $0 }
+		END { for (k in row) print order[k] "\t" row[k] (k in rerun ? " (rerun)" : "") }' "$results" |
+		sort -n | cut -f2- >"$results.merged"
+	mv "$results.merged" "$results"
 fi
 for suite in $suites; do
 	case $suite in
@@ -497,10 +537,7 @@ while IFS=$'\t' read -r suite m name uid _; do
 	esac
 	a=$out/audit/$suite-${m//\//_}-$name-$(ident "$uid").jsonl
 	if [ "$suite" = go ]; then run_go "$m" "$rt" "$uid" "$a" || true; else run_python "$m" "$rt" "$uid" "$a" || true; fi
-	if [ -s "$a" ]; then
-		jq -r 'select(.decision == "deny" or ((.errno // "") != "")) | "\(.syscall) \(.decision) \(.errno // "-") \(.args // {} | tostring)"' "$a" |
-			sort | uniq -c | sort -rn | head -n 30 >"${a%.jsonl}.txt"
-	fi
+	summarize_audit "$a"
 done <"$regressions"
 
 # ---------------------------------------------------------------- report
@@ -508,13 +545,13 @@ done <"$regressions"
 {
 	echo "# compat results $(date -u +%Y-%m-%dT%H:%MZ), $(uname -r), syscage $(git -C "$repo" rev-parse --short HEAD), runc $(runc --version | head -n 1 | awk '{print $3}')"
 	echo
-	echo "## per module (verdict / seconds / excluded tests)"
+	echo "## per module (verdict / seconds / exclusion rows applied / detail)"
 	echo
-	awk -F'\t' '{ printf "%-6s %-28s %-8s %-7s %-7s %5ss  excluded=%s\n", $1, $2, $3, ($4 == 0 ? "root" : "uid" $4), $5, $6, $7 }' "$results"
+	awk -F'\t' '{ printf "%-6s %-28s %-8s %-7s %-7s %5ss  excluded=%s  %s\n", $1, $2, $3, ($4 == 0 ? "root" : "uid" $4), $5, $6, $7, $8 }' "$results"
 	echo
 	echo "## counts: modules passed / failed / skipped (timeouts count as failed)"
 	echo
-	printf '%-6s %-8s %-7s %6s %6s %7s %8s\n' suite runtime user passed failed skipped excluded
+	printf '%-6s %-8s %-7s %6s %6s %7s %8s\n' suite runtime user passed failed skipped excl.rows
 	awk -F'\t' '{ k = $1 FS $3 FS ($4 == 0 ? "root" : "uid" $4); if (!(k in seen)) { seen[k] = 1; order[n++] = k }
 		if ($5 == "pass") p[k]++; else if ($5 == "skip") s[k]++; else f[k]++; x[k] += $7 }
 		END { for (i = 0; i < n; i++) { split(order[i], a, FS); printf "%-6s %-8s %-7s %6d %6d %7d %8d\n", a[1], a[2], a[3], p[order[i]], f[order[i]], s[order[i]], x[order[i]] } }' "$results"
