@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -75,11 +76,19 @@ var runtimeInit = []string{
 }
 
 // LearnProfile is base with every pass turned into check (notified, then
-// continued), except the unobserved calls, which keep the base's rule.
+// continued), except the unobserved and runtime-init calls, which keep
+// the base's rule.
 func LearnProfile(base *Profile) *Profile {
 	p := New(Learn, func(e *syscalls.Entry) syscalls.Rule {
 		r := base.Rule(e)
 		if _, ok := unobserved[e.Name]; ok {
+			return r
+		}
+		// The runtime-init calls are in every learned profile anyway;
+		// notifying them only risks EINTR where programs never expect
+		// it (an interrupted rt_sigreturn or exit_group, a FUTEX_WAKE:
+		// CPython's test_signal died of SIGSEGV under learn).
+		if slices.Contains(runtimeInit, e.Name) {
 			return r
 		}
 		if r.Tier == syscalls.Pass {
