@@ -418,7 +418,13 @@ func confirmListener(c *libcontainer.Container, stateDir string, pid int) error 
 	}
 	conn, err := net.DialTimeout("unix", controlSocket(stateDir), 5*time.Second)
 	if err != nil {
-		return fmt.Errorf("confirming the sentry took the seccomp listener of pid %d: reaching its watchdog: %w", pid, err)
+		// The watchdog stops answering once its sentry has ended: the
+		// listener was not taken. Its record says why, if it wrote one.
+		why := fmt.Sprintf("its watchdog does not answer (%v)", err)
+		if rec := readSentryExit(stateDir); rec != nil {
+			why = rec.Reason
+		}
+		return fmt.Errorf("the sentry did not take the seccomp listener of pid %d: %s", pid, why)
 	}
 	defer conn.Close()
 	_ = conn.SetDeadline(time.Now().Add(confirmTimeout + 5*time.Second))
