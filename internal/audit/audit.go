@@ -53,17 +53,17 @@ func Open(path string) (*Writer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("opening audit log %s: %w", path, err)
 	}
-	return newWriter(f, MaxBytes)
+	return newWriter(f, MaxBytes), nil
 }
 
-func newWriter(f *os.File, limit int64) (*Writer, error) {
+func newWriter(f *os.File, limit int64) *Writer {
 	w := &Writer{f: f, limit: limit}
 	if fi, err := f.Stat(); err == nil {
 		w.written = fi.Size()
 	}
 	w.buf = bufio.NewWriter(countingWriter{w})
 	w.enc = json.NewEncoder(w.buf)
-	return w, nil
+	return w
 }
 
 // countingWriter counts what reaches the file.

@@ -321,10 +321,7 @@ func TestWriterBounded(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			w, err := newWriter(f, tc.limit)
-			if err != nil {
-				t.Fatal(err)
-			}
+			w := newWriter(f, tc.limit)
 			for i := 0; i < tc.events; i++ {
 				if err := w.Write(&Event{Container: "c", Syscall: "keyctl", Decision: "deny", Errno: "EPERM", Pid: i}); err != nil {
 					t.Fatal(err)

@@ -219,14 +219,6 @@ func (s *Sentry) accept(l *net.UnixListener) error {
 	}
 }
 
-// checkHook is e's check hook (nil for a number outside the table).
-func checkHook(e *syscalls.Entry) syscalls.Handler {
-	if e == nil {
-		return nil
-	}
-	return e.CheckHook()
-}
-
 // forContainer checks an agent message is for the container this sentry
 // serves.
 func forContainer(state *specs.ContainerProcessState, id string) error {
@@ -439,7 +431,7 @@ func (s *Sentry) answer(fd int, n *notif, e *syscalls.Entry, out syscalls.Outcom
 		// Only value arguments were looked at: the kernel may go on. A
 		// checked call's handler decides on values and namespaces only
 		// (never on memory it reads, which only it may follow).
-		if hook := checkHook(e); hook != nil && out.Tier == syscalls.Check {
+		if hook := e.CheckHook(); hook != nil && out.Tier == syscalls.Check {
 			s.utsOnce.Do(s.loadUTS)
 			t := &task{fd: fd, id: n.ID, pid: int(n.Pid)}
 			if r := hook(t, n.Data.Args, &s.cfg.Env); r.Errno != 0 {

@@ -166,43 +166,50 @@ func (t *task) pidfd() (int, error) {
 	return unix.PidfdOpen(leader, 0)
 }
 
+// statusField is the value of field ("Tgid", "CapEff") in
+// /proc/<tid>/status; ESRCH if the thread is gone or the field missing.
+func statusField(tid int, field string) (string, error) {
+	data, err := os.ReadFile("/proc/" + strconv.Itoa(tid) + "/status")
+	if err != nil {
+		return "", unix.ESRCH
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(line, field+":"); ok {
+			return strings.TrimSpace(v), nil
+		}
+	}
+	return "", unix.ESRCH
+}
+
 // threadGroup is the thread group (process) id of thread tid, from
 // /proc/<tid>/status; ESRCH if the thread is gone.
 func threadGroup(tid int) (int, error) {
-	data, err := os.ReadFile("/proc/" + strconv.Itoa(tid) + "/status")
+	v, err := statusField(tid, "Tgid")
+	if err != nil {
+		return -1, err
+	}
+	n, err := strconv.Atoi(v)
 	if err != nil {
 		return -1, unix.ESRCH
 	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if v, ok := strings.CutPrefix(line, "Tgid:"); ok {
-			if n, err := strconv.Atoi(strings.TrimSpace(v)); err == nil {
-				return n, nil
-			}
-		}
-	}
-	return -1, unix.ESRCH
+	return n, nil
 }
 
 // HasCapability reports whether cap is in the caller's effective set, from
 // /proc/<tid>/status, read while the notification is known valid.
 func (t *task) HasCapability(cap int) (bool, error) {
-	data, err := os.ReadFile("/proc/" + strconv.Itoa(t.pid) + "/status")
+	v, err := statusField(t.pid, "CapEff")
 	if err != nil {
-		return false, unix.ESRCH
+		return false, err
 	}
 	if err := t.valid(); err != nil {
 		return false, err
 	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if v, ok := strings.CutPrefix(line, "CapEff:"); ok {
-			eff, err := strconv.ParseUint(strings.TrimSpace(v), 16, 64)
-			if err != nil {
-				return false, fmt.Errorf("pid %d: CapEff %q: %w", t.pid, v, err)
-			}
-			return cap >= 0 && cap < 64 && eff&(1<<uint(cap)) != 0, nil
-		}
+	eff, err := strconv.ParseUint(v, 16, 64)
+	if err != nil {
+		return false, fmt.Errorf("pid %d: CapEff %q: %w", t.pid, v, err)
 	}
-	return false, fmt.Errorf("pid %d: no CapEff in its status", t.pid)
+	return cap >= 0 && cap < 64 && eff&(1<<uint(cap)) != 0, nil
 }
 
 // OwnUTS reports whether the caller's UTS namespace is another than the

@@ -51,8 +51,13 @@ var checkHooks = map[string]Handler{
 }
 
 // CheckHook is the hook a checked call of e runs before the kernel goes
-// on, or nil.
-func (e *Entry) CheckHook() Handler { return checkHooks[e.Name] }
+// on, or nil (also for a nil e: a number outside the table).
+func (e *Entry) CheckHook() Handler {
+	if e == nil {
+		return nil
+	}
+	return checkHooks[e.Name]
+}
 
 // newUTSLen is the kernel's __NEW_UTS_LEN: longer names get EINVAL.
 const newUTSLen = 64
