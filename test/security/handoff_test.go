@@ -49,22 +49,7 @@ func TestLargeAnnotationHandOff(t *testing.T) {
 				t.Errorf("run: exit %d, want a failure saying %q; %s", res.Code, tt.wantErr, brief(res.Stdout, res.Stderr))
 			}
 			root, _ := filepath.Abs(rt.Root)
-			stateDir := filepath.Join(root, id)
-			if _, err := os.Stat(stateDir); !os.IsNotExist(err) {
-				t.Errorf("state dir %s left behind (stat: %v)", stateDir, err)
-			}
-			if sock := agentSocket(stateDir); fileExists(sock) {
-				t.Errorf("sentry socket %s left behind", sock)
-			}
-			if ps := markedProcesses(b); len(ps) > 0 {
-				t.Errorf("container processes left behind: %v", ps)
-			}
-			if ps := processesNaming(stateDir); len(ps) > 0 {
-				t.Errorf("sentry or watchdog left behind: %v", ps)
-			}
-			if cg := cgroupLeftovers(id); len(cg) > 0 {
-				t.Errorf("cgroups left behind: %v", cg)
-			}
+			assertNothingLeft(t, id, filepath.Join(root, id), b)
 		})
 	}
 }

@@ -2,7 +2,6 @@ package security
 
 import (
 	"fmt"
-	"io"
 	"maps"
 	"os"
 	"os/exec"
@@ -54,32 +53,17 @@ func identBundle(t *testing.T, id workloadIdentity) string {
 	}
 	b := newBundle(t, opts...)
 	if id.setuid {
-		// A copy, not the template's hard link: the mode is the copy's.
-		if err := copyExecutable(filepath.Join(b, "rootfs/t/ident"), filepath.Join(b, "rootfs", prog), os.ModeSetuid|0o755); err != nil {
+		// A copy, not the template's hard link: the mode is the copy's,
+		// set after the write (a write clears setuid).
+		dst := filepath.Join(b, "rootfs", prog)
+		if err := sandboxtest.CopyFile(filepath.Join(b, "rootfs/t/ident"), dst, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(dst, os.ModeSetuid|0o755); err != nil {
 			t.Fatal(err)
 		}
 	}
 	return b
-}
-
-func copyExecutable(src, dst string, mode os.FileMode) error {
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY|os.O_EXCL, 0o700)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	if err := out.Close(); err != nil {
-		return err
-	}
-	return os.Chmod(dst, mode) // chmod after the write: a write clears setuid
 }
 
 // parseK reads the "K key value" lines of a probe's output.

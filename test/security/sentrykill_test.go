@@ -144,20 +144,31 @@ func sentryKill(t *testing.T, audited bool) {
 	if res := rt.Run(nil, "delete", id); res.Code != 0 {
 		t.Errorf("delete: %s", res)
 	}
+	assertNothingLeft(t, id, stateDir, b)
+	if res := rt.Run(nil, "list", "-q"); strings.Contains(res.Stdout, id) {
+		t.Errorf("list still shows %s: %s", id, res)
+	}
+}
+
+// assertNothingLeft fails t for anything container id (state dir
+// stateDir, bundle b) left behind: its state, its sentry's socket, its
+// processes, its sentry or watchdog, its cgroups.
+func assertNothingLeft(t *testing.T, id, stateDir, b string) {
+	t.Helper()
 	if _, err := os.Stat(stateDir); !os.IsNotExist(err) {
 		t.Errorf("state dir %s left behind (stat: %v)", stateDir, err)
 	}
 	if sock := agentSocket(stateDir); fileExists(sock) {
 		t.Errorf("sentry socket %s left behind", sock)
 	}
+	if ps := markedProcesses(b); len(ps) > 0 {
+		t.Errorf("container processes left behind: %v", ps)
+	}
 	if ps := processesNaming(stateDir); len(ps) > 0 {
-		t.Errorf("watchdog or sentry left behind: %v", ps)
+		t.Errorf("sentry or watchdog left behind: %v", ps)
 	}
 	if cg := cgroupLeftovers(id); len(cg) > 0 {
 		t.Errorf("cgroups left behind: %v", cg)
-	}
-	if res := rt.Run(nil, "list", "-q"); strings.Contains(res.Stdout, id) {
-		t.Errorf("list still shows %s: %s", id, res)
 	}
 }
 

@@ -179,7 +179,7 @@ func MakeRootfs(dir string, extra []string) error {
 	if err := os.Chmod(filepath.Join(dir, "tmp"), 0o1777); err != nil {
 		return err
 	}
-	if err := copyFile("/bin/busybox", filepath.Join(dir, "bin", "busybox"), 0o755); err != nil {
+	if err := CopyFile("/bin/busybox", filepath.Join(dir, "bin", "busybox"), 0o755); err != nil {
 		return err
 	}
 	out, err := exec.Command("/bin/busybox", "--list").Output()
@@ -200,7 +200,9 @@ func MakeRootfs(dir string, extra []string) error {
 	return os.WriteFile(filepath.Join(dir, "etc", "group"), []byte("root:x:0:\n"), 0o644)
 }
 
-func copyFile(src, dst string, mode os.FileMode) error {
+// CopyFile copies src to dst, created (or truncated) with mode's
+// permission bits.
+func CopyFile(src, dst string, mode os.FileMode) error {
 	in, err := os.Open(src)
 	if err != nil {
 		return err
@@ -251,7 +253,7 @@ func CloneRootfs(template, dst string) error {
 			if err != nil {
 				return err
 			}
-			return copyFile(path, target, info.Mode().Perm())
+			return CopyFile(path, target, info.Mode().Perm())
 		}
 	})
 }
