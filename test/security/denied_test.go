@@ -148,18 +148,24 @@ func checkDenied(t *testing.T, out string) map[string]attempt {
 				l, a.syscall, errnoName(a.errno), errnoName(want))
 		}
 	}
+	checkControls(t, out, controlCalls, "the profile passes these values")
+	return got
+}
+
+// checkControls checks every control ("C" line) in labels was attempted
+// and succeeded; why says why it must.
+func checkControls(t *testing.T, out string, labels []string, why string) {
+	t.Helper()
 	ctl := parseAttempts(t, out, "C")
-	for _, l := range controlCalls {
+	for _, l := range labels {
 		a, ok := ctl[l]
 		switch {
 		case !ok:
 			t.Errorf("control %s: not attempted", l)
 		case a.ret < 0:
-			t.Errorf("control %s (%s): failed with %s, want success (the profile passes these values)",
-				l, a.syscall, errnoName(a.errno))
+			t.Errorf("control %s (%s): failed with %s, want success (%s)", l, a.syscall, errnoName(a.errno), why)
 		}
 	}
-	return got
 }
 
 // TestDeniedCalls attempts every denied category from a default container

@@ -35,16 +35,7 @@ func checkListener(t *testing.T, out string) {
 			t.Errorf("%s: failed with %s, want EPERM from the filter (EBUSY is the kernel's, while the sentry's listener lives)", l, errnoName(a.errno))
 		}
 	}
-	ctl := parseAttempts(t, out, "C")
-	for _, l := range plainFilters {
-		a, ok := ctl[l]
-		switch {
-		case !ok:
-			t.Errorf("control %s: not attempted", l)
-		case a.ret < 0:
-			t.Errorf("control %s (%s): failed with %s, want success (a filter without a listener)", l, a.syscall, errnoName(a.errno))
-		}
-	}
+	checkControls(t, out, plainFilters, "a filter without a listener")
 }
 
 // ownFilterProfile is a profile file that passes seccomp and uname: it
