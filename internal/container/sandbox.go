@@ -13,6 +13,7 @@ import (
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
+	"github.com/syscage/syscage/internal/kernelcheck"
 	"github.com/syscage/syscage/internal/policy"
 )
 
@@ -84,11 +85,11 @@ const fallbackKernelRelease = "6.1.0-syscage"
 
 // releaseRule maps a host release to the one a container sees.
 func releaseRule(host string) string {
-	m := regexp.MustCompile(`^(\d+)\.(\d+)`).FindStringSubmatch(host)
-	if m == nil {
+	major, minor, err := kernelcheck.ParseRelease(host)
+	if err != nil {
 		return fallbackKernelRelease
 	}
-	return m[1] + "." + m[2] + ".0-syscage"
+	return fmt.Sprintf("%d.%d.0-syscage", major, minor)
 }
 
 // SandboxOptions are the command-line settings of a container's sandbox;

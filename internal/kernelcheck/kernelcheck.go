@@ -7,6 +7,8 @@ package kernelcheck
 import (
 	"errors"
 	"os"
+	"regexp"
+	"strconv"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -111,18 +113,21 @@ func release() (int, int, error) {
 	if err := unix.Uname(&u); err != nil {
 		return 0, 0, err
 	}
-	var major, minor int
-	s := unix.ByteSliceToString(u.Release[:])
-	i := 0
-	for ; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
-		major = major*10 + int(s[i]-'0')
-	}
-	if i >= len(s) || s[i] != '.' {
+	return ParseRelease(unix.ByteSliceToString(u.Release[:]))
+}
+
+// releaseRE is the MAJOR.MINOR a kernel release starts with.
+var releaseRE = regexp.MustCompile(`^(\d+)\.(\d+)`)
+
+// ParseRelease reads the major and minor version a kernel release string
+// starts with ("6.18.44-fc-v1272": 6, 18).
+func ParseRelease(s string) (major, minor int, err error) {
+	m := releaseRE.FindStringSubmatch(s)
+	if m == nil {
 		return 0, 0, errors.New("release " + s + " is not MAJOR.MINOR")
 	}
-	for i++; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
-		minor = minor*10 + int(s[i]-'0')
-	}
+	major, _ = strconv.Atoi(m[1])
+	minor, _ = strconv.Atoi(m[2])
 	return major, minor, nil
 }
 

@@ -166,20 +166,8 @@ func confine() error {
 		return fmt.Errorf("confining the sentry: %w", err)
 	}
 	defer filter.Release()
-	rules := SentryAllowlist()
-	// A call allowed with any arguments needs no conditional rule beside
-	// it (libseccomp refuses the pair).
-	unconditional := map[string]bool{}
-	for _, a := range rules {
-		if a.Arg < 0 && a.Errno == 0 {
-			unconditional[a.Name] = true
-		}
-	}
 	self := uint64(os.Getpid())
-	for _, a := range rules {
-		if a.Arg >= 0 && unconditional[a.Name] {
-			continue
-		}
+	for _, a := range sentryAllowlist {
 		if err := addAllowed(filter, a, self); err != nil {
 			return fmt.Errorf("confining the sentry: %s (%s): %w", a.Name, a.Condition(), err)
 		}

@@ -223,14 +223,27 @@ func checkAttempts(t *testing.T, h *helper, attempts []attemptWant) {
 	}
 }
 
-// TestAllowlistPrintable: every entry names a real syscall and says why.
+// TestAllowlistPrintable: every entry names a real syscall and says why,
+// and a call allowed with any arguments has no conditional rule beside it
+// (libseccomp refuses the pair).
 func TestAllowlistPrintable(t *testing.T) {
+	unconditional, conditional := map[string]bool{}, map[string]bool{}
 	for _, a := range SentryAllowlist() {
 		if a.Why == "" || a.Condition() == "" {
 			t.Errorf("%s: no reason or condition", a.Name)
 		}
 		if _, ok := syscallNumber(a.Name); !ok {
 			t.Errorf("%s: not a syscall libseccomp knows", a.Name)
+		}
+		if a.Arg < 0 {
+			unconditional[a.Name] = true
+		} else {
+			conditional[a.Name] = true
+		}
+	}
+	for name := range conditional {
+		if unconditional[name] {
+			t.Errorf("%s: allowed with any arguments and with a condition", name)
 		}
 	}
 }
