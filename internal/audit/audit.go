@@ -56,6 +56,10 @@ func Open(path string) (*Writer, error) {
 	return newWriter(f, MaxBytes), nil
 }
 
+// FromFile writes the stream to f, a file its opener created (the sentry
+// is handed its audit file open: it cannot open one itself).
+func FromFile(f *os.File) *Writer { return newWriter(f, MaxBytes) }
+
 func newWriter(f *os.File, limit int64) *Writer {
 	w := &Writer{f: f, limit: limit}
 	if fi, err := f.Stat(); err == nil {

@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"time"
@@ -36,6 +37,7 @@ func init() {
 			cli.StringFlag{Name: "root"},
 			cli.StringFlag{Name: "id"},
 			cli.BoolFlag{Name: "systemd-cgroup"},
+			cli.IntFlag{Name: "sentry-files", Usage: "how many files (from fd 6) to pass on to the sentry"},
 		},
 		Action: func(ctx *cli.Context) error {
 			if ctx.String("root") == "" || ctx.String("id") == "" {
@@ -46,6 +48,7 @@ func init() {
 				ID:            ctx.String("id"),
 				SystemdCgroup: ctx.Bool("systemd-cgroup"),
 				SentryArgs:    ctx.Args(),
+				SentryFiles:   ctx.Int("sentry-files"),
 				LearnedPath:   ctx.String("learned-profile"),
 			})
 		},
@@ -60,8 +63,11 @@ func init() {
 			cli.StringFlag{Name: "profile", Value: policy.DefaultName},
 			cli.StringFlag{Name: "kernel-release"},
 			cli.StringFlag{Name: "kernel-version"},
-			cli.StringFlag{Name: "audit"},
-			cli.StringFlag{Name: "uts-file"},
+			cli.IntFlag{Name: "runtime-uid", Value: -1, Usage: "uid of the runtime that hands listeners over (default: the sentry's own)"},
+			cli.StringFlag{Name: "jail", Usage: "chroot into this empty directory before serving"},
+			cli.IntFlag{Name: "uts-fd", Value: -1, Usage: "fd of the container's UTS names file"},
+			cli.IntFlag{Name: "audit-fd", Value: -1, Usage: "fd of the audit stream"},
+			cli.IntFlag{Name: "profile-fd", Value: -1, Usage: "fd of the profile file named by --profile"},
 		},
 		Action: runSentry,
 	})
@@ -86,7 +92,7 @@ func runSentry(ctx *cli.Context) error {
 	if !ok {
 		return fmt.Errorf("sentry: fd %d is not a unix socket", sentryListenFd)
 	}
-	prof, err := policy.Resolve(ctx.String("profile"))
+	prof, err := sentryProfile(ctx.String("profile"), ctx.Int("profile-fd"))
 	if err != nil {
 		return fmt.Errorf("sentry: %w", err)
 	}
@@ -107,7 +113,13 @@ func runSentry(ctx *cli.Context) error {
 			Machine: "x86_64",
 		},
 		IdleTimeout: 2 * time.Minute,
-		UTSFile:     ctx.String("uts-file"),
+		RuntimeUID:  ctx.Int("runtime-uid"),
+	}
+	if cfg.RuntimeUID < 0 {
+		cfg.RuntimeUID = os.Geteuid()
+	}
+	if fd := ctx.Int("uts-fd"); fd >= 0 {
+		cfg.UTSFile = os.NewFile(uintptr(fd), "uts")
 	}
 	// The status pipe to the watchdog, when the watchdog started us.
 	if _, err := unix.FcntlInt(sentryStatusFd, unix.F_GETFD, 0); err == nil {
@@ -115,17 +127,37 @@ func runSentry(ctx *cli.Context) error {
 		defer status.Close()
 		cfg.Status = status
 	}
-	if path := ctx.String("audit"); path != "" {
-		w, err := audit.Open(path)
-		if err != nil {
-			return fmt.Errorf("sentry: %w", err)
-		}
+	if fd := ctx.Int("audit-fd"); fd >= 0 {
+		w := audit.FromFile(os.NewFile(uintptr(fd), "audit"))
 		defer w.Close()
 		cfg.Audit = w
+	}
+	if dir := ctx.String("jail"); dir != "" {
+		if err := sentry.Jail(dir); err != nil {
+			return fmt.Errorf("sentry: %w", err)
+		}
 	}
 	logrus.Infof("sentry: container %s, profile %s", cfg.ContainerID, prof.Name)
 	if !prof.Learning {
 		return sentry.Serve(l, cfg)
 	}
 	return sentry.ServeLearning(l, cfg)
+}
+
+// sentryProfile resolves the sentry's profile: a built-in name, or a file
+// profile handed over open (fd), whose name is kept for the record.
+func sentryProfile(ref string, fd int) (*policy.Profile, error) {
+	if fd < 0 {
+		return policy.Resolve(ref)
+	}
+	f := os.NewFile(uintptr(fd), ref)
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, policy.MaxFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading profile %s: %w", ref, err)
+	}
+	if int64(len(data)) > policy.MaxFileSize {
+		return nil, fmt.Errorf("profile %s: larger than %d bytes", ref, policy.MaxFileSize)
+	}
+	return policy.ParseFile(ref, data)
 }

@@ -137,7 +137,7 @@ func (rt *Runtime) Kill(id string, sig unix.Signal, all bool) error {
 		return err
 	}
 	if all {
-		return signalAll(c, sig)
+		return signalAll(c, filepath.Join(rt.Root, id), sig)
 	}
 	if err := c.Signal(sig); err != nil {
 		if errors.Is(err, libcontainer.ErrNotRunning) {
@@ -148,7 +148,7 @@ func (rt *Runtime) Kill(id string, sig unix.Signal, all bool) error {
 	return nil
 }
 
-func signalAll(c *libcontainer.Container, sig unix.Signal) error {
+func signalAll(c *libcontainer.Container, stateDir string, sig unix.Signal) error {
 	if sig == unix.SIGKILL {
 		// libcontainer kills the whole cgroup (frozen, or cgroup.kill)
 		// for a container sharing a pid namespace, and killing the init
@@ -164,7 +164,7 @@ func signalAll(c *libcontainer.Container, sig unix.Signal) error {
 	if err != nil {
 		return fmt.Errorf("container %q: listing processes: %w", c.ID(), err)
 	}
-	for _, pid := range pids {
+	for _, pid := range withoutSentry(pids, stateDir) {
 		if err := unix.Kill(pid, sig); err != nil && !errors.Is(err, unix.ESRCH) {
 			return fmt.Errorf("signalling pid %d of container %q: %w", pid, c.ID(), err)
 		}

@@ -3,6 +3,7 @@ package container
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strconv"
 	"strings"
 )
@@ -17,6 +18,7 @@ func (rt *Runtime) Processes(id string) ([]int, error) {
 	if err != nil {
 		return nil, fmt.Errorf("container %q: listing processes: %w", id, err)
 	}
+	pids = withoutSentry(pids, filepath.Join(rt.Root, id))
 	if pids == nil {
 		pids = []int{}
 	}

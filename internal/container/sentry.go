@@ -32,11 +32,6 @@ const agentDir = "/run/syscage-agent"
 // utsFileName holds the container's node and domain name for its sentry.
 const utsFileName = "uts"
 
-// sentryCapabilities is all the sentry keeps: CAP_SYS_PTRACE, to reach
-// the memory of the container's processes (/proc/<tid>/mem) and their fds
-// (pidfd_getfd) whatever their credentials.
-var sentryCapabilities = []uintptr{unix.CAP_SYS_PTRACE}
-
 // startWithCapabilities starts cmd from a thread whose capability bounding
 // set holds only keep: the sentry, a root process, then starts with just
 // those. Capabilities are per thread, so the thread is locked for the fork
@@ -76,10 +71,12 @@ func controlSocket(stateDir string) string {
 
 // watchdogCapabilities is what the watchdog keeps: to kill the container's
 // processes whatever their user (CAP_KILL), to write cgroup and state
-// files (CAP_DAC_OVERRIDE, CAP_FOWNER), and to start the sentry with its
-// one capability (CAP_SETPCAP to drop the rest, CAP_SYS_PTRACE to keep).
+// files (CAP_DAC_OVERRIDE, CAP_FOWNER), and to start the sentry as
+// SentryUID with its capabilities (CAP_SETUID and CAP_SETGID to change
+// its user, CAP_SETPCAP to drop the rest, CAP_SYS_PTRACE and
+// CAP_SYS_CHROOT to hand on).
 var watchdogCapabilities = []uintptr{unix.CAP_KILL, unix.CAP_DAC_OVERRIDE, unix.CAP_DAC_READ_SEARCH,
-	unix.CAP_FOWNER, unix.CAP_SETPCAP, unix.CAP_SYS_PTRACE}
+	unix.CAP_FOWNER, unix.CAP_SETPCAP, unix.CAP_SETUID, unix.CAP_SETGID, unix.CAP_SYS_PTRACE, unix.CAP_SYS_CHROOT}
 
 // bindUnix binds a listening unix socket at path and returns it as a file
 // to hand to a child.
@@ -150,7 +147,14 @@ func startSentry(stateDir, id string, systemdCgroup bool, o sandbox) (wait func(
 		readyR.Close()
 		return fail(fmt.Errorf("finding our own binary: %w", err))
 	}
-	args := []string{"sentry-watchdog", "--root", filepath.Dir(stateDir), "--id", id}
+	sentryFiles, sentryArgs, err := openSentryFiles(stateDir, o)
+	if err != nil {
+		readyR.Close()
+		return fail(err)
+	}
+	files = append(files, sentryFiles...)
+	args := []string{"sentry-watchdog", "--root", filepath.Dir(stateDir), "--id", id,
+		"--sentry-files", strconv.Itoa(len(sentryFiles))}
 	if systemdCgroup {
 		args = append(args, "--systemd-cgroup")
 	}
@@ -159,13 +163,13 @@ func startSentry(stateDir, id string, systemdCgroup bool, o sandbox) (wait func(
 	}
 	args = append(args, "--", "--id", id, "--state-dir", stateDir,
 		"--profile", o.sentryProfileArg(stateDir), "--kernel-release", o.KernelRelease,
-		"--kernel-version", o.KernelVersion, "--uts-file", filepath.Join(stateDir, utsFileName))
-	if o.AuditPath != "" {
-		args = append(args, "--audit", o.AuditPath)
-	}
+		"--kernel-version", o.KernelVersion, "--jail", sentryJailDir,
+		"--runtime-uid", strconv.Itoa(os.Geteuid()))
+	args = append(args, sentryArgs...)
 	cmd := exec.Command(self, args...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = nil, nil, logf
-	cmd.ExtraFiles = []*os.File{af, cf, readyW} // fds 3, 4, 5: see watchdog.go
+	// fds 3, 4, 5 and the sentry's files from 6 on: see watchdog.go
+	cmd.ExtraFiles = append([]*os.File{af, cf, readyW}, sentryFiles...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	cmd.Dir = "/"
 	done := make(chan error, 1)
@@ -208,6 +212,47 @@ func startSentry(stateDir, id string, systemdCgroup bool, o sandbox) (wait func(
 		}
 	}()
 	return sync.OnceValue(func() error { return <-done }), nil
+}
+
+// openSentryFiles opens the files the sentry uses, which it cannot open
+// itself (it runs as nobody, jailed): the container's UTS names (empty
+// until create writes them, in place, before the program runs), the
+// audit stream, and the copy of a file profile. It returns them in the
+// order the sentry receives them (from SentryFirstFileFd on) and the
+// sentry flags that name their fds.
+func openSentryFiles(stateDir string, o sandbox) ([]*os.File, []string, error) {
+	var files []*os.File
+	var args []string
+	add := func(flag string, f *os.File) {
+		args = append(args, flag, strconv.Itoa(SentryFirstFileFd+len(files)))
+		files = append(files, f)
+	}
+	fail := func(err error) ([]*os.File, []string, error) {
+		for _, f := range files {
+			f.Close()
+		}
+		return nil, nil, err
+	}
+	uts, err := os.OpenFile(filepath.Join(stateDir, utsFileName), os.O_CREATE|os.O_RDONLY, 0o600)
+	if err != nil {
+		return fail(fmt.Errorf("UTS names file: %w", err))
+	}
+	add("--uts-fd", uts)
+	if o.AuditPath != "" {
+		f, err := os.OpenFile(o.AuditPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+		if err != nil {
+			return fail(fmt.Errorf("opening audit log %s: %w", o.AuditPath, err))
+		}
+		add("--audit-fd", f)
+	}
+	if o.Profile.Source != "" {
+		f, err := os.Open(filepath.Join(stateDir, profileCopy))
+		if err != nil {
+			return fail(fmt.Errorf("profile copy: %w", err))
+		}
+		add("--profile-fd", f)
+	}
+	return files, args, nil
 }
 
 // sentryPid returns the pid of the container's sentry if it is running; it

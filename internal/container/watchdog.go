@@ -64,10 +64,15 @@ const (
 	watchdogAgentFd   = 3 // the bound agent socket, passed on to the sentry
 	watchdogControlFd = 4 // the bound control socket
 	watchdogReadyFd   = 5 // "ok" or an error, then closed, once the sentry runs
+	// watchdogFirstSentryFileFd is where the files create opened for the
+	// sentry start (openSentryFiles); the watchdog passes them on.
+	watchdogFirstSentryFileFd = 6
 	// SentryAgentFd and SentryStatusFd are the sentry's fds: the agent
-	// socket and the status pipe to the watchdog (sentry.Config.Status).
-	SentryAgentFd  = 3
-	SentryStatusFd = 4
+	// socket and the status pipe to the watchdog (sentry.Config.Status);
+	// the files create opened for it follow from SentryFirstFileFd.
+	SentryAgentFd     = 3
+	SentryStatusFd    = 4
+	SentryFirstFileFd = 5
 )
 
 // SentryExit is why a container's sentry ended while the container ran.
@@ -87,6 +92,8 @@ type WatchdogOptions struct {
 	SystemdCgroup bool
 	// SentryArgs are the arguments of the sentry command.
 	SentryArgs []string
+	// SentryFiles is how many files create passed for the sentry.
+	SentryFiles int
 	// LearnedPath, in learn mode, is where the watchdog writes the
 	// profile its sentry learned (the sentry, confined, writes no file).
 	LearnedPath string
@@ -102,6 +109,28 @@ type watchdog struct {
 	changed chan struct{}
 	// learnedPath is where a learning sentry's profile goes.
 	learnedPath string
+	// sentryPid is the sentry's pid; charged tells it has been moved
+	// into the container's cgroups (chargeSentry).
+	sentryPid int
+	charged   bool
+}
+
+// charge moves the sentry into the container's cgroups when the first
+// listener (the init's, in create) has been taken, before create hears
+// of it: from then on the container's limits bound the sentry. A sentry
+// that cannot be charged (no cgroups to join, as for a rootless runtime)
+// serves uncharged, and says so in the log.
+func (w *watchdog) charge(pid int) {
+	if w.charged || w.sentryPid == 0 {
+		return
+	}
+	w.charged = true
+	dirs, err := chargeSentry(w.sentryPid, pid)
+	if err != nil {
+		logrus.Warnf("watchdog: the sentry is not charged to the container's cgroups: %v", err)
+		return
+	}
+	logrus.Debugf("watchdog: the sentry is charged to %s", strings.Join(dirs, ", "))
 }
 
 // update changes the state under the lock and wakes every waiter.
@@ -160,6 +189,7 @@ func (w *watchdog) readStatus(r *os.File) {
 		switch verb {
 		case "took":
 			if pid, err := strconv.Atoi(arg); err == nil && pid > 0 {
+				w.charge(pid)
 				w.update(func() { w.took[pid] = true })
 			}
 		case "lost":
@@ -227,6 +257,12 @@ func (w *watchdog) serveControl(l *net.UnixListener) {
 // hand-offs, and kill the container if the sentry ends unasked.
 func RunWatchdog(o WatchdogOptions) error {
 	stateDir := filepath.Join(o.Root, o.ID)
+	// The fds create passed are inheritable; the sentry gets only those
+	// handed to it explicitly (a leaked copy of the ready pipe or of a
+	// file meant for another fd number would outlive the watchdog's use).
+	for fd := watchdogAgentFd; fd < watchdogFirstSentryFileFd+o.SentryFiles; fd++ {
+		unix.CloseOnExec(fd)
+	}
 	ready := os.NewFile(watchdogReadyFd, "ready")
 	fail := func(err error) error {
 		fmt.Fprintf(ready, "error %v\n", err)
@@ -260,12 +296,17 @@ func RunWatchdog(o WatchdogOptions) error {
 	cmd := exec.Command(self, append([]string{"sentry"}, o.SentryArgs...)...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = nil, nil, os.Stderr
 	cmd.ExtraFiles = []*os.File{agent, statusW} // fds 3 and 4
+	for i := 0; i < o.SentryFiles; i++ {
+		cmd.ExtraFiles = append(cmd.ExtraFiles, os.NewFile(uintptr(watchdogFirstSentryFileFd+i), "sentry-file"))
+	}
 	cmd.Dir = "/"
-	if err := startWithCapabilities(cmd, sentryCapabilities); err != nil {
+	err = startSentryProcess(cmd)
+	for _, f := range cmd.ExtraFiles {
+		f.Close()
+	}
+	if err != nil {
 		return fail(fmt.Errorf("watchdog: starting the sentry: %w", err))
 	}
-	agent.Close()
-	statusW.Close()
 	pid := cmd.Process.Pid
 	// create exempts the watchdog from the OOM killer; the sentry gets
 	// the ordinary score back: losing it stops the container, and it must
@@ -282,7 +323,7 @@ func RunWatchdog(o WatchdogOptions) error {
 	fmt.Fprintln(ready, "ok")
 	ready.Close()
 
-	w := &watchdog{took: map[int]bool{}, changed: make(chan struct{}), learnedPath: o.LearnedPath}
+	w := &watchdog{took: map[int]bool{}, changed: make(chan struct{}), learnedPath: o.LearnedPath, sentryPid: pid}
 	statusDone := make(chan struct{})
 	go func() { w.readStatus(statusR); close(statusDone) }()
 	go w.serveControl(cl)
@@ -359,7 +400,7 @@ func failClosed(o WatchdogOptions, stateDir, reason string) error {
 		logrus.Warnf("watchdog: container %s: %s after the container stopped", o.ID, rec.Reason)
 	default:
 		logrus.Errorf("watchdog: container %s: %s; killing every process of the container", o.ID, rec.Reason)
-		if kerr := signalAll(c, unix.SIGKILL); kerr != nil {
+		if kerr := signalAll(c, stateDir, unix.SIGKILL); kerr != nil {
 			logrus.Errorf("watchdog: %v", kerr)
 			rec.Reason += "; killing the container: " + kerr.Error()
 		} else {

@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"unsafe"
 
@@ -51,10 +52,35 @@ var confinedAttempts = []attemptWant{
 	{"read its own memory with process_vm_readv", "ok"},
 }
 
+// jailedAttempts are what a compromised sentry would try against the host's
+// files once it is jailed as it runs in production (SentryUID, the two
+// capabilities, Jail, then its filter), with the outcome each must have.
+var jailedAttempts = []attemptWant{
+	{"read /etc/shadow", "ENOENT"},
+	{"read /etc/passwd", "ENOENT"},
+	{"read the host's /etc/shadow through /proc/1/root", "EACCES"},
+	{"open the host's /etc/passwd for writing through /proc/1/root", "EPERM"},
+	{"open /proc/1/mem read-write through the /proc fd", "EPERM"},
+	{"chroot out of the jail", "EPERM"},
+	{"ptrace attach to pid 1", "EPERM"},
+	{"kill pid 1", "EPERM"},
+	{"socket AF_UNIX", "EPERM"},
+	{"read its own status through the /proc fd", "ok"},
+	{"read its own memory with process_vm_readv", "ok"},
+}
+
 // helperConfine ("confine") loads the sentry's filter with confine(),
-// then makes each attempt and prints "<name>: <errno or ok>".
+// then makes each attempt and prints "<name>: <errno or ok>". With
+// helperJailEnv set it first jails itself there (Jail) and makes the
+// jailed attempts.
 func helperConfine() {
 	attempts := confinedAttempts
+	if dir := os.Getenv(helperJailEnv); dir != "" {
+		if err := Jail(dir); err != nil {
+			helperDie("%v", err)
+		}
+		attempts = jailedAttempts
+	}
 	if err := confine(); err != nil {
 		helperDie("%v", err)
 	}
@@ -152,6 +178,34 @@ func helperConfine() {
 			got = raw(unix.SYS_MOUNT, 0, 0, 0, 0, 0)
 		case "bpf":
 			got = raw(unix.SYS_BPF, 0, 0, 0)
+		case "read /etc/shadow":
+			got = open("/etc/shadow", unix.O_RDONLY|unix.O_CLOEXEC)
+		case "read /etc/passwd":
+			got = open("/etc/passwd", unix.O_RDONLY|unix.O_CLOEXEC)
+		case "read the host's /etc/shadow through /proc/1/root":
+			_, err := readProc("1/root/etc/shadow")
+			got = errno(err)
+		case "open the host's /etc/passwd for writing through /proc/1/root":
+			dfd, path := procRel("1/root/etc/passwd")
+			fd, err := unix.Openat(dfd, path, unix.O_WRONLY|unix.O_CLOEXEC, 0)
+			if err == nil {
+				unix.Close(fd)
+			}
+			got = errno(err)
+		case "open /proc/1/mem read-write through the /proc fd":
+			dfd, path := procRel("1/mem")
+			fd, err := unix.Openat(dfd, path, unix.O_RDWR|unix.O_CLOEXEC, 0)
+			if err == nil {
+				unix.Close(fd)
+			}
+			got = errno(err)
+		case "chroot out of the jail":
+			got = raw(unix.SYS_CHROOT, uintptr(unsafe.Pointer(&[]byte("/\x00")[0])))
+		case "socket AF_UNIX":
+			got = raw(unix.SYS_SOCKET, unix.AF_UNIX, unix.SOCK_STREAM, 0)
+		case "read its own status through the /proc fd":
+			_, err := readProc("self/status")
+			got = errno(err)
 		case "open /proc/self/status read-only":
 			_, err := os.ReadFile("/proc/self/status")
 			got = errno(unwrap(err))
@@ -205,6 +259,28 @@ func TestConfined(t *testing.T) {
 		os.Remove("/tmp/syscage-confine-test-must-not-exist")
 		t.Errorf("the confined helper created a file")
 	}
+}
+
+// TestJailed runs the confine helper as the sentry runs in production: as
+// SentryUID (nobody) with only CAP_SYS_PTRACE and CAP_SYS_CHROOT (ambient),
+// jailed in an empty directory, under its filter. A compromised sentry
+// must find no host file by path, read none through /proc beyond what
+// the world may, and write none.
+func TestJailed(t *testing.T) {
+	requireRoot(t, "to start the helper as nobody with capabilities")
+	dir, err := os.MkdirTemp("/run", "syscage-test-jail-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.Remove(dir) })
+	if err := os.Chmod(dir, 0o555); err != nil {
+		t.Fatal(err)
+	}
+	attr := &syscall.SysProcAttr{
+		Credential:  &syscall.Credential{Uid: 65534, Gid: 65534, Groups: []uint32{}},
+		AmbientCaps: []uintptr{unix.CAP_SYS_PTRACE, unix.CAP_SYS_CHROOT},
+	}
+	checkAttempts(t, startHelper(t, "confine", []string{helperJailEnv + "=" + dir}, attr), jailedAttempts)
 }
 
 // checkAttempts reads the confine helper's "<name>: <outcome>" lines and

@@ -26,6 +26,7 @@ import (
 // ("wait" only says it is ready and waits for its stdin to close).
 const (
 	helperEnv       = "SYSCAGE_SENTRY_TEST_HELPER"
+	helperJailEnv   = "SYSCAGE_SENTRY_TEST_JAIL"
 	helperNodeEnv   = "SYSCAGE_SENTRY_TEST_NODENAME"
 	helperDomainEnv = "SYSCAGE_SENTRY_TEST_DOMAINNAME"
 )
@@ -177,6 +178,14 @@ type helper struct {
 func startHelper(t *testing.T, mode string, env []string, attr *syscall.SysProcAttr, extra ...*os.File) *helper {
 	t.Helper()
 	cmd := exec.Command(os.Args[0])
+	// Through an fd opened here: a helper started as another user needs
+	// no search right on the test binary's (private) directory.
+	bin, err := os.Open(os.Args[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bin.Close()
+	cmd.Path = fmt.Sprintf("/proc/self/fd/%d", bin.Fd())
 	// No asynchronous preemption in the helper: the runtime's SIGURG
 	// would interrupt a thread waiting in a notified call, the kernel
 	// would cancel the notification (ENOENT) and restart the call as a
@@ -186,7 +195,6 @@ func startHelper(t *testing.T, mode string, env []string, attr *syscall.SysProcA
 	cmd.ExtraFiles = extra
 	h := &helper{cmd: cmd, stderr: &bytes.Buffer{}}
 	cmd.Stderr = h.stderr
-	var err error
 	if h.stdin, err = cmd.StdinPipe(); err != nil {
 		t.Fatal(err)
 	}

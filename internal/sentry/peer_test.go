@@ -79,7 +79,7 @@ func TestRuntimePeer(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer conn.Close()
-			err = runtimePeer(conn)
+			err = runtimePeer(conn, 0)
 			switch {
 			case tc.err == "" && err != nil:
 				t.Errorf("runtimePeer: %v, want nil", err)

@@ -55,12 +55,15 @@ type Config struct {
 	// IdleTimeout ends the sentry (normally: "idle" on Status) if no
 	// process has connected by then.
 	IdleTimeout time.Duration
-	// UTSFile holds the container's node and domain name (WriteUTSFile);
-	// read when uname is first emulated.
-	UTSFile string
+	// UTSFile holds the container's node and domain name (WriteUTSFile),
+	// open for reading; read when uname is first emulated.
+	UTSFile *os.File
 	// Observer, if set, sees every notified call before it is decided
 	// (learn mode records them: policy.Recorder).
 	Observer Observer
+	// RuntimeUID is the uid of the runtime that hands listeners over (the
+	// sentry itself runs as another): the agent socket's peer must have it.
+	RuntimeUID int
 	// Status, if set, is told of every listener taken ("took PID"), of
 	// the loss that ends the sentry ("lost REASON") and of its normal end
 	// once every listener has hung up ("done") or when none ever came
@@ -171,7 +174,7 @@ func (s *Sentry) accept(l *net.UnixListener) error {
 			}
 			return fmt.Errorf("accepting on the agent socket: %w", err)
 		}
-		if err := runtimePeer(conn); err != nil {
+		if err := runtimePeer(conn, s.cfg.RuntimeUID); err != nil {
 			// Not the runtime: nothing it sends is taken.
 			logrus.Warnf("sentry: agent socket: %v", err)
 			conn.Close()
@@ -229,9 +232,9 @@ func forContainer(state *specs.ContainerProcessState, id string) error {
 }
 
 // runtimePeer checks the agent socket's peer is the runtime: a process
-// with the sentry's own effective uid (libcontainer's parent, in create or
-// exec, sends the listener; the socket's directory is the runtime's).
-func runtimePeer(conn *net.UnixConn) error {
+// running as runtimeUID (libcontainer's parent, in create or exec, sends
+// the listener; the socket's directory is the runtime's).
+func runtimePeer(conn *net.UnixConn, runtimeUID int) error {
 	raw, err := conn.SyscallConn()
 	if err != nil {
 		return err
@@ -246,8 +249,8 @@ func runtimePeer(conn *net.UnixConn) error {
 	if cerr != nil {
 		return fmt.Errorf("SO_PEERCRED: %w", cerr)
 	}
-	if int(cred.Uid) != os.Geteuid() {
-		return fmt.Errorf("peer pid %d runs as uid %d, not the runtime's %d", cred.Pid, cred.Uid, os.Geteuid())
+	if int(cred.Uid) != runtimeUID {
+		return fmt.Errorf("peer pid %d runs as uid %d, not the runtime's %d", cred.Pid, cred.Uid, runtimeUID)
 	}
 	return nil
 }
@@ -507,7 +510,7 @@ func tgid(tid int) int {
 
 // loadUTS fills the node and domain names from the file create wrote.
 func (s *Sentry) loadUTS() {
-	if s.cfg.UTSFile == "" {
+	if s.cfg.UTSFile == nil {
 		return
 	}
 	node, domain, err := readUTSFile(s.cfg.UTSFile)

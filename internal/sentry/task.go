@@ -169,7 +169,7 @@ func (t *task) pidfd() (int, error) {
 // statusField is the value of field ("Tgid", "CapEff") in
 // /proc/<tid>/status; ESRCH if the thread is gone or the field missing.
 func statusField(tid int, field string) (string, error) {
-	data, err := os.ReadFile("/proc/" + strconv.Itoa(tid) + "/status")
+	data, err := readProc(procTid(tid, "/status"))
 	if err != nil {
 		return "", unix.ESRCH
 	}
@@ -216,13 +216,13 @@ func (t *task) HasCapability(cap int) (bool, error) {
 // sentry's own (the host's): the namespace files' inodes differ.
 func (t *task) OwnUTS() (bool, error) {
 	var theirs, ours unix.Stat_t
-	if err := unix.Stat("/proc/"+strconv.Itoa(t.pid)+"/ns/uts", &theirs); err != nil {
+	if err := statProc(procTid(t.pid, "/ns/uts"), &theirs); err != nil {
 		return false, unix.ESRCH
 	}
 	if err := t.valid(); err != nil {
 		return false, err
 	}
-	if err := unix.Stat("/proc/self/ns/uts", &ours); err != nil {
+	if err := statProc("self/ns/uts", &ours); err != nil {
 		return false, err
 	}
 	return theirs.Dev != ours.Dev || theirs.Ino != ours.Ino, nil

@@ -2,6 +2,7 @@ package sentry
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"runtime"
 	"strconv"
@@ -50,17 +51,27 @@ func WriteUTSFile(path string, pid int) error {
 	return os.WriteFile(path, []byte(node+"\n"+domain+"\n"), 0o600)
 }
 
-// readUTSFile reads what WriteUTSFile wrote: exactly two lines, each
-// ending in a newline. Anything else (a truncated or garbled file) is an
-// error, not names to show the container.
-func readUTSFile(path string) (nodename, domainname string, err error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return "", "", err
+// maxUTSFile bounds what readUTSFile reads: two names of at most 64
+// bytes each and their newlines.
+const maxUTSFile = 2 * (64 + 1)
+
+// readUTSFile reads what WriteUTSFile wrote, from the file's start (the
+// sentry holds the file open from before its jail; create writes it in
+// place): exactly two lines, each ending in a newline. Anything else (a
+// truncated or garbled file) is an error, not names to show the container.
+func readUTSFile(f *os.File) (nodename, domainname string, err error) {
+	// Seek and read, not pread: the sentry's filter has lseek and read.
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return "", "", fmt.Errorf("%s: %w", f.Name(), err)
 	}
-	lines := strings.Split(string(data), "\n")
-	if len(lines) != 3 || lines[2] != "" {
-		return "", "", fmt.Errorf("%s: malformed", path)
+	buf := make([]byte, maxUTSFile+1)
+	n, err := io.ReadFull(f, buf)
+	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
+		return "", "", fmt.Errorf("%s: %w", f.Name(), err)
+	}
+	lines := strings.Split(string(buf[:n]), "\n")
+	if n > maxUTSFile || len(lines) != 3 || lines[2] != "" {
+		return "", "", fmt.Errorf("%s: malformed", f.Name())
 	}
 	return lines[0], lines[1], nil
 }

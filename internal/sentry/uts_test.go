@@ -89,7 +89,7 @@ func TestUTSRoundTrip(t *testing.T) {
 				t.Errorf("file mode %v, want no group or other access", perm)
 			}
 
-			node, domain, err = readUTSFile(path)
+			node, domain, err = readUTSPath(t, path)
 			if err != nil {
 				t.Fatalf("readUTSFile: %v", err)
 			}
@@ -150,7 +150,7 @@ func TestReadUTSFile(t *testing.T) {
 		{name: "kernel default domain", content: ptr("localhost\n(none)\n"), node: "localhost", domain: "(none)"},
 		{name: "both empty", content: ptr("\n\n"), node: "", domain: ""},
 
-		{name: "missing file", wantErr: "no such file"},
+		{name: "longer than two names can be", content: ptr(strings.Repeat("h", 64) + "\n" + strings.Repeat("d", 65) + "\n"), wantErr: "malformed"},
 		{name: "directory", dir: true, wantErr: "is a directory"},
 		{name: "empty file", content: ptr(""), wantErr: "malformed"},
 		{name: "one line without newline", content: ptr("host"), wantErr: "malformed"},
@@ -173,7 +173,7 @@ func TestReadUTSFile(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			node, domain, err := readUTSFile(path)
+			node, domain, err := readUTSPath(t, path)
 			if tc.wantErr != "" {
 				if err == nil {
 					t.Fatalf("readUTSFile succeeded with %q, %q; want an error containing %q", node, domain, tc.wantErr)
@@ -197,3 +197,14 @@ func TestReadUTSFile(t *testing.T) {
 }
 
 func ptr(s string) *string { return &s }
+
+// readUTSPath opens path as create hands it to the sentry and reads it.
+func readUTSPath(t *testing.T, path string) (string, string, error) {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	return readUTSFile(f)
+}

@@ -1,0 +1,116 @@
+package container
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/opencontainers/cgroups"
+)
+
+// sentryCgroup is the child cgroup, under each of the container's, that
+// its sentry is charged in.
+const sentryCgroup = "syscage-sentry"
+
+// sentryControllers are the cgroup v1 controllers a sentry is charged to:
+// its memory, its tasks and its CPU time count against the container's
+// limits and show in its statistics. (Not cpuset, whose new children start empty, nor the freezer:
+// a paused container has nothing for its sentry to serve, and exec into
+// it is refused.) Under cgroup v2 a child cgroup is charged for whatever
+// the container's cgroup is.
+var sentryControllers = []string{"memory", "pids", "cpu", "cpuacct"}
+
+// unifiedCgroupRoot is where the cgroup v2 hierarchy is mounted when it is
+// the only one.
+const unifiedCgroupRoot = "/sys/fs/cgroup"
+
+// chargeSentry moves the sentry into a child (sentryCgroup) of each cgroup
+// of the container process pid, and gives it that process's OOM score
+// adjustment: a container cannot make its sentry spend beyond its own
+// limits, and under memory pressure the sentry is as killable as the
+// container (losing it stops the container). It returns the directories
+// it joined. pid is the container's init at its listener hand-off, before
+// any of the user's code runs, so its cgroups are the ones create made.
+func chargeSentry(sentryPid, pid int) ([]string, error) {
+	paths, err := cgroups.ParseCgroupFile("/proc/" + strconv.Itoa(pid) + "/cgroup")
+	if err != nil {
+		return nil, fmt.Errorf("reading the cgroups of pid %d: %w", pid, err)
+	}
+	dirs, err := sentryCgroupDirs(paths, cgroups.IsCgroup2UnifiedMode(), cgroups.FindCgroupMountpoint)
+	if err != nil {
+		return nil, err
+	}
+	var joined []string
+	for _, dir := range dirs {
+		if err := os.Mkdir(dir, 0o755); err != nil && !errors.Is(err, os.ErrExist) {
+			return joined, fmt.Errorf("creating %s: %w", dir, err)
+		}
+		if err := cgroups.WriteCgroupProc(dir, sentryPid); err != nil {
+			return joined, fmt.Errorf("moving the sentry into %s: %w", dir, err)
+		}
+		joined = append(joined, dir)
+	}
+	adj, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/oom_score_adj")
+	if err != nil {
+		return joined, fmt.Errorf("reading the OOM score of pid %d: %w", pid, err)
+	}
+	if err := os.WriteFile("/proc/"+strconv.Itoa(sentryPid)+"/oom_score_adj", []byte(strings.TrimSpace(string(adj))), 0); err != nil {
+		return joined, fmt.Errorf("setting the sentry's OOM score: %w", err)
+	}
+	return joined, nil
+}
+
+// sentryCgroupDirs are the directories of the sentry's child cgroups,
+// given a process's cgroup paths (ParseCgroupFile: controller → path;
+// "" is the v2 hierarchy) and how to find a v1 controller's mount.
+func sentryCgroupDirs(paths map[string]string, unified bool, mountpoint func(cgroupPath, subsystem string) (string, error)) ([]string, error) {
+	if unified {
+		p, ok := paths[""]
+		if !ok || !filepath.IsAbs(p) {
+			return nil, errors.New("the container's process has no cgroup v2 path")
+		}
+		if p == "/" {
+			return nil, errors.New("the container's process is in the root cgroup")
+		}
+		return []string{filepath.Join(unifiedCgroupRoot, p, sentryCgroup)}, nil
+	}
+	var dirs []string
+	seen := map[string]bool{}
+	for _, ctrl := range sentryControllers {
+		p, ok := paths[ctrl]
+		if !ok {
+			continue // the controller is not mounted
+		}
+		if !filepath.IsAbs(p) || p == "/" {
+			return nil, fmt.Errorf("the container's process is not in a %s cgroup of its own (%q)", ctrl, p)
+		}
+		mnt, err := mountpoint("", ctrl)
+		if err != nil {
+			return nil, fmt.Errorf("finding the %s cgroup mount: %w", ctrl, err)
+		}
+		dir := filepath.Join(mnt, p, sentryCgroup)
+		if !seen[dir] {
+			seen[dir] = true
+			dirs = append(dirs, dir)
+		}
+	}
+	if len(dirs) == 0 {
+		return nil, errors.New("none of the memory, pids and cpu cgroup controllers is mounted")
+	}
+	return dirs, nil
+}
+
+// withoutSentry drops the container's sentry from a listing of the
+// container's cgroup (under cgroup v2 its child cgroup is listed with it):
+// it is not one of the container's processes to show or to signal.
+func withoutSentry(pids []int, stateDir string) []int {
+	spid, ok := sentryPid(stateDir)
+	if !ok {
+		return pids
+	}
+	return slices.DeleteFunc(pids, func(p int) bool { return p == spid })
+}

@@ -1,0 +1,64 @@
+package container
+
+import (
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestSentryCgroupDirs(t *testing.T) {
+	mounts := func(_, subsystem string) (string, error) {
+		switch subsystem {
+		case "memory", "pids":
+			return "/sys/fs/cgroup/" + subsystem, nil
+		case "cpu", "cpuacct":
+			return "/sys/fs/cgroup/cpu,cpuacct", nil
+		}
+		return "", errors.New("not mounted")
+	}
+	for _, tc := range []struct {
+		name    string
+		paths   map[string]string
+		unified bool
+		want    []string
+		err     string
+	}{
+		{
+			name:  "v1, cpu and cpuacct mounted together",
+			paths: map[string]string{"memory": "/c1", "pids": "/c1", "cpu": "/c1", "cpuacct": "/c1", "devices": "/c1", "": "/"},
+			want:  []string{"/sys/fs/cgroup/memory/c1/syscage-sentry", "/sys/fs/cgroup/pids/c1/syscage-sentry", "/sys/fs/cgroup/cpu,cpuacct/c1/syscage-sentry"},
+		},
+		{
+			name:  "v1 under a systemd slice",
+			paths: map[string]string{"memory": "/system.slice/syscage-c1.scope", "pids": "/system.slice/syscage-c1.scope"},
+			want:  []string{"/sys/fs/cgroup/memory/system.slice/syscage-c1.scope/syscage-sentry", "/sys/fs/cgroup/pids/system.slice/syscage-c1.scope/syscage-sentry"},
+		},
+		{
+			name:    "v2",
+			paths:   map[string]string{"": "/kubepods/pod1/c1"},
+			unified: true,
+			want:    []string{"/sys/fs/cgroup/kubepods/pod1/c1/syscage-sentry"},
+		},
+		{name: "v1, the container in the root memory cgroup", paths: map[string]string{"memory": "/"}, err: "not in a memory cgroup of its own"},
+		{name: "v1, no controller that charges", paths: map[string]string{"devices": "/c1"}, err: "none of the memory, pids and cpu"},
+		{name: "v2, the root cgroup", paths: map[string]string{"": "/"}, unified: true, err: "root cgroup"},
+		{name: "v2, no v2 path", paths: map[string]string{"memory": "/c1"}, unified: true, err: "no cgroup v2 path"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := sentryCgroupDirs(tc.paths, tc.unified, mounts)
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("error %v, want one containing %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("got %v, want %v", got, tc.want)
+			}
+		})
+	}
+}

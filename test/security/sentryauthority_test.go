@@ -1,0 +1,146 @@
+package security
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/syscage/syscage/test/internal/sandboxtest"
+)
+
+// sentryCaps is CAP_SYS_PTRACE (19) and CAP_SYS_CHROOT (18): all a
+// production sentry holds.
+const sentryCaps = "00000000000c0000"
+
+// TestSentryLeastAuthority looks at a running container's sentry from the
+// host, for each identity of the matrix: it runs as nobody with only its
+// two capabilities (effective, permitted, bounding and ambient), with
+// no_new_privs and its own filter, jailed in an empty directory, not
+// dumpable (its /proc files are root's, so no process of its uid can read
+// its memory or fds), and charged to the container: in a child of the
+// container's memory, pids and cpu cgroups, with the container's OOM
+// score. `ps` does not list it, the workload is served as before, and
+// nothing of it is left after delete.
+func TestSentryLeastAuthority(t *testing.T) {
+	t.Parallel()
+	release, err := sandboxtest.SandboxRelease()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ident := range sandboxtest.Identities {
+		t.Run(ident.Name, func(t *testing.T) {
+			t.Parallel()
+			rt := newRuntime(t)
+			b := newBundle(t, withArgs("sleep", "100000"), ident.Opt)
+			id := newID(t)
+			if res := rt.Run(nil, "run", "-d", "--bundle", b, id); res.Code != 0 {
+				t.Fatalf("run -d: %s", res)
+			}
+			stateDir := filepath.Join(rt.Root, id)
+			spid := readPid(t, filepath.Join(stateDir, "sentry.pid"))
+			res := rt.Run(nil, "state", id)
+			var st struct{ Pid int }
+			if res.Code != 0 || json.Unmarshal([]byte(res.Stdout), &st) != nil || st.Pid <= 0 {
+				t.Fatalf("state: %s", res)
+			}
+
+			for field, want := range map[string]string{
+				"Uid": "65534\t65534\t65534\t65534", "Gid": "65534\t65534\t65534\t65534",
+				"Groups": "", "CapEff": sentryCaps, "CapPrm": sentryCaps, "CapBnd": sentryCaps,
+				"CapAmb": sentryCaps, "CapInh": sentryCaps, "NoNewPrivs": "1", "Seccomp": "2",
+			} {
+				if got := procStatus(t, spid, field); got != want {
+					t.Errorf("sentry %s: %q, want %q", field, got, want)
+				}
+			}
+			if root, err := os.Readlink("/proc/" + strconv.Itoa(spid) + "/root"); err != nil || root != "/run/syscage-empty" {
+				t.Errorf("sentry root: %q (%v), want /run/syscage-empty", root, err)
+			}
+			if fi, err := os.Stat("/proc/" + strconv.Itoa(spid) + "/mem"); err != nil || fi.Sys().(*syscall.Stat_t).Uid != 0 {
+				t.Errorf("sentry /proc/<pid>/mem: %v (%v): a dumpable sentry's files are its uid's", fi, err)
+			}
+			if entries, err := os.ReadDir("/run/syscage-empty"); err != nil || len(entries) != 0 {
+				t.Errorf("the jail is not empty: %v %v", entries, err)
+			}
+
+			initCg, sentryCg := procCgroups(t, st.Pid), procCgroups(t, spid)
+			for _, ctrl := range []string{"memory", "pids", "cpu"} {
+				if initCg[ctrl] == "" || initCg[ctrl] == "/" {
+					t.Fatalf("the container has no %s cgroup of its own: %v", ctrl, initCg)
+				}
+				if want := initCg[ctrl] + "/syscage-sentry"; sentryCg[ctrl] != want {
+					t.Errorf("sentry %s cgroup: %q, want %q", ctrl, sentryCg[ctrl], want)
+				}
+			}
+			if a, b := readTrim(t, "/proc/"+strconv.Itoa(spid)+"/oom_score_adj"), readTrim(t, "/proc/"+strconv.Itoa(st.Pid)+"/oom_score_adj"); a != b {
+				t.Errorf("sentry oom_score_adj %s, container's %s", a, b)
+			}
+
+			res = rt.Run(nil, "ps", "--format", "json", id)
+			var pids []int
+			if res.Code != 0 || json.Unmarshal([]byte(res.Stdout), &pids) != nil {
+				t.Fatalf("ps: %s", res)
+			}
+			for _, p := range pids {
+				if p == spid {
+					t.Errorf("ps lists the sentry (pid %d): %v", spid, pids)
+				}
+			}
+			if res := rt.Run(nil, "exec", id, "uname", "-r"); res.Code != 0 || strings.TrimSpace(res.Stdout) != release {
+				t.Errorf("exec uname -r: %s, want %q", res, release)
+			}
+
+			if res := rt.Run(nil, "delete", "--force", id); res.Code != 0 {
+				t.Fatalf("delete: %s", res)
+			}
+			for _, ctrl := range []string{"memory", "pids", "cpu"} {
+				dir := filepath.Join("/sys/fs/cgroup", ctrl, initCg[ctrl], "syscage-sentry")
+				if _, err := os.Stat(dir); err == nil {
+					t.Errorf("%s left after delete", dir)
+				}
+			}
+			if _, err := os.Stat("/proc/" + strconv.Itoa(spid)); err == nil && strings.Contains(readTrim(t, "/proc/"+strconv.Itoa(spid)+"/cmdline"), id) {
+				t.Errorf("the sentry (pid %d) outlived delete", spid)
+			}
+		})
+	}
+}
+
+func readTrim(t *testing.T, path string) string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSpace(string(data))
+}
+
+func readPid(t *testing.T, path string) int {
+	t.Helper()
+	pid, err := strconv.Atoi(readTrim(t, path))
+	if err != nil || pid <= 0 {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return pid
+}
+
+// procCgroups is /proc/<pid>/cgroup as controller → path (v1 lines; the
+// v2 line under "").
+func procCgroups(t *testing.T, pid int) map[string]string {
+	t.Helper()
+	m := map[string]string{}
+	for _, l := range strings.Split(readTrim(t, "/proc/"+strconv.Itoa(pid)+"/cgroup"), "\n") {
+		parts := strings.SplitN(l, ":", 3)
+		if len(parts) != 3 {
+			continue
+		}
+		for _, c := range strings.Split(parts[1], ",") {
+			m[c] = parts[2]
+		}
+	}
+	return m
+}
