@@ -8,7 +8,7 @@ export PATH=/usr/local/go/bin:$PATH
 ./scripts/setup.sh
 make build >/dev/null
 work=$(mktemp -d /tmp/syscage-demo.XXXXXX)
-trap 'for c in demo demo-uid1000; do bin/syscage --root "$work/state" delete --force $c >/dev/null 2>&1 || true; done; rm -rf "$work"' EXIT
+trap 'for c in demo demo-uid1000 demo-sentry; do bin/syscage --root "$work/state" delete --force $c >/dev/null 2>&1 || true; done; rm -rf "$work"' EXIT
 
 ./scripts/mkbundle.sh "$work/bundle" sh -c '
 echo "inside:  uname -r           -> $(uname -r)"
@@ -26,6 +26,15 @@ jq '.process.user = {"uid": 1000, "gid": 1000} | .process.args = ["sh", "-c",
   "echo \"inside, as uid $(id -u): uname -r -> $(uname -r), hostname -> $(hostname)\""]' \
 	"$work/bundle/config.json" >"$work/config.json" && mv "$work/config.json" "$work/bundle/config.json"
 bin/syscage --root "$work/state" run --bundle "$work/bundle" demo-uid1000
+# What the sentry itself is, seen from the host: not root, two
+# capabilities, jailed in an empty directory, in the container's cgroups.
+jq '.process.args = ["sleep", "60"]' "$work/bundle/config.json" >"$work/config.json" && mv "$work/config.json" "$work/bundle/config.json"
+bin/syscage --root "$work/state" run -d --bundle "$work/bundle" demo-sentry >/dev/null
+s=$(cat "$work/state/demo-sentry/sentry.pid")
+caps=$(awk '/^CapEff/{print $2}' "/proc/$s/status")
+echo "host:    the sentry (pid $s) -> uid $(awk '/^Uid/{print $2}' "/proc/$s/status"), capabilities $(capsh --decode="$caps" 2>/dev/null | cut -d= -f2 || echo "$caps"), root $(readlink "/proc/$s/root")"
+echo "host:    its memory cgroup  -> $(awk -F: '$2 == "memory" {print $3}' "/proc/$s/cgroup") (the container's, charged to it)"
+bin/syscage --root "$work/state" delete --force demo-sentry
 echo
 echo "the sentry's audit stream ($work/audit.jsonl), first lines:"
 head -n 5 "$work/audit.jsonl"

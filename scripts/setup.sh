@@ -3,7 +3,7 @@
 # for Go. Safe to run again: it installs only what is missing.
 set -euo pipefail
 
-need=(gcc libc6-dev make pkg-config libseccomp-dev busybox-static jq iproute2 procps util-linux runc)
+need=(gcc libc6-dev make pkg-config libseccomp-dev busybox-static jq iproute2 procps util-linux runc libcap2-bin)
 missing=()
 for p in "${need[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
