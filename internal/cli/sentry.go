@@ -62,6 +62,7 @@ func init() {
 			cli.StringFlag{Name: "kernel-version"},
 			cli.StringFlag{Name: "audit"},
 			cli.StringFlag{Name: "uts-file"},
+			cli.BoolFlag{Name: "privileged", Usage: "the container is privileged: its built-in profile as policy.Privileged makes it"},
 		},
 		Action: runSentry,
 	})
@@ -89,6 +90,9 @@ func runSentry(ctx *cli.Context) error {
 	prof, err := policy.Resolve(ctx.String("profile"))
 	if err != nil {
 		return fmt.Errorf("sentry: %w", err)
+	}
+	if ctx.Bool("privileged") {
+		prof = policy.Privileged(prof)
 	}
 	// The operator's environment (never a bundle's or a pod's) can force
 	// the thread-group pidfds of kernels before 6.9, to test that path on

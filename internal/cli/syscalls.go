@@ -33,6 +33,7 @@ condition that narrows it and why it needs it.`,
 			cli.StringFlag{Name: "profile", Value: policy.DefaultName, Usage: "profile: " + strings.Join(policy.Names(), ", ") + ", " + policy.Learn + " or a profile file"},
 			cli.StringFlag{Name: "format", Value: "table", Usage: "output format: table or json"},
 			cli.BoolFlag{Name: "sentry", Usage: "print the sentry's own allowlist instead"},
+			cli.BoolFlag{Name: "privileged", Usage: "as a privileged container (one granted CAP_SYS_ADMIN) gets the profile"},
 		},
 		Action: func(ctx *cli.Context) error {
 			if err := argCount(ctx, 0, 0); err != nil {
@@ -44,6 +45,9 @@ condition that narrows it and why it needs it.`,
 			p, err := policy.Resolve(ctx.String("profile"))
 			if err != nil {
 				return fmt.Errorf("syscalls: %w", err)
+			}
+			if ctx.Bool("privileged") {
+				p = policy.Privileged(p)
 			}
 			switch f := ctx.String("format"); f {
 			case "table":
@@ -123,14 +127,21 @@ func printSyscallTable(out io.Writer, p *policy.Profile) error {
 	if f := p.File(); f != nil && f.Unlisted != policy.UnlistedBase {
 		other = map[string]string{policy.UnlistedDeny: "deny EPERM", policy.UnlistedKill: "kill"}[f.Unlisted]
 	}
+	name := p.Name
+	if p.Privileged {
+		name += " (privileged container)"
+	}
 	fmt.Fprintf(out, "\n%d %s syscalls, profile %s: %s (* %d decided by argument values; any other number: %s); %d allowed\n",
-		len(all), syscalls.Arch, p.Name, strings.Join(parts, ", "), conditional, other, p.Passes())
+		len(all), syscalls.Arch, name, strings.Join(parts, ", "), conditional, other, p.Passes())
 	return nil
 }
 
 // note is the entry's note, and for a file profile's own entries the
 // file's reason ("why").
 func note(p *policy.Profile, e *syscalls.Entry) string {
+	if n := p.PrivilegedNote(e); n != "" {
+		return n
+	}
 	f := p.File()
 	if f == nil || !p.Listed(e) {
 		return e.Note
@@ -192,7 +203,7 @@ func printSyscallJSON(out io.Writer, p *policy.Profile) error {
 		r := p.Rule(&e)
 		j := syscallJSON{
 			Nr: e.Nr, Name: e.Name, Tier: r.Tier.String(), Conditional: r.Conditional(),
-			Summary: r.Summary, Handler: e.Handler != nil, Note: e.Note,
+			Summary: r.Summary, Handler: e.Handler != nil, Note: note(p, &e),
 		}
 		if !r.Conditional() {
 			j.Errno = errnoName(r.Tier, r.Errno)

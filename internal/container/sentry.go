@@ -160,6 +160,9 @@ func startSentry(stateDir, id string, systemdCgroup bool, o sandbox) (wait func(
 	args = append(args, "--", "--id", id, "--state-dir", stateDir,
 		"--profile", o.sentryProfileArg(stateDir), "--kernel-release", o.KernelRelease,
 		"--kernel-version", o.KernelVersion, "--uts-file", filepath.Join(stateDir, utsFileName))
+	if o.Profile.Privileged {
+		args = append(args, "--privileged")
+	}
 	if o.AuditPath != "" {
 		args = append(args, "--audit", o.AuditPath)
 	}
