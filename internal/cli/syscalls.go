@@ -119,6 +119,11 @@ func printSyscallTable(out io.Writer, p *policy.Profile) error {
 	if err := w.Flush(); err != nil {
 		return err
 	}
+	if p.Source == "" && !p.Learning {
+		if err := printClosedBeyondDocker(out, p); err != nil {
+			return err
+		}
+	}
 	var parts []string
 	for _, t := range syscalls.Tiers() {
 		parts = append(parts, fmt.Sprintf("%s %d", t, counts[t]))
@@ -134,6 +139,22 @@ func printSyscallTable(out io.Writer, p *policy.Profile) error {
 	fmt.Fprintf(out, "\n%d %s syscalls, profile %s: %s (* %d decided by argument values; any other number: %s); %d allowed\n",
 		len(all), syscalls.Arch, name, strings.Join(parts, ", "), conditional, other, p.Passes())
 	return nil
+}
+
+// printClosedBeyondDocker prints the section of a built-in profile's
+// table that lists what it closes beyond Docker's default profile.
+func printClosedBeyondDocker(out io.Writer, p *policy.Profile) error {
+	list, err := policy.ClosedBeyondDocker(p)
+	if err != nil {
+		return fmt.Errorf("syscalls: %w", err)
+	}
+	fmt.Fprintf(out, "\nclosed beyond Docker's default: %d calls %s allows, refused by %s (all values, or those listed)\n", len(list), policy.DockerProfileSource, p.Name)
+	w := tabwriter.NewWriter(out, 0, 8, 2, ' ', 0)
+	fmt.Fprintln(w, "NR\tNAME\tDOCKER\tSYSCAGE\tWHY\tA PROFILE FILE OPENS IT WITH")
+	for _, c := range list {
+		fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\n", c.Nr, c.Name, c.Docker, c.Answer, dash(c.Why), c.Opens)
+	}
+	return w.Flush()
 }
 
 // note is the entry's note, and for a file profile's own entries the
@@ -216,4 +237,24 @@ func printSyscallJSON(out io.Writer, p *policy.Profile) error {
 	enc := json.NewEncoder(out)
 	enc.SetIndent("", "  ")
 	return enc.Encode(list)
+}
+
+// closedMarkdown is the list of calls p closes beyond Docker's default
+// as the Markdown table docs/profiles.md carries (checked against this
+// by the tests, so the docs cannot drift from the profiles).
+func closedMarkdown(p *policy.Profile) (string, error) {
+	list, err := policy.ClosedBeyondDocker(p)
+	if err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	b.WriteString("| nr | call | Docker's default | `" + p.Name + "` | why | a profile file opens it with |\n|---|---|---|---|---|---|\n")
+	for _, c := range list {
+		opens := c.Opens
+		if strings.HasPrefix(opens, "{") {
+			opens = "`" + opens + "`"
+		}
+		fmt.Fprintf(&b, "| %d | `%s` | %s | %s | %s | %s |\n", c.Nr, c.Name, c.Docker, strings.ReplaceAll(c.Answer, "|", `\|`), strings.ReplaceAll(dash(c.Why), "|", `\|`), opens)
+	}
+	return b.String(), nil
 }
