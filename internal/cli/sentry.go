@@ -68,6 +68,7 @@ func init() {
 			cli.IntFlag{Name: "uts-fd", Value: -1, Usage: "fd of the container's UTS names file"},
 			cli.IntFlag{Name: "audit-fd", Value: -1, Usage: "fd of the audit stream"},
 			cli.IntFlag{Name: "profile-fd", Value: -1, Usage: "fd of the profile file named by --profile"},
+			cli.BoolFlag{Name: "privileged", Usage: "the container is privileged: its built-in profile as policy.Privileged makes it"},
 		},
 		Action: runSentry,
 	})
@@ -95,6 +96,9 @@ func runSentry(ctx *cli.Context) error {
 	prof, err := sentryProfile(ctx.String("profile"), ctx.Int("profile-fd"))
 	if err != nil {
 		return fmt.Errorf("sentry: %w", err)
+	}
+	if ctx.Bool("privileged") {
+		prof = policy.Privileged(prof)
 	}
 	// The operator's environment (never a bundle's or a pod's) can force
 	// the thread-group pidfds of kernels before 6.9, to test that path on

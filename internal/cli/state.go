@@ -34,9 +34,10 @@ func init() {
 				Profile        string `json:"profile,omitempty"`
 				ProfileFile    string `json:"profileFile,omitempty"`
 				LearnedProfile string `json:"learnedProfile,omitempty"`
+				Privileged     bool   `json:"privileged,omitempty"`
 			}{State: st}
 			if rec := rt.SandboxOf(c.ID()); rec != nil {
-				out.Profile, out.ProfileFile, out.LearnedProfile = rec.Profile, rec.ProfileFile, rec.LearnedProfile
+				out.Profile, out.ProfileFile, out.LearnedProfile, out.Privileged = rec.Profile, rec.ProfileFile, rec.LearnedProfile, rec.Privileged
 			}
 			return printJSON(out)
 		},

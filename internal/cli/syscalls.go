@@ -33,6 +33,7 @@ condition that narrows it and why it needs it.`,
 			cli.StringFlag{Name: "profile", Value: policy.DefaultName, Usage: "profile: " + strings.Join(policy.Names(), ", ") + ", " + policy.Learn + " or a profile file"},
 			cli.StringFlag{Name: "format", Value: "table", Usage: "output format: table or json"},
 			cli.BoolFlag{Name: "sentry", Usage: "print the sentry's own allowlist instead"},
+			cli.BoolFlag{Name: "privileged", Usage: "as a privileged container (one granted CAP_SYS_ADMIN) gets the profile"},
 		},
 		Action: func(ctx *cli.Context) error {
 			if err := argCount(ctx, 0, 0); err != nil {
@@ -44,6 +45,9 @@ condition that narrows it and why it needs it.`,
 			p, err := policy.Resolve(ctx.String("profile"))
 			if err != nil {
 				return fmt.Errorf("syscalls: %w", err)
+			}
+			if ctx.Bool("privileged") {
+				p = policy.Privileged(p)
 			}
 			switch f := ctx.String("format"); f {
 			case "table":
@@ -115,6 +119,11 @@ func printSyscallTable(out io.Writer, p *policy.Profile) error {
 	if err := w.Flush(); err != nil {
 		return err
 	}
+	if p.Source == "" && !p.Learning {
+		if err := printClosedBeyondDocker(out, p); err != nil {
+			return err
+		}
+	}
 	var parts []string
 	for _, t := range syscalls.Tiers() {
 		parts = append(parts, fmt.Sprintf("%s %d", t, counts[t]))
@@ -123,14 +132,37 @@ func printSyscallTable(out io.Writer, p *policy.Profile) error {
 	if f := p.File(); f != nil && f.Unlisted != policy.UnlistedBase {
 		other = map[string]string{policy.UnlistedDeny: "deny EPERM", policy.UnlistedKill: "kill"}[f.Unlisted]
 	}
+	name := p.Name
+	if p.Privileged {
+		name += " (privileged container)"
+	}
 	fmt.Fprintf(out, "\n%d %s syscalls, profile %s: %s (* %d decided by argument values; any other number: %s); %d allowed\n",
-		len(all), syscalls.Arch, p.Name, strings.Join(parts, ", "), conditional, other, p.Passes())
+		len(all), syscalls.Arch, name, strings.Join(parts, ", "), conditional, other, p.Passes())
 	return nil
+}
+
+// printClosedBeyondDocker prints the section of a built-in profile's
+// table that lists what it closes beyond Docker's default profile.
+func printClosedBeyondDocker(out io.Writer, p *policy.Profile) error {
+	list, err := policy.ClosedBeyondDocker(p)
+	if err != nil {
+		return fmt.Errorf("syscalls: %w", err)
+	}
+	fmt.Fprintf(out, "\nclosed beyond Docker's default: %d calls %s allows, refused by %s (all values, or those listed)\n", len(list), policy.DockerProfileSource, p.Name)
+	w := tabwriter.NewWriter(out, 0, 8, 2, ' ', 0)
+	fmt.Fprintln(w, "NR\tNAME\tDOCKER\tSYSCAGE\tWHY\tA PROFILE FILE OPENS IT WITH")
+	for _, c := range list {
+		fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\n", c.Nr, c.Name, c.Docker, c.Answer, dash(c.Why), c.Opens)
+	}
+	return w.Flush()
 }
 
 // note is the entry's note, and for a file profile's own entries the
 // file's reason ("why").
 func note(p *policy.Profile, e *syscalls.Entry) string {
+	if n := p.PrivilegedNote(e); n != "" {
+		return n
+	}
 	f := p.File()
 	if f == nil || !p.Listed(e) {
 		return e.Note
@@ -192,7 +224,7 @@ func printSyscallJSON(out io.Writer, p *policy.Profile) error {
 		r := p.Rule(&e)
 		j := syscallJSON{
 			Nr: e.Nr, Name: e.Name, Tier: r.Tier.String(), Conditional: r.Conditional(),
-			Summary: r.Summary, Handler: e.Handler != nil, Note: e.Note,
+			Summary: r.Summary, Handler: e.Handler != nil, Note: note(p, &e),
 		}
 		if !r.Conditional() {
 			j.Errno = errnoName(r.Tier, r.Errno)
@@ -205,4 +237,24 @@ func printSyscallJSON(out io.Writer, p *policy.Profile) error {
 	enc := json.NewEncoder(out)
 	enc.SetIndent("", "  ")
 	return enc.Encode(list)
+}
+
+// closedMarkdown is the list of calls p closes beyond Docker's default
+// as the Markdown table docs/profiles.md carries (checked against this
+// by the tests, so the docs cannot drift from the profiles).
+func closedMarkdown(p *policy.Profile) (string, error) {
+	list, err := policy.ClosedBeyondDocker(p)
+	if err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	b.WriteString("| nr | call | Docker's default | `" + p.Name + "` | why | a profile file opens it with |\n|---|---|---|---|---|---|\n")
+	for _, c := range list {
+		opens := c.Opens
+		if strings.HasPrefix(opens, "{") {
+			opens = "`" + opens + "`"
+		}
+		fmt.Fprintf(&b, "| %d | `%s` | %s | %s | %s | %s |\n", c.Nr, c.Name, c.Docker, strings.ReplaceAll(c.Answer, "|", `\|`), strings.ReplaceAll(dash(c.Why), "|", `\|`), opens)
+	}
+	return b.String(), nil
 }

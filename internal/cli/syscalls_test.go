@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 
@@ -24,9 +25,18 @@ func TestSyscallsOutput(t *testing.T) {
 		}{
 			{"table", func(b *bytes.Buffer, p *policy.Profile) error { return printSyscallTable(b, p) }, func(t *testing.T, out string) {
 				lines := strings.Split(strings.TrimSpace(out), "\n")
-				// header, one line per syscall, a blank line, the footer
-				if len(lines) != n+3 {
-					t.Errorf("%d lines for %d syscalls", len(lines), n)
+				// header, one line per syscall, a blank line, the calls
+				// closed beyond Docker's default (a blank line, a title,
+				// a header, one line each), a blank line, the footer
+				closed, err := policy.ClosedBeyondDocker(p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(lines) != n+3+3+len(closed) {
+					t.Errorf("%d lines for %d syscalls and %d closed beyond Docker's", len(lines), n, len(closed))
+				}
+				if !strings.Contains(out, "closed beyond Docker's default: ") || !strings.Contains(out, `{"names": ["ptrace"], "tier": "pass"}`) {
+					t.Error("no section of the calls closed beyond Docker's default, with ptrace's opening line")
 				}
 				if !strings.HasPrefix(lines[0], "NR") || !strings.Contains(lines[len(lines)-1], "profile "+name) {
 					t.Errorf("header %q, footer %q", lines[0], lines[len(lines)-1])
@@ -58,5 +68,23 @@ func TestSyscallsOutput(t *testing.T) {
 				tc.check(t, b.String())
 			})
 		}
+	}
+}
+
+// TestDocsClosedBeyondDocker: docs/profiles.md carries the list of calls
+// default closes beyond Docker's default profile exactly as the profiles
+// give it today.
+func TestDocsClosedBeyondDocker(t *testing.T) {
+	p, _ := policy.Builtin("default")
+	want, err := closedMarkdown(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs, err := os.ReadFile("../../docs/profiles.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(docs), want) {
+		t.Errorf("docs/profiles.md does not carry the current list of calls default closes beyond Docker's default; replace its table (section \"Closed beyond Docker's default\") with:\n%s", want)
 	}
 }

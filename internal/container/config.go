@@ -50,6 +50,12 @@ type Config struct {
 	// dev.syscage.strace, --strace, a profile's "audit"), as <id>.jsonl;
 	// otherwise it is audit.jsonl in the container's state dir. Absolute.
 	AuditDir string `json:"auditDir,omitempty"`
+	// Privileged says what becomes of a privileged container (its
+	// configuration grants CAP_SYS_ADMIN): PrivilegedSandboxed (the
+	// default, also for "") runs it within the sandbox's bounds
+	// (privileged.go), PrivilegedRefuse fails its create, naming this
+	// setting. Only the administrator sets it; no annotation reaches it.
+	Privileged string `json:"privileged,omitempty"`
 
 	// Path is the file the configuration was read from ("" if none).
 	Path string `json:"-"`
@@ -107,7 +113,7 @@ func ParseConfig(path string, data []byte) (Config, error) {
 			return c, &ConfigError{Path: path, Field: te.Field, Err: fmt.Errorf("is a JSON %s, want %s", te.Value, te.Type)}
 		case strings.HasPrefix(err.Error(), "json: unknown field "):
 			f := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-			return c, &ConfigError{Path: path, Field: f, Err: errors.New("unknown field (known: defaultProfile, profileDir, annotationProfiles, auditDir)")}
+			return c, &ConfigError{Path: path, Field: f, Err: errors.New("unknown field (known: defaultProfile, profileDir, annotationProfiles, auditDir, privileged)")}
 		}
 		return c, &ConfigError{Path: path, Err: fmt.Errorf("not valid JSON: %w", err)}
 	}
@@ -120,6 +126,11 @@ func ParseConfig(path string, data []byte) (Config, error) {
 	}
 	if c.AuditDir != "" && !filepath.IsAbs(c.AuditDir) {
 		return c, &ConfigError{Path: path, Field: "auditDir", Err: fmt.Errorf("%q is not an absolute path", c.AuditDir)}
+	}
+	switch c.Privileged {
+	case "", PrivilegedSandboxed, PrivilegedRefuse:
+	default:
+		return c, &ConfigError{Path: path, Field: "privileged", Err: fmt.Errorf("%q: must be %q or %q", c.Privileged, PrivilegedSandboxed, PrivilegedRefuse)}
 	}
 	for i, n := range c.AnnotationProfiles {
 		if n == policy.Learn || policy.IsBuiltin(n) {

@@ -125,6 +125,7 @@ func (rt *Runtime) create(o CreateOptions, act action) (int, error) {
 	spec.Linux.Seccomp = filter
 	maskHostFacts(spec)
 	privateCgroupNamespace(spec)
+	keepMountsHome(spec)
 	normalizeSpec(spec)
 	// exec'd processes take the config's rlimits, RLIMIT_AS included.
 	execRlimits := spec.Process.Rlimits

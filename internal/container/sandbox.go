@@ -131,6 +131,12 @@ type sandbox struct {
 func resolveSandbox(o SandboxOptions, spec *specs.Spec, stateDir string) (sandbox, error) {
 	ann := spec.Annotations
 	sb := sandbox{KernelVersion: DefaultKernelVersion}
+	privileged := isPrivileged(spec)
+	if privileged {
+		if err := o.Config.admitPrivileged(); err != nil {
+			return sb, err
+		}
+	}
 	var (
 		p   *policy.Profile
 		err error
@@ -144,6 +150,9 @@ func resolveSandbox(o SandboxOptions, spec *specs.Spec, stateDir string) (sandbo
 	}
 	if err != nil {
 		return sb, err
+	}
+	if privileged {
+		p = policy.Privileged(p)
 	}
 	sb.Profile = p
 	sb.KernelRelease = first(o.KernelRelease, ann[AnnotationKernelRelease], p.KernelRelease, DefaultKernelRelease())
@@ -300,12 +309,15 @@ type SandboxRecord struct {
 	Profile        string `json:"profile"`
 	ProfileFile    string `json:"profileFile,omitempty"`
 	LearnedProfile string `json:"learnedProfile,omitempty"`
+	// Privileged: the container is privileged and runs within the
+	// sandbox's bounds (policy.Privileged).
+	Privileged bool `json:"privileged,omitempty"`
 }
 
 // writeSandboxFiles writes the profile copy and the sandbox record into
 // the (new) state dir.
 func writeSandboxFiles(stateDir string, sb sandbox) error {
-	rec := SandboxRecord{Profile: sb.Profile.Name, ProfileFile: sb.Profile.Source, LearnedProfile: sb.LearnedPath}
+	rec := SandboxRecord{Profile: sb.Profile.Name, ProfileFile: sb.Profile.Source, LearnedProfile: sb.LearnedPath, Privileged: sb.Profile.Privileged}
 	if f := sb.Profile.File(); f != nil {
 		data, err := json.MarshalIndent(f, "", "  ")
 		if err != nil {

@@ -165,6 +165,9 @@ func startSentry(stateDir, id string, systemdCgroup bool, o sandbox) (wait func(
 		"--profile", o.sentryProfileArg(stateDir), "--kernel-release", o.KernelRelease,
 		"--kernel-version", o.KernelVersion, "--jail", sentryJailDir,
 		"--runtime-uid", strconv.Itoa(os.Geteuid()))
+	if o.Profile.Privileged {
+		args = append(args, "--privileged")
+	}
 	args = append(args, sentryArgs...)
 	cmd := exec.Command(self, args...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = nil, nil, logf

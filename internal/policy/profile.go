@@ -34,6 +34,9 @@ type Profile struct {
 	// Learning is set for the learn profile: the sentry sees every call
 	// the base profile passes and records it (learn.go).
 	Learning bool
+	// Privileged is set for a built-in profile as a privileged container
+	// gets it (Privileged, privileged.go).
+	Privileged bool
 
 	rule func(e *syscalls.Entry) syscalls.Rule
 	// listed reports whether a file profile names the entry (nil: all).

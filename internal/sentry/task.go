@@ -213,16 +213,26 @@ func (t *task) HasCapability(cap int) (bool, error) {
 }
 
 // OwnUTS reports whether the caller's UTS namespace is another than the
-// sentry's own (the host's): the namespace files' inodes differ.
-func (t *task) OwnUTS() (bool, error) {
+// sentry's own (the host's).
+func (t *task) OwnUTS() (bool, error) { return t.ownNamespace("uts") }
+
+// OwnMountNS reports whether the caller's mount namespace is another than
+// the sentry's own (the host's).
+func (t *task) OwnMountNS() (bool, error) { return t.ownNamespace("mnt") }
+
+// ownNamespace compares the caller's namespace of a kind (a name in
+// /proc/<pid>/ns) with the sentry's: the namespace files' inodes differ.
+// The caller's is read while the notification is known valid, so the
+// answer is about the thread that made the call.
+func (t *task) ownNamespace(kind string) (bool, error) {
 	var theirs, ours unix.Stat_t
-	if err := statProc(procTid(t.pid, "/ns/uts"), &theirs); err != nil {
+	if err := statProc(procTid(t.pid, "/ns/"+kind), &theirs); err != nil {
 		return false, unix.ESRCH
 	}
 	if err := t.valid(); err != nil {
 		return false, err
 	}
-	if err := statProc("self/ns/uts", &ours); err != nil {
+	if err := statProc("self/ns/"+kind, &ours); err != nil {
 		return false, err
 	}
 	return theirs.Dev != ours.Dev || theirs.Ino != ours.Ino, nil

@@ -25,6 +25,9 @@ type Task interface {
 	// OwnUTS reports whether the caller's UTS namespace is not the
 	// host's (the sentry's own).
 	OwnUTS() (bool, error)
+	// OwnMountNS reports whether the caller's mount namespace is not
+	// the host's (the sentry's own).
+	OwnMountNS() (bool, error)
 }
 
 // UTSNames are the container's node and domain name as uname reports

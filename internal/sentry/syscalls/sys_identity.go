@@ -48,6 +48,8 @@ func utsnameBytes(u *unix.Utsname) []byte {
 var checkHooks = map[string]Handler{
 	"sethostname":   SethostnameCheck,
 	"setdomainname": SetdomainnameCheck,
+	"mount":         MountCheck,
+	"umount2":       MountCheck,
 }
 
 // CheckHook is the hook a checked call of e runs before the kernel goes

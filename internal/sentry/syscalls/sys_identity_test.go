@@ -20,10 +20,13 @@ type fakeTask struct {
 	// host's UTS namespace.
 	caps    uint64
 	hostUTS bool
+	// hostMnt says it shares the host's mount namespace.
+	hostMnt bool
 }
 
 func (f *fakeTask) HasCapability(c int) (bool, error) { return f.caps&(1<<uint(c)) != 0, nil }
 func (f *fakeTask) OwnUTS() (bool, error)             { return !f.hostUTS, nil }
+func (f *fakeTask) OwnMountNS() (bool, error)         { return !f.hostMnt, nil }
 
 func (f *fakeTask) Pid() int { return 42 }
 
