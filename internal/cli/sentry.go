@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"strconv"
 	"time"
 
 	"github.com/sirupsen/logrus"
@@ -62,6 +63,7 @@ func init() {
 			cli.StringFlag{Name: "kernel-version"},
 			cli.StringFlag{Name: "audit"},
 			cli.StringFlag{Name: "uts-file"},
+			cli.StringFlag{Name: "caps", Value: "0", Usage: "the container's capability set (a mask) the profile is for"},
 		},
 		Action: runSentry,
 	})
@@ -90,6 +92,11 @@ func runSentry(ctx *cli.Context) error {
 	if err != nil {
 		return fmt.Errorf("sentry: %w", err)
 	}
+	caps, err := strconv.ParseUint(ctx.String("caps"), 0, 64)
+	if err != nil {
+		return fmt.Errorf("sentry: --caps %q: not a capability mask: %w", ctx.String("caps"), err)
+	}
+	prof = prof.ForCaps(syscalls.Caps(caps))
 	// The operator's environment (never a bundle's or a pod's) can force
 	// the thread-group pidfds of kernels before 6.9, to test that path on
 	// a newer kernel.
@@ -100,6 +107,7 @@ func runSentry(ctx *cli.Context) error {
 	cfg := sentry.Config{
 		ContainerID: ctx.String("id"),
 		Policy:      prof,
+		Caps:        syscalls.Caps(caps),
 		Env: syscalls.Env{
 			Sysname: "Linux",
 			Release: ctx.String("kernel-release"),

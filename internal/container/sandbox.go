@@ -15,6 +15,7 @@ import (
 
 	"github.com/syscage/syscage/internal/kernelcheck"
 	"github.com/syscage/syscage/internal/policy"
+	"github.com/syscage/syscage/internal/sentry/syscalls"
 )
 
 // Annotations that configure the sandbox from an OCI config, so a
@@ -114,6 +115,9 @@ type sandbox struct {
 	KernelRelease string
 	KernelVersion string
 	AuditPath     string // empty: auditing off
+	// Caps is the container's capability set the profile is for
+	// (containerCaps); the sentry gets it too.
+	Caps syscalls.Caps
 }
 
 // resolveSandbox applies flag > annotation > configured default > built-in

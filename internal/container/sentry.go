@@ -159,7 +159,8 @@ func startSentry(stateDir, id string, systemdCgroup bool, o sandbox) (wait func(
 	}
 	args = append(args, "--", "--id", id, "--state-dir", stateDir,
 		"--profile", o.sentryProfileArg(stateDir), "--kernel-release", o.KernelRelease,
-		"--kernel-version", o.KernelVersion, "--uts-file", filepath.Join(stateDir, utsFileName))
+		"--kernel-version", o.KernelVersion, "--uts-file", filepath.Join(stateDir, utsFileName),
+		"--caps", fmt.Sprintf("%#x", uint64(o.Caps)))
 	if o.AuditPath != "" {
 		args = append(args, "--audit", o.AuditPath)
 	}
