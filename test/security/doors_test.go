@@ -99,7 +99,8 @@ func runcDoors(t *testing.T, bundle string) map[string]attempt {
 // learned profile must refuse every door (EPERM, its unlisted answer),
 // the AF_INET6 socket the learning run never made included. runc and
 // Docker are the baseline: the logged table (docs/security.md, "Narrow
-// doors") shows where their kernel ran the call.
+// doors") shows where their kernel ran the call. An audited run as each
+// identity shows every refusal is the sandbox's (doorsAudited).
 func TestDoors(t *testing.T) {
 	if _, err := exec.LookPath("runc"); err != nil {
 		t.Fatalf("runc, the baseline, is not installed (scripts/setup.sh installs it): %v", err)
@@ -157,6 +158,7 @@ func TestDoors(t *testing.T) {
 			}
 		}
 	}
+	doorsAudited(t)
 	var b strings.Builder
 	fmt.Fprintf(&b, "\n| door | %s |\n|---|%s\n", strings.Join(cols, " | "), strings.Repeat("---|", len(cols)))
 	for _, d := range doors {
@@ -215,5 +217,50 @@ func checkLearnedSockets(t *testing.T, path string) {
 	}
 	if families[unix.AF_INET6] {
 		t.Errorf("learned profile allows AF_INET6, which the learning run never used")
+	}
+}
+
+// doorsAudited runs the doors under default with the audit stream on, as
+// each identity a workload has, with Docker's default capabilities: every
+// refusal must be the sandbox's, a deny event with the door's syscall and
+// errno, also where this kernel would give the same errno (AF_ALG, SCTP,
+// crypto netlink are not built here).
+func doorsAudited(t *testing.T) {
+	for _, ident := range sandboxtest.Identities {
+		t.Run("audited/"+ident.Name, func(t *testing.T) {
+			rt := newRuntime(t)
+			b := newBundle(t, withArgs("/t/doors"), withCaps(dockerCaps), ident.Opt)
+			log := filepath.Join(filepath.Dir(rt.Root), "audit.jsonl")
+			id := newID(t)
+			res := rt.Run([]string{"--strace-log", log}, "run", "--bundle", b, id)
+			if res.Code != 0 {
+				t.Fatalf("doors container: %s", res)
+			}
+			got := parseAttempts(t, res.Stdout, "R")
+			type key struct{ syscall, errno string }
+			denies := map[key]int{}
+			for _, e := range readAudit(t, log) {
+				if e.Decision == "deny" {
+					denies[key{e.Syscall, e.Errno}]++
+				}
+			}
+			need := map[key]int{}
+			for _, d := range doors {
+				if d.without == 0 {
+					continue
+				}
+				a := got[d.label]
+				if a.ret >= 0 || a.errno != d.without {
+					t.Errorf("%s: %s, want %s", d.label, a, errnoName(d.without))
+					continue
+				}
+				need[key{a.syscall, unix.ErrnoName(d.without)}]++
+			}
+			for k, n := range need {
+				if denies[k] < n {
+					t.Errorf("audit: %d deny event(s) for %s %s, want %d", denies[k], k.syscall, k.errno, n)
+				}
+			}
+		})
 	}
 }
