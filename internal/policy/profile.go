@@ -163,7 +163,7 @@ const DefaultName = "default"
 
 var descriptions = map[string]string{
 	"default": "compatibility first: real programs run unmodified; identity virtualized; dangerous subsystems denied",
-	"strict":  "default, plus the sentry checks and audits the calls decided by values (socket, signals, prctl, set*id)",
+	"strict":  "default, plus connect proxied (no cloud-metadata or unix destinations), MSG_FASTOPEN refused, prctl options allowlisted",
 	Learn:     "run the workload under default, record every call it makes, write a profile that allows only those",
 }
 

@@ -68,7 +68,11 @@ var doors = []door{
 	{"mbind", "mbind", unix.EPERM, 0, "CAP_SYS_NICE", ""},
 	{"set_mempolicy", "set_mempolicy", unix.EPERM, 0, "CAP_SYS_NICE", ""},
 	{"socket_inet6_stream", "socket(AF_INET6) (not used while learning)", 0, 0, "", ""},
+	{"prctl_syscall_user_dispatch", "prctl(PR_SET_SYSCALL_USER_DISPATCH) (strict's allowlist)", 0, 0, "", ""},
 }
+
+// strictDoors are the doors strict closes beyond default.
+var strictDoors = map[string]unix.Errno{"prctl_syscall_user_dispatch": unix.EPERM}
 
 func (a attempt) String() string {
 	if a.ret >= 0 {
@@ -143,6 +147,10 @@ func TestDoors(t *testing.T) {
 				want = d.with
 			}
 			for _, p := range []string{"default", "strict"} {
+				want := want
+				if e, ok := strictDoors[d.label]; ok && p == "strict" {
+					want = e
+				}
 				a, ok := res[p][d.label]
 				switch {
 				case !ok:
@@ -226,6 +234,25 @@ func checkLearnedSockets(t *testing.T, path string) {
 // errno, also where this kernel would give the same errno (AF_ALG, SCTP,
 // crypto netlink are not built here).
 func doorsAudited(t *testing.T) {
+	t.Run("audited/strict", func(t *testing.T) {
+		// strict's allowlist: an option outside it is refused with an
+		// audit event.
+		rt := newRuntime(t)
+		b := newBundle(t, withArgs("/t/doors"), withCaps(dockerCaps))
+		log := filepath.Join(filepath.Dir(rt.Root), "audit.jsonl")
+		if res := rt.Run([]string{"--strace-log", log}, "run", "--bundle", b, "--profile", "strict", newID(t)); res.Code != 0 {
+			t.Fatalf("doors container: %s", res)
+		}
+		n := 0
+		for _, e := range readAudit(t, log) {
+			if e.Syscall == "prctl" && e.Decision == "deny" && e.Errno == "EPERM" {
+				n++
+			}
+		}
+		if n != 1 {
+			t.Errorf("%d deny EPERM events for prctl under strict, want 1 (PR_SET_SYSCALL_USER_DISPATCH)", n)
+		}
+	})
 	for _, ident := range sandboxtest.Identities {
 		t.Run("audited/"+ident.Name, func(t *testing.T) {
 			rt := newRuntime(t)

@@ -330,3 +330,30 @@ func TestSocketAllowlist(t *testing.T) {
 		}
 	}
 }
+
+// TestStrictPrctlAllowlist: strict passes the listed prctl options and
+// refuses every other value with EPERM, whatever the upper half holds;
+// default passes them all.
+func TestStrictPrctlAllowlist(t *testing.T) {
+	e, _ := ByName("prctl")
+	allowed := map[uint64]bool{}
+	for _, o := range prctlOptions {
+		allowed[o] = true
+	}
+	vals := append([]uint64{unix.PR_SET_MM, unix.PR_SET_IO_FLUSHER, unix.PR_SET_MEMORY_MERGE, unix.PR_SCHED_CORE,
+		unix.PR_SET_SYSCALL_USER_DISPATCH, 0, 0x7fffffff, 0xffffffff}, prctlOptions...)
+	for v := uint64(0); v < 100; v++ {
+		vals = append(vals, v)
+	}
+	for _, v := range vals {
+		for _, hi := range []uint64{0, 0xdead_0000_0000_0000} {
+			o := e.Strict.Eval([6]uint64{v | hi})
+			if allowed[v] && o.Tier != Pass || !allowed[v] && (o.Tier != Deny || o.Errno != unix.EPERM) {
+				t.Errorf("strict prctl(%#x): %v, allowed=%v", v|hi, o, allowed[v])
+			}
+			if d := e.Default.Eval([6]uint64{v | hi}); d.Tier != Pass {
+				t.Errorf("default prctl(%#x): %v, want pass", v|hi, d)
+			}
+		}
+	}
+}

@@ -32,7 +32,7 @@ var (
 	// reaches the virtual console, TIOCCONS redirects the host's console
 	// output to the caller's terminal, and TIOCSETD changes a terminal's
 	// line discipline, the door to the n_gsm, HDLC, slip and other
-	// discipline drivers (n_gsm: CVE-2023-6546; N_HDLC: CVE-2017-2636).
+	// discipline drivers (n_gsm: CVE-2023-6546).
 	// TIOCSETD's discipline is behind a pointer, so setting N_TTY cannot
 	// be told from the rest in the filter: it is refused whatever it
 	// sets (a pty starts in N_TTY; only ldattach/slattach set others).
@@ -57,6 +57,19 @@ var (
 	// protocol (kTLS, espintcp, mptcp) to a TCP socket; the ULP path had
 	// the use-after-free CVE-2023-0461 (a listening socket cloning its
 	// ULP context). kTLS offload is a host, not a container, concern.
+	// Under strict, prctl(2) takes only the options real programs use on
+	// themselves (the allowlist in prctlOptions); every other option gets
+	// EPERM (and, with auditing on, an event): PR_SET_MM (rewriting the
+	// process's memory map descriptors, CRIU), PR_SET_IO_FLUSHER,
+	// PR_SET_MEMORY_MERGE (KSM), PR_SET_SYSCALL_USER_DISPATCH,
+	// PR_SCHED_CORE, the perf, MCE and other architectures' options, and
+	// whatever a future kernel adds. option is an int.
+	prctlStrictRule = passOnly(0, width32, unix.EPERM,
+		"pass: option in the strict allowlist (PDEATHSIG, DUMPABLE, KEEPCAPS, NAME, SECCOMP, CAPBSET, SECUREBITS, "+
+			"TIMERSLACK, CHILD_SUBREAPER, NO_NEW_PRIVS, THP_DISABLE, CAP_AMBIENT, SPECULATION_CTRL, MDWE, TSC, TIMING, "+
+			"SET_VMA, SET_PTRACER, GET_AUXV); else EPERM",
+		prctlOptions...)
+
 	setsockoptRule = setsockoptExcept("EPERM: level SOL_TCP (6) with option TCP_ULP (31); else pass",
 		unix.SOL_TCP, unix.TCP_ULP)
 
@@ -85,6 +98,22 @@ var (
 	sendmsgStrictRule = passUnlessBits(2, unix.MSG_FASTOPEN, unix.EPERM,
 		"pass: flags & MSG_FASTOPEN (0x20000000) == 0; else EPERM")
 )
+
+// prctlOptions are the prctl(2) options strict allows, get and set
+// alike: what libcs, language runtimes, init shims (tini, dumb-init),
+// systemd's sandboxing, Redis, Chrome's crash handler and the like make
+// on themselves.
+var prctlOptions = []uint64{
+	unix.PR_SET_PDEATHSIG, unix.PR_GET_PDEATHSIG, unix.PR_GET_DUMPABLE, unix.PR_SET_DUMPABLE,
+	unix.PR_GET_KEEPCAPS, unix.PR_SET_KEEPCAPS, unix.PR_GET_TIMING, unix.PR_SET_TIMING,
+	unix.PR_SET_NAME, unix.PR_GET_NAME, unix.PR_GET_SECCOMP, unix.PR_SET_SECCOMP,
+	unix.PR_CAPBSET_READ, unix.PR_CAPBSET_DROP, unix.PR_GET_TSC, unix.PR_SET_TSC,
+	unix.PR_GET_SECUREBITS, unix.PR_SET_SECUREBITS, unix.PR_SET_TIMERSLACK, unix.PR_GET_TIMERSLACK,
+	unix.PR_SET_CHILD_SUBREAPER, unix.PR_GET_CHILD_SUBREAPER, unix.PR_SET_NO_NEW_PRIVS, unix.PR_GET_NO_NEW_PRIVS,
+	unix.PR_SET_THP_DISABLE, unix.PR_GET_THP_DISABLE, unix.PR_CAP_AMBIENT,
+	unix.PR_GET_SPECULATION_CTRL, unix.PR_SET_SPECULATION_CTRL, unix.PR_SET_MDWE, unix.PR_GET_MDWE,
+	unix.PR_SET_VMA, unix.PR_SET_PTRACER, unix.PR_GET_AUXV,
+}
 
 // capRules are the entries whose rule under the built-in profiles depends
 // on the container's capabilities (CapRule); the table's columns hold the

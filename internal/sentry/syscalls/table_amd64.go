@@ -174,7 +174,7 @@ var table = []Entry{
 	{154, "modify_ldt", eperm, eperm, nil, "16-bit segments; a history of kernel bugs (Wine needs it)"},
 	{155, "pivot_root", eperm, eperm, nil, "mount family"},
 	{156, "_sysctl", enosys, enosys, nil, "removed from the kernel (5.5); use /proc/sys"},
-	{157, "prctl", pass, pass, nil, ""},
+	{157, "prctl", pass, prctlStrictRule, nil, "strict: an allowlist of options; the rest EPERM"},
 	{158, "arch_prctl", pass, pass, nil, "TLS setup"},
 	{159, "adjtimex", proxy, proxy, Adjtimex, "read-only queries (modes 0) answered on a copy; setting the clock: EPERM"},
 	{160, "setrlimit", pass, pass, nil, ""},
