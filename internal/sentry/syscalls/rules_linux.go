@@ -53,10 +53,6 @@ var (
 	pipe2Rule = passUnlessBits(1, unix.O_EXCL, unix.EPERM,
 		"pass: flags & O_NOTIFICATION_PIPE (0x80) == 0; else EPERM")
 
-	// setsockopt(2): level SOL_TCP with TCP_ULP attaches an upper-layer
-	// protocol (kTLS, espintcp, mptcp) to a TCP socket; the ULP path had
-	// the use-after-free CVE-2023-0461 (a listening socket cloning its
-	// ULP context). kTLS offload is a host, not a container, concern.
 	// Under strict, prctl(2) takes only the options real programs use on
 	// themselves (the allowlist in prctlOptions); every other option gets
 	// EPERM (and, with auditing on, an event): PR_SET_MM (rewriting the
@@ -70,6 +66,10 @@ var (
 			"SET_VMA, SET_PTRACER, GET_AUXV); else EPERM",
 		prctlOptions...)
 
+	// setsockopt(2): level SOL_TCP with TCP_ULP attaches an upper-layer
+	// protocol (kTLS, espintcp, mptcp) to a TCP socket; the ULP path had
+	// the use-after-free CVE-2023-0461 (a listening socket cloning its
+	// ULP context). kTLS offload is a host, not a container, concern.
 	setsockoptRule = setsockoptExcept("EPERM: level SOL_TCP (6) with option TCP_ULP (31); else pass",
 		unix.SOL_TCP, unix.TCP_ULP)
 
@@ -159,8 +159,9 @@ func setsockoptExcept(summary string, level, option uint64) Rule {
 //     net package, iproute2.
 //   - NETLINK_SOCK_DIAG (4): ss, and the socket lists of monitoring agents.
 //   - NETLINK_AUDIT (9): PAM, login, useradd write audit records (the
-//     kernel checks CAP_AUDIT_WRITE; outside the host's network namespace
-//     the send is refused anyway, which libaudit expects).
+//     kernel checks CAP_AUDIT_WRITE, and refuses a sender outside the
+//     initial user and PID namespaces; libaudit takes that as audit
+//     being off).
 //   - NETLINK_KOBJECT_UEVENT (15): udev monitors (libudev), read only.
 //   - with CAP_NET_ADMIN: NETLINK_XFRM (6, IPsec state), NETLINK_NETFILTER
 //     (12, nf_tables and the other nfnetlink subsystems) and
@@ -181,7 +182,8 @@ var (
 )
 
 // IP protocols (socket's arg 2 in AF_INET and AF_INET6) by socket type:
-// TCP and MPTCP streams (Go listens with MPTCP when the kernel has it),
+// TCP and MPTCP streams (programs and runtimes may ask for MPTCP and fall
+// back to TCP),
 // UDP and ICMP echo datagrams (ping's unprivileged datagram sockets, for
 // the groups in net.ipv4.ping_group_range); 0 picks the type's default
 // (TCP, UDP). SCTP (SOCK_SEQPACKET, or SOCK_STREAM with IPPROTO_SCTP),
