@@ -7,7 +7,8 @@
 #   1. runs it under --profile learn and writes the learned profile;
 #   2. runs it again under that profile: the output must be identical;
 #   3. prints the allowed-call counts of the learned profile and default;
-#   4. runs a call outside the learned set (mkdir, chmod, a UDP socket)
+#   4. runs a call outside the learned set (mkdir, chmod, a UDP socket,
+#      an AF_INET6 socket: a family the workload never used)
 #      under the learned profile with auditing on: EPERM, and the audit
 #      events naming the process and syscall; the same under default works.
 # Run as root from the repository: scripts/learn-demo.sh
@@ -82,7 +83,8 @@ python3 -c "
 import os, socket
 for name, f in [(\"mkdir\", lambda: os.mkdir(\"/tmp/newdir\")),
                 (\"chmod\", lambda: os.chmod(\"/tmp\", 0o1777)),
-                (\"udp socket\", lambda: socket.socket(socket.AF_INET, socket.SOCK_DGRAM))]:
+                (\"udp socket\", lambda: socket.socket(socket.AF_INET, socket.SOCK_DGRAM)),
+                (\"inet6 socket\", lambda: socket.socket(socket.AF_INET6, socket.SOCK_STREAM))]:
     try:
         f(); print(name + \": ok\")
     except OSError as e:
@@ -97,6 +99,9 @@ echo "== 1. learn: $syscage run --profile learn --learned-profile $learned"
 $syscage --root "$state" run --bundle "$work/run" --profile learn --learned-profile "$learned" learn | tee "$work/learn.out"
 echo "   learned profile: $(jq '.syscalls | length' "$learned") entries; first lines of it:"
 jq -c '.syscalls[:4][]' "$learned" | sed 's/^/   /'
+echo "   its socket and ioctl entries (exact family, type and protocol; exact requests):"
+jq -r '.syscalls[] | select(.names == ["socket"] or .names == ["socketpair"] or .names == ["ioctl"]) | select(.tier != "deny")
+	| "   \(.names[0]) \(.tier): " + ([.when[]? | "arg\(.arg)=\(.value)"] | join(" "))' "$learned"
 
 echo "== 2. enforce: $syscage run --profile $learned"
 $syscage --root "$state" run --bundle "$work/run" --profile "$learned" enforce | tee "$work/enforce.out"
@@ -113,8 +118,8 @@ for p in default "$learned"; do
 done
 
 echo "== 4. outside the learned set, with --strace-log (audit)"
-$syscage --root "$state" --strace-log "$work/audit.jsonl" run --bundle "$work/extra" --profile "$learned" outside | tail -n 3 | sed 's/^/   learned: /'
+$syscage --root "$state" --strace-log "$work/audit.jsonl" run --bundle "$work/extra" --profile "$learned" outside | tail -n 4 | sed 's/^/   learned: /'
 echo "   audit events for the denials:"
 grep '"errno":"EPERM"' "$work/audit.jsonl" | sed 's/^/   /'
 echo "   the same under default:"
-$syscage --root "$state" run --bundle "$work/extra" --profile default default | tail -n 3 | sed 's/^/   default: /'
+$syscage --root "$state" run --bundle "$work/extra" --profile default default | tail -n 4 | sed 's/^/   default: /'

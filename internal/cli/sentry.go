@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"strconv"
 	"time"
 
 	"github.com/sirupsen/logrus"
@@ -69,6 +70,7 @@ func init() {
 			cli.IntFlag{Name: "audit-fd", Value: -1, Usage: "fd of the audit stream"},
 			cli.IntFlag{Name: "profile-fd", Value: -1, Usage: "fd of the profile file named by --profile"},
 			cli.BoolFlag{Name: "privileged", Usage: "the container is privileged: its built-in profile as policy.Privileged makes it"},
+			cli.StringFlag{Name: "caps", Value: "0", Usage: "the container's capability set (a mask) the profile is for"},
 		},
 		Action: runSentry,
 	})
@@ -97,6 +99,11 @@ func runSentry(ctx *cli.Context) error {
 	if err != nil {
 		return fmt.Errorf("sentry: %w", err)
 	}
+	caps, err := strconv.ParseUint(ctx.String("caps"), 0, 64)
+	if err != nil {
+		return fmt.Errorf("sentry: --caps %q: not a capability mask: %w", ctx.String("caps"), err)
+	}
+	prof = prof.ForCaps(syscalls.Caps(caps))
 	if ctx.Bool("privileged") {
 		prof = policy.Privileged(prof)
 	}
@@ -110,6 +117,7 @@ func runSentry(ctx *cli.Context) error {
 	cfg := sentry.Config{
 		ContainerID: ctx.String("id"),
 		Policy:      prof,
+		Caps:        syscalls.Caps(caps),
 		Env: syscalls.Env{
 			Sysname: "Linux",
 			Release: ctx.String("kernel-release"),

@@ -26,6 +26,11 @@ profile (pass, deny, emulate, proxy, check), the errno or argument
 conditions, and a note. It is the same table the seccomp filter is
 compiled from and the sentry dispatches on.
 
+Some rules depend on the container's capabilities (as in Docker's
+profile): the table is for a container holding none of those (Docker's
+default set holds none), a note says what changes with the capability,
+and --caps prints the profile for a capability set (CAP_NET_ADMIN,...).
+
 With --sentry it prints instead the sentry's own allowlist: every system
 call the sentry may make once it serves a container, with the argument
 condition that narrows it and why it needs it.`,
@@ -34,6 +39,7 @@ condition that narrows it and why it needs it.`,
 			cli.StringFlag{Name: "format", Value: "table", Usage: "output format: table or json"},
 			cli.BoolFlag{Name: "sentry", Usage: "print the sentry's own allowlist instead"},
 			cli.BoolFlag{Name: "privileged", Usage: "as a privileged container (one granted CAP_SYS_ADMIN) gets the profile"},
+			cli.StringFlag{Name: "caps", Usage: "the profile for a container holding these capabilities (comma-separated, e.g. CAP_NET_ADMIN,CAP_SYS_NICE)"},
 		},
 		Action: func(ctx *cli.Context) error {
 			if err := argCount(ctx, 0, 0); err != nil {
@@ -45,6 +51,13 @@ condition that narrows it and why it needs it.`,
 			p, err := policy.Resolve(ctx.String("profile"))
 			if err != nil {
 				return fmt.Errorf("syscalls: %w", err)
+			}
+			if v := ctx.String("caps"); v != "" {
+				c, err := syscalls.CapsOf(strings.Split(v, ",")...)
+				if err != nil {
+					return fmt.Errorf("syscalls: --caps %s: %w", v, err)
+				}
+				p = p.ForCaps(c)
 			}
 			if ctx.Bool("privileged") {
 				p = policy.Privileged(p)
@@ -114,7 +127,7 @@ func printSyscallTable(out io.Writer, p *policy.Profile) error {
 			conditional++
 			tier += "*"
 		}
-		fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\n", e.Nr, e.Name, tier, dash(desc), note(p, &e))
+		fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\n", e.Nr, e.Name, tier, dash(desc), withCapNote(note(p, &e), capNote(p, &e)))
 	}
 	if err := w.Flush(); err != nil {
 		return err
@@ -182,6 +195,39 @@ func note(p *policy.Profile, e *syscalls.Entry) string {
 	return "profile: " + strings.Join(whys, "; ")
 }
 
+// capNote says how the entry's rule changes for a container that also
+// holds the capability its capability-dependent rule names ("" if it
+// does not, or the profile already holds it).
+func capNote(p *policy.Profile, e *syscalls.Entry) string {
+	cr, ok := e.CapRuleOf()
+	if !ok || p.Caps().Has(cr.Cap) {
+		return ""
+	}
+	r, w := p.Rule(e), p.ForCaps(p.Caps()|1<<cr.Cap).Rule(e)
+	if r.Tier == w.Tier && r.Describe() == w.Describe() {
+		return ""
+	}
+	n := syscalls.CapName(cr.Cap)
+	if w.Conditional() {
+		return "with " + n + ": other argument rules (--caps " + n + ")"
+	}
+	desc := w.Tier.String()
+	if d := w.Describe(); d != "" {
+		desc += " " + d
+	}
+	return "with " + n + ": " + desc
+}
+
+func withCapNote(note, capNote string) string {
+	switch {
+	case capNote == "":
+		return note
+	case note == "":
+		return capNote
+	}
+	return note + " [" + capNote + "]"
+}
+
 func dash(s string) string {
 	if s == "" {
 		return "-"
@@ -200,6 +246,9 @@ type syscallJSON struct {
 	Cases       []caseJSON `json:"cases,omitempty"`
 	Handler     bool       `json:"handler,omitempty"`
 	Note        string     `json:"note,omitempty"`
+	// WithCap is how the rule changes for a container that also holds a
+	// capability (capNote).
+	WithCap string `json:"withCap,omitempty"`
 }
 
 type caseJSON struct {
@@ -224,7 +273,7 @@ func printSyscallJSON(out io.Writer, p *policy.Profile) error {
 		r := p.Rule(&e)
 		j := syscallJSON{
 			Nr: e.Nr, Name: e.Name, Tier: r.Tier.String(), Conditional: r.Conditional(),
-			Summary: r.Summary, Handler: e.Handler != nil, Note: note(p, &e),
+			Summary: r.Summary, Handler: e.Handler != nil, Note: note(p, &e), WithCap: capNote(p, &e),
 		}
 		if !r.Conditional() {
 			j.Errno = errnoName(r.Tier, r.Errno)

@@ -88,3 +88,50 @@ func TestDocsClosedBeyondDocker(t *testing.T) {
 		t.Errorf("docs/profiles.md does not carry the current list of calls default closes beyond Docker's default; replace its table (section \"Closed beyond Docker's default\") with:\n%s", want)
 	}
 }
+
+// TestSyscallsCapabilityRules: the table shows the argument rules of the
+// narrow doors, says what a capability changes, and --caps (ForCaps)
+// prints the profile for that capability set.
+func TestSyscallsCapabilityRules(t *testing.T) {
+	p, _ := policy.Builtin(policy.DefaultName)
+	row := func(p *policy.Profile, name string) string {
+		var b bytes.Buffer
+		if err := printSyscallTable(&b, p); err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range strings.Split(b.String(), "\n") {
+			if f := strings.Fields(l); len(f) > 1 && f[1] == name {
+				return l
+			}
+		}
+		t.Fatalf("no row for %s", name)
+		return ""
+	}
+	for _, tc := range []struct {
+		name string
+		caps string
+		want []string
+	}{
+		{"mbind", "", []string{"deny", "EPERM", "[with CAP_SYS_NICE: pass]"}},
+		{"mbind", "CAP_SYS_NICE", []string{"pass"}},
+		{"socket", "", []string{"netlink protocols", "EPERM without CAP_NET_ADMIN", "[with CAP_NET_ADMIN: other argument rules (--caps CAP_NET_ADMIN)]"}},
+		{"socket", "CAP_NET_ADMIN", []string{"xfrm, netfilter, generic; in inet"}},
+		{"pipe2", "", []string{"O_NOTIFICATION_PIPE"}},
+		{"setsockopt", "", []string{"TCP_ULP (31)"}},
+		{"ioctl", "", []string{"TIOCSETD (0x5423)", "TIOCCONS (0x541d)"}},
+	} {
+		q := p
+		if tc.caps != "" {
+			q = p.ForCaps(syscalls.MustCaps(tc.caps))
+		}
+		l := row(q, tc.name)
+		for _, w := range tc.want {
+			if !strings.Contains(l, w) {
+				t.Errorf("%s with %q: row lacks %q:\n%s", tc.name, tc.caps, w, l)
+			}
+		}
+		if tc.caps != "" && strings.Contains(l, "[with "+tc.caps) {
+			t.Errorf("%s with %s still notes what the capability would change:\n%s", tc.name, tc.caps, l)
+		}
+	}
+}

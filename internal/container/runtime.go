@@ -118,6 +118,10 @@ func (rt *Runtime) create(o CreateOptions, act action) (int, error) {
 	if err != nil {
 		return -1, err
 	}
+	// The profile for the container's capabilities, in the filter and in
+	// the sentry (which decides notified calls with the same rules).
+	sb.Caps = containerCaps(spec.Process)
+	sb.Profile = sb.Profile.ForCaps(sb.Caps)
 	filter, err := policy.ContainerFilter(sb.Profile, spec.Linux.Seccomp, agentSocket(stateDir), sb.AuditPath != "")
 	if err != nil {
 		return -1, err

@@ -15,6 +15,7 @@ import (
 
 	"github.com/syscage/syscage/internal/kernelcheck"
 	"github.com/syscage/syscage/internal/policy"
+	"github.com/syscage/syscage/internal/sentry/syscalls"
 )
 
 // Annotations that configure the sandbox from an OCI config, so a
@@ -114,6 +115,9 @@ type sandbox struct {
 	KernelRelease string
 	KernelVersion string
 	AuditPath     string // empty: auditing off
+	// Caps is the container's capability set the profile is for
+	// (containerCaps); the sentry gets it too.
+	Caps syscalls.Caps
 }
 
 // resolveSandbox applies flag > annotation > configured default > built-in
@@ -356,14 +360,30 @@ func first(vals ...string) string {
 	return ""
 }
 
-// sandboxMaskedPaths are host facts no container needs, masked (bound to
-// /dev/null by libcontainer) in addition to what the config masks:
-// the kernel image's build id and version notes, the host-wide key quota
-// table (it counts every container's keyrings), the kernel log (readable
-// with CAP_SYSLOG even though syslog(2) is denied) and the host's boot
-// command line.
+// sandboxMaskedPaths are host facts no container needs, masked (a file
+// bound to /dev/null, a directory covered by an empty read-only tmpfs, by
+// libcontainer; a path the host lacks is skipped) in addition to what the
+// config masks:
+//
+//   - what names the host's exact kernel build, which an exploit needs to
+//     pick its offsets and a workload has no use for (uname is emulated):
+//     the kernel image's build id and version notes (/sys/kernel/notes),
+//     its configuration (/proc/config.gz), its type information, struct
+//     layouts included (/sys/kernel/btf: vmlinux and every module), and
+//     Ubuntu's package version line (/proc/version_signature);
+//   - the host's memory layout: the physical address of the crash-dump
+//     note (/sys/kernel/vmcoreinfo) and the boot protocol's parameters,
+//     e820 map included (/sys/kernel/boot_params);
+//   - the host-wide key quota table (it counts every container's
+//     keyrings), the kernel log (readable with CAP_SYSLOG even though
+//     syslog(2) is denied) and the host's boot command line.
 var sandboxMaskedPaths = []string{
 	"/sys/kernel/notes",
+	"/proc/config.gz",
+	"/sys/kernel/btf",
+	"/proc/version_signature",
+	"/sys/kernel/vmcoreinfo",
+	"/sys/kernel/boot_params",
 	"/proc/key-users",
 	"/proc/kmsg",
 	"/proc/cmdline",

@@ -164,7 +164,7 @@ func startSentry(stateDir, id string, systemdCgroup bool, o sandbox) (wait func(
 	args = append(args, "--", "--id", id, "--state-dir", stateDir,
 		"--profile", o.sentryProfileArg(stateDir), "--kernel-release", o.KernelRelease,
 		"--kernel-version", o.KernelVersion, "--jail", sentryJailDir,
-		"--runtime-uid", strconv.Itoa(os.Geteuid()))
+		"--runtime-uid", strconv.Itoa(os.Geteuid()), "--caps", fmt.Sprintf("%#x", uint64(o.Caps)))
 	if o.Profile.Privileged {
 		args = append(args, "--privileged")
 	}

@@ -9,6 +9,8 @@ import (
 	"github.com/opencontainers/runtime-spec/specs-go"
 	libseccomp "github.com/seccomp/libseccomp-golang"
 	"golang.org/x/sys/unix"
+
+	"github.com/syscage/syscage/internal/sentry/syscalls"
 )
 
 var ops = map[specs.LinuxSeccompOperator]libseccomp.ScmpCompareOp{
@@ -96,6 +98,28 @@ func TestFileProfilesBPFSize(t *testing.T) {
 		_, s := compileGood(t, unlisted)
 		if n, err := bpfSize(s); err != nil || n > 4096 {
 			t.Errorf("%s: %d BPF instructions, %v", unlisted, n, err)
+		}
+	}
+}
+
+// TestBuiltinBPFSize: the built-in profiles, for the capability sets their
+// rules depend on, with auditing on and off, fit the kernel's 4096
+// instructions (the argument rules are the bulk of them).
+func TestBuiltinBPFSize(t *testing.T) {
+	for _, name := range Names() {
+		base, _ := Builtin(name)
+		for _, caps := range []syscalls.Caps{0, syscalls.MustCaps("CAP_NET_ADMIN", "CAP_SYS_NICE", "CAP_SYS_ADMIN")} {
+			for _, audit := range []bool{false, true} {
+				s, err := ContainerFilter(base.ForCaps(caps), nil, "/x.sock", audit)
+				if err != nil {
+					t.Fatal(err)
+				}
+				n, err := bpfSize(s)
+				if err != nil || n > 4096 {
+					t.Errorf("%s %v audit=%v: %d BPF instructions, %v", name, caps.Names(), audit, n, err)
+				}
+				t.Logf("%s %v audit=%v: %d rules, %d BPF instructions", name, caps.Names(), audit, len(s.Syscalls), n)
+			}
 		}
 	}
 }

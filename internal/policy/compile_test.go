@@ -49,8 +49,16 @@ func TestCompileShape(t *testing.T) {
 				t.Errorf("%s: %s has no rule", name, e.Name)
 			}
 		}
-		if len(s.Syscalls) >= len(all) {
-			t.Errorf("%s: %d rules for %d syscalls: not grouped", name, len(s.Syscalls), len(all))
+		// Calls with the same unconditional outcome share one rule (the
+		// argument rules are one rule per case, so only these count).
+		uncond := 0
+		for _, r := range s.Syscalls {
+			if len(r.Args) == 0 {
+				uncond++
+			}
+		}
+		if uncond > 8 {
+			t.Errorf("%s: %d unconditional rules: not grouped by outcome", name, uncond)
 		}
 	}
 	if _, err := Compile(builtins["default"], ""); err == nil {

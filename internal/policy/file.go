@@ -285,21 +285,21 @@ func (f *File) compile() (*Profile, string, error) {
 			r.rule.Summary = summarize(r.rule.Cases)
 		}
 	}
-	unlisted := func(e *syscalls.Entry) syscalls.Rule {
+	unlisted := func(e *syscalls.Entry, c syscalls.Caps) syscalls.Rule {
 		switch f.Unlisted {
 		case UnlistedBase:
-			return base.Rule(e)
+			return base.ruleFor(e, c)
 		case UnlistedKill:
 			return syscalls.Rule{Tier: syscalls.Deny, Errno: unix.EPERM, Summary: "kill"}
 		}
 		return syscalls.Rule{Tier: syscalls.Deny, Errno: unix.EPERM}
 	}
-	p.rule = floored(func(e *syscalls.Entry) syscalls.Rule {
+	p.ruleFor = func(e *syscalls.Entry, c syscalls.Caps) syscalls.Rule {
 		if r, ok := rules[e.Nr]; ok {
 			return r.rule
 		}
-		return unlisted(e)
-	})
+		return unlisted(e, c)
+	}
 	p.listed = func(e *syscalls.Entry) bool { _, ok := rules[e.Nr]; return ok }
 	switch f.Unlisted {
 	case UnlistedDeny:

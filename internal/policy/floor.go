@@ -27,12 +27,6 @@ const (
 	listenerErrno = unix.EPERM
 )
 
-// floored wraps a profile's rule function so that every rule it gives
-// keeps the floor.
-func floored(rule func(e *syscalls.Entry) syscalls.Rule) func(e *syscalls.Entry) syscalls.Rule {
-	return func(e *syscalls.Entry) syscalls.Rule { return floor(e, rule(e)) }
-}
-
 // floor returns r with the floor applied to e. Each case (or the
 // unconditional rule) that does not deny is split in two on the listener
 // bit: without it, the case's outcome; with it, deny EPERM. A case that

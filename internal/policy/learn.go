@@ -79,8 +79,8 @@ var runtimeInit = []string{
 // continued), except the unobserved and runtime-init calls, which keep
 // the base's rule.
 func LearnProfile(base *Profile) *Profile {
-	p := New(Learn, func(e *syscalls.Entry) syscalls.Rule {
-		r := base.Rule(e)
+	p := NewForCaps(Learn, func(e *syscalls.Entry, c syscalls.Caps) syscalls.Rule {
+		r := base.ruleFor(e, c)
 		if _, ok := unobserved[e.Name]; ok {
 			return r
 		}
@@ -141,8 +141,8 @@ const (
 )
 
 var learnDetail = map[string][]detail{
-	"socket":      {{0, w32}, {1, w32}},
-	"socketpair":  {{0, w32}, {1, w32}},
+	"socket":      {{0, w32}, {1, w32}, {2, w32}},
+	"socketpair":  {{0, w32}, {1, w32}, {2, w32}},
 	"ioctl":       {{1, w32}},
 	"prctl":       {{0, w32}},
 	"arch_prctl":  {{0, w32}},
@@ -167,7 +167,7 @@ const MaxLearnedValues = 64
 type learnKey struct {
 	nr     int
 	bcase  int // index of the base rule's case, -1 for an unconditional rule
-	values [2]uint64
+	values [3]uint64
 	any    bool // past MaxLearnedValues: any values the base case allows
 }
 
@@ -229,7 +229,7 @@ func (r *Recorder) Observe(tid, nr int, args [6]uint64) {
 			r.collapse(k.nr)
 		}
 		if r.collapsed[k.nr] {
-			k.values, k.any = [2]uint64{}, true
+			k.values, k.any = [3]uint64{}, true
 		}
 	}
 	rec := r.calls[k]
@@ -300,10 +300,12 @@ func (r *Recorder) Profile(name string) *File {
 		if a.any != b.any {
 			return a.any
 		}
-		if a.values[0] != b.values[0] {
-			return a.values[0] < b.values[0]
+		for i := range a.values {
+			if a.values[i] != b.values[i] {
+				return a.values[i] < b.values[i]
+			}
 		}
-		return a.values[1] < b.values[1]
+		return false
 	})
 	f := &File{
 		SyscageProfile: FileVersion,
@@ -348,7 +350,7 @@ func (r *Recorder) Profile(name string) *File {
 				continue
 			}
 			f.Syscalls = append(f.Syscalls, FileEntry{Names: []string{name}, Tier: c.Tier.String(), Why: why,
-				When: learnedConds(e, syscalls.Rule{Cases: rule.Cases}, learnKey{nr: e.Nr, bcase: i, values: [2]uint64{}}, false)})
+				When: learnedConds(e, syscalls.Rule{Cases: rule.Cases}, learnKey{nr: e.Nr, bcase: i, values: [3]uint64{}}, false)})
 		}
 	}
 	var init []string

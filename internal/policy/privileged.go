@@ -55,13 +55,13 @@ func Privileged(p *Profile) *Profile {
 		return p
 	}
 	q := *p
-	base := p.rule
-	q.rule = floored(func(e *syscalls.Entry) syscalls.Rule {
+	base := p.ruleFor
+	q.ruleFor = func(e *syscalls.Entry, c syscalls.Caps) syscalls.Rule {
 		if r, ok := privilegedRules[e.Name]; ok {
 			return r
 		}
-		return base(e)
-	})
+		return base(e, c)
+	}
 	q.Privileged = true
 	return &q
 }

@@ -56,7 +56,7 @@ func TestPrivileged(t *testing.T) {
 	if Privileged(learn) != learn {
 		t.Error("learn mode changed by Privileged")
 	}
-	file := &Profile{Name: "web", Source: "/etc/syscage/profiles/web.json", rule: builtins["default"].rule}
+	file := &Profile{Name: "web", Source: "/etc/syscage/profiles/web.json", ruleFor: builtins["default"].ruleFor}
 	if Privileged(file) != file {
 		t.Error("a profile file changed by Privileged")
 	}

@@ -5,7 +5,8 @@
 // config already carries, the stricter decision winning for each call.
 //
 // The built-in profiles are "default" and "strict"; their rules are the
-// table's Default and Strict columns. Profiles from files (file.go) and
+// table's Default and Strict columns, and for a container holding a
+// capability a syscalls.CapRule names, that rule (Profile.ForCaps). Profiles from files (file.go) and
 // the learn mode (learn.go) are built on them.
 package policy
 
@@ -38,7 +39,11 @@ type Profile struct {
 	// gets it (Privileged, privileged.go).
 	Privileged bool
 
-	rule func(e *syscalls.Entry) syscalls.Rule
+	// ruleFor gives each entry its rule for a capability set, before the
+	// floor (floor.go), which Rule adds; caps is the set this profile
+	// value is for (ForCaps).
+	ruleFor func(e *syscalls.Entry, c syscalls.Caps) syscalls.Rule
+	caps    syscalls.Caps
 	// listed reports whether a file profile names the entry (nil: all).
 	listed func(e *syscalls.Entry) bool
 	// noMatch is the outcome of a call that matches none of its rule's
@@ -54,11 +59,33 @@ type Profile struct {
 // the seam for profiles that do not come from the table's columns. The
 // profile keeps the floor (floor.go) whatever rule says.
 func New(name string, rule func(e *syscalls.Entry) syscalls.Rule) *Profile {
-	return &Profile{Name: name, rule: floored(rule)}
+	return NewForCaps(name, func(e *syscalls.Entry, _ syscalls.Caps) syscalls.Rule { return rule(e) })
 }
 
-// Rule returns the entry's rule under the profile.
-func (p *Profile) Rule(e *syscalls.Entry) syscalls.Rule { return p.rule(e) }
+// NewForCaps is New for a profile whose rules depend on the container's
+// capabilities (ForCaps chooses the set; the zero set holds none).
+func NewForCaps(name string, rule func(e *syscalls.Entry, c syscalls.Caps) syscalls.Rule) *Profile {
+	return &Profile{Name: name, ruleFor: rule}
+}
+
+// Rule returns the entry's rule under the profile, for the profile's
+// capability set, with the floor.
+func (p *Profile) Rule(e *syscalls.Entry) syscalls.Rule { return floor(e, p.ruleFor(e, p.caps)) }
+
+// ForCaps returns the profile for a container whose capabilities (the
+// union of its process's sets: what it holds or could gain) are c. A
+// built-in profile opens the doors of syscalls.CapRule that c allows; a
+// file profile's base does, for the calls the file does not list.
+// Without it a profile is for a container holding no capability that
+// matters: the strictest choice.
+func (p *Profile) ForCaps(c syscalls.Caps) *Profile {
+	q := *p
+	q.caps = c
+	return &q
+}
+
+// Caps is the capability set the profile is for.
+func (p *Profile) Caps() syscalls.Caps { return p.caps }
 
 // Decide is the profile's decision for a call, from its number and value
 // arguments: the entry (nil for a number the architecture does not have)
@@ -69,7 +96,7 @@ func (p *Profile) Decide(nr int, args [6]uint64) (*syscalls.Entry, syscalls.Outc
 	if !ok {
 		return nil, syscalls.Outcome{Tier: syscalls.Deny, Errno: unix.ENOSYS}
 	}
-	r := p.rule(e)
+	r := p.Rule(e)
 	if p.kill && p.listed != nil && !p.listed(e) {
 		return e, p.noMatch
 	}
@@ -114,7 +141,7 @@ func (p *Profile) Passes() int {
 		if p.Kills(&e) {
 			continue
 		}
-		r := p.rule(&e)
+		r := p.Rule(&e)
 		if r.Tier != syscalls.Deny && len(r.Cases) == 0 {
 			n++
 			continue
@@ -130,8 +157,8 @@ func (p *Profile) Passes() int {
 }
 
 var builtins = map[string]*Profile{
-	"default": New("default", func(e *syscalls.Entry) syscalls.Rule { return e.Default }),
-	"strict":  New("strict", func(e *syscalls.Entry) syscalls.Rule { return e.Strict }),
+	"default": NewForCaps("default", func(e *syscalls.Entry, c syscalls.Caps) syscalls.Rule { return e.DefaultFor(c) }),
+	"strict":  NewForCaps("strict", func(e *syscalls.Entry, c syscalls.Caps) syscalls.Rule { return e.StrictFor(c) }),
 }
 
 // DefaultName is the profile a container gets when none is chosen.
@@ -139,7 +166,7 @@ const DefaultName = "default"
 
 var descriptions = map[string]string{
 	"default": "compatibility first: real programs run unmodified; identity virtualized; dangerous subsystems denied",
-	"strict":  "default, plus the sentry checks and audits the calls decided by values (socket, signals, prctl, set*id)",
+	"strict":  "default, plus connect proxied (no cloud-metadata or unix destinations), MSG_FASTOPEN refused, prctl options allowlisted",
 	Learn:     "run the workload under default, record every call it makes, write a profile that allows only those",
 }
 

@@ -30,7 +30,7 @@ func ServeLearning(l *net.UnixListener, cfg Config) error {
 	status := &lockedWriter{w: cfg.Status}
 	cfg.Status = status
 	base, _ := policy.Builtin(policy.DefaultName)
-	rec := policy.NewRecorder(base, cfg.ContainerID)
+	rec := policy.NewRecorder(base.ForCaps(cfg.Caps), cfg.ContainerID)
 	cfg.Observer = rec
 	name := "learned-" + cfg.ContainerID
 	var once sync.Mutex

@@ -51,7 +51,10 @@ type Config struct {
 	ContainerID string
 	Env         syscalls.Env
 	Policy      Policy
-	Audit       *audit.Writer // nil: auditing off
+	// Caps is the container's capability set Policy is for; learn mode's
+	// recorder decides with the base profile for the same set.
+	Caps  syscalls.Caps
+	Audit *audit.Writer // nil: auditing off
 	// IdleTimeout ends the sentry (normally: "idle" on Status) if no
 	// process has connected by then.
 	IdleTimeout time.Duration

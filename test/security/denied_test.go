@@ -55,7 +55,7 @@ var deniedCalls = map[string]unix.Errno{
 	"fanotify_init": unix.EPERM, "fanotify_mark": unix.EPERM,
 	// sockets: an allowlist of families (AF_UNIX, AF_INET, AF_INET6,
 	// AF_NETLINK; any other EAFNOSUPPORT, as on a kernel without it) and
-	// of IP types (STREAM, DGRAM, SEQPACKET; RAW EPERM; any other, SOCK_PACKET
+	// of IP types (STREAM, DGRAM; RAW EPERM; any other, SEQPACKET and SOCK_PACKET
 	// included, ESOCKTNOSUPPORT); socketpair follows the same rule
 	"socket_packet_raw": unix.EAFNOSUPPORT, "socket_packet_dgram": unix.EAFNOSUPPORT,
 	"socket_inet_packet": unix.ESOCKTNOSUPPORT, "socket_inet_packet_flags": unix.ESOCKTNOSUPPORT,

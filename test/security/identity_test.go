@@ -203,6 +203,28 @@ func TestIdentityDefault(t *testing.T) {
 		}
 	})
 
+	t.Run("kernel-build", func(t *testing.T) {
+		// The files that name the host's kernel build or memory layout
+		// are masked: empty (/dev/null over a file) or absent (an empty
+		// tmpfs over a directory, or a file this host lacks). A failure
+		// says whether the host has the file.
+		for _, f := range []string{"/proc/config.gz", "/proc/version_signature", "/sys/kernel/btf/vmlinux",
+			"/sys/kernel/vmcoreinfo", "/sys/kernel/boot_params/data", "/sys/kernel/boot_params/version"} {
+			v, ok := id.probe["file."+f]
+			if !ok {
+				t.Errorf("probe did not try %s", f)
+				continue
+			}
+			if v != "(empty)" && !strings.HasPrefix(v, "open-errno=") {
+				host := "absent on the host"
+				if _, err := os.Stat(f); err == nil {
+					host = "present on the host"
+				}
+				t.Errorf("%s is readable inside the container (%s): first line %q", f, host, v)
+			}
+		}
+	})
+
 	t.Run("kernel-log", func(t *testing.T) {
 		// /proc/kmsg must not open, or be masked (/dev/null bound over it).
 		if v := id.probe["kmsg.open"]; !strings.HasPrefix(v, "ret=-1 ") && id.probe["kmsg.masked"] != "yes" {

@@ -29,12 +29,49 @@ var (
 
 	// ioctl(2): TIOCSTI pushes input into a terminal another process may
 	// read from (the classic container escape to a host shell), TIOCLINUX
-	// reaches the virtual console. cmd is an unsigned int.
+	// reaches the virtual console, TIOCCONS redirects the host's console
+	// output to the caller's terminal, and TIOCSETD changes a terminal's
+	// line discipline, the door to the n_gsm, HDLC, slip and other
+	// discipline drivers (n_gsm: CVE-2023-6546).
+	// TIOCSETD's discipline is behind a pointer, so setting N_TTY cannot
+	// be told from the rest in the filter: it is refused whatever it
+	// sets (a pty starts in N_TTY; only ldattach/slattach set others).
+	// cmd is an unsigned int.
 	ioctlRule = passExcept(1, width32, unix.EPERM,
-		"EPERM: cmd TIOCSTI (0x5412), TIOCLINUX (0x541c); else pass",
-		unix.TIOCSTI, unix.TIOCLINUX)
+		"EPERM: cmd TIOCSTI (0x5412), TIOCLINUX (0x541c), TIOCCONS (0x541d), TIOCSETD (0x5423); else pass",
+		unix.TIOCSTI, unix.TIOCLINUX, unix.TIOCCONS, unix.TIOCSETD)
 
-	socketRule = socket(Pass)
+	socketRule         = socket(Pass, false)
+	socketNetAdminRule = socket(Pass, true)
+
+	// pipe2(2) with O_NOTIFICATION_PIPE (O_EXCL, 0x80, in flags) makes a
+	// watch-queue pipe, the kernel's general notification mechanism
+	// (keyrings, mounts, USB): CVE-2022-0995 (out-of-bounds write in
+	// watch_queue_set_filter) and the pipe-buffer bugs around it. No
+	// container program uses one. flags is an int; only the one bit is
+	// tested.
+	pipe2Rule = passUnlessBits(1, unix.O_EXCL, unix.EPERM,
+		"pass: flags & O_NOTIFICATION_PIPE (0x80) == 0; else EPERM")
+
+	// Under strict, prctl(2) takes only the options real programs use on
+	// themselves (the allowlist in prctlOptions); every other option gets
+	// EPERM (and, with auditing on, an event): PR_SET_MM (rewriting the
+	// process's memory map descriptors, CRIU), PR_SET_IO_FLUSHER,
+	// PR_SET_MEMORY_MERGE (KSM), PR_SET_SYSCALL_USER_DISPATCH,
+	// PR_SCHED_CORE, the perf, MCE and other architectures' options, and
+	// whatever a future kernel adds. option is an int.
+	prctlStrictRule = passOnly(0, width32, unix.EPERM,
+		"pass: option in the strict allowlist (PDEATHSIG, DUMPABLE, KEEPCAPS, NAME, SECCOMP, CAPBSET, SECUREBITS, "+
+			"TIMERSLACK, CHILD_SUBREAPER, NO_NEW_PRIVS, THP_DISABLE, CAP_AMBIENT, SPECULATION_CTRL, MDWE, TSC, TIMING, "+
+			"SET_VMA, SET_PTRACER, GET_AUXV); else EPERM",
+		prctlOptions...)
+
+	// setsockopt(2): level SOL_TCP with TCP_ULP attaches an upper-layer
+	// protocol (kTLS, espintcp, mptcp) to a TCP socket; the ULP path had
+	// the use-after-free CVE-2023-0461 (a listening socket cloning its
+	// ULP context). kTLS offload is a host, not a container, concern.
+	setsockoptRule = setsockoptExcept("EPERM: level SOL_TCP (6) with option TCP_ULP (31); else pass",
+		unix.SOL_TCP, unix.TCP_ULP)
 
 	// seccomp(2): a workload may add filters of its own (systemd, Chrome
 	// and every libseccomp user do), but never one that makes a listener:
@@ -62,47 +99,167 @@ var (
 		"pass: flags & MSG_FASTOPEN (0x20000000) == 0; else EPERM")
 )
 
+// prctlOptions are the prctl(2) options strict allows, get and set
+// alike: what libcs, language runtimes, init shims (tini, dumb-init),
+// systemd's sandboxing, Redis, Chrome's crash handler and the like make
+// on themselves.
+var prctlOptions = []uint64{
+	unix.PR_SET_PDEATHSIG, unix.PR_GET_PDEATHSIG, unix.PR_GET_DUMPABLE, unix.PR_SET_DUMPABLE,
+	unix.PR_GET_KEEPCAPS, unix.PR_SET_KEEPCAPS, unix.PR_GET_TIMING, unix.PR_SET_TIMING,
+	unix.PR_SET_NAME, unix.PR_GET_NAME, unix.PR_GET_SECCOMP, unix.PR_SET_SECCOMP,
+	unix.PR_CAPBSET_READ, unix.PR_CAPBSET_DROP, unix.PR_GET_TSC, unix.PR_SET_TSC,
+	unix.PR_GET_SECUREBITS, unix.PR_SET_SECUREBITS, unix.PR_SET_TIMERSLACK, unix.PR_GET_TIMERSLACK,
+	unix.PR_SET_CHILD_SUBREAPER, unix.PR_GET_CHILD_SUBREAPER, unix.PR_SET_NO_NEW_PRIVS, unix.PR_GET_NO_NEW_PRIVS,
+	unix.PR_SET_THP_DISABLE, unix.PR_GET_THP_DISABLE, unix.PR_CAP_AMBIENT,
+	unix.PR_GET_SPECULATION_CTRL, unix.PR_SET_SPECULATION_CTRL, unix.PR_SET_MDWE, unix.PR_GET_MDWE,
+	unix.PR_SET_VMA, unix.PR_SET_PTRACER, unix.PR_GET_AUXV,
+}
+
+// capRules are the entries whose rule under the built-in profiles depends
+// on the container's capabilities (CapRule); the table's columns hold the
+// rule without the capability.
+//
+//   - socket and socketpair: with CAP_NET_ADMIN the netlink protocols
+//     that configure the host side of networking open too (netfilter,
+//     xfrm, generic netlink): the container could change its own
+//     network namespace's firewall and IPsec state anyway.
+//   - the NUMA memory-policy calls (get_mempolicy, mbind, set_mempolicy,
+//     set_mempolicy_home_node): only with CAP_SYS_NICE, as in Docker's
+//     profile. The kernel lets any process set the policy of its own
+//     memory; a container without CAP_SYS_NICE has no use for placing
+//     memory on nodes it cannot schedule for, and the mempolicy code is
+//     reachable only through these calls. migrate_pages and move_pages
+//     stay refused with or without it (another process's pages), as in
+//     Docker's profile.
+var capRules = map[string]CapRule{
+	"socket":                  {unix.CAP_NET_ADMIN, socketNetAdminRule, socketNetAdminRule},
+	"socketpair":              {unix.CAP_NET_ADMIN, socketNetAdminRule, socketNetAdminRule},
+	"get_mempolicy":           {unix.CAP_SYS_NICE, pass, pass},
+	"mbind":                   {unix.CAP_SYS_NICE, pass, pass},
+	"set_mempolicy":           {unix.CAP_SYS_NICE, pass, pass},
+	"set_mempolicy_home_node": {unix.CAP_SYS_NICE, pass, pass},
+}
+
+// setsockoptExcept passes setsockopt(2) unless its level (arg 1) is level
+// and its option (arg 2) is option; that pair is denied with EPERM. Both
+// are ints, compared in their low 32 bits. The cases are disjoint and
+// cover every value.
+func setsockoptExcept(summary string, level, option uint64) Rule {
+	ok := Outcome{Tier: Pass}
+	cs := cases(ok, each(span(1, width32, 0, width32, level))...)
+	cs = append(cs, cases(ok, cross(each(oneOf(1, width32, level)), each(span(2, width32, 0, width32, option)))...)...)
+	cs = append(cs, Case{When: []Cond{oneOf(1, width32, level)[0], oneOf(2, width32, option)[0]}, Outcome: Outcome{Tier: Deny, Errno: unix.EPERM}})
+	return Rule{Tier: Pass, Cases: cs, Summary: summary}
+}
+
+// Netlink protocols (socket's arg 2 in AF_NETLINK) every container may
+// open, and those it may open only with CAP_NET_ADMIN.
+//
+//   - NETLINK_ROUTE (0): interfaces, addresses, routes; getifaddrs, Go's
+//     net package, iproute2.
+//   - NETLINK_SOCK_DIAG (4): ss, and the socket lists of monitoring agents.
+//   - NETLINK_AUDIT (9): PAM, login, useradd write audit records (the
+//     kernel checks CAP_AUDIT_WRITE, and refuses a sender outside the
+//     initial user and PID namespaces; libaudit takes that as audit
+//     being off).
+//   - NETLINK_KOBJECT_UEVENT (15): udev monitors (libudev), read only.
+//   - with CAP_NET_ADMIN: NETLINK_XFRM (6, IPsec state), NETLINK_NETFILTER
+//     (12, nf_tables and the other nfnetlink subsystems) and
+//     NETLINK_GENERIC (16, nl80211, devlink, ethtool, wireguard, TIPC,
+//     MPTCP path manager ...). Each is a large body of kernel code whose
+//     bugs gave root from an unprivileged user namespace
+//     (nf_tables: CVE-2022-32250, CVE-2023-32233, CVE-2024-1086); a
+//     container without CAP_NET_ADMIN cannot configure any of them, and
+//     the few unprivileged reads they offer are not worth the door.
+//
+// Every other protocol (USERSOCK, SELINUX, ISCSI, CONNECTOR, CRYPTO, RDMA,
+// SMC ...) gets EPROTONOSUPPORT, what netlink answers for a protocol the
+// kernel does not have; the capability-dependent ones get EPERM without
+// the capability.
+var (
+	netlinkOpen     = []uint64{unix.NETLINK_ROUTE, unix.NETLINK_SOCK_DIAG, unix.NETLINK_AUDIT, unix.NETLINK_KOBJECT_UEVENT}
+	netlinkNetAdmin = []uint64{unix.NETLINK_XFRM, unix.NETLINK_NETFILTER, unix.NETLINK_GENERIC}
+)
+
+// IP protocols (socket's arg 2 in AF_INET and AF_INET6) by socket type:
+// TCP and MPTCP streams (programs and runtimes may ask for MPTCP and fall
+// back to TCP),
+// UDP and ICMP echo datagrams (ping's unprivileged datagram sockets, for
+// the groups in net.ipv4.ping_group_range); 0 picks the type's default
+// (TCP, UDP). SCTP (SOCK_SEQPACKET, or SOCK_STREAM with IPPROTO_SCTP),
+// UDP-Lite, and the rest are refused as a kernel without them refuses
+// them: EPROTONOSUPPORT, ESOCKTNOSUPPORT for a type no protocol offers.
+var (
+	inetStream = []uint64{0, unix.IPPROTO_TCP, unix.IPPROTO_MPTCP}
+	inetDgram  = []uint64{0, unix.IPPROTO_UDP, unix.IPPROTO_ICMP, unix.IPPROTO_ICMPV6}
+)
+
 // socket(2) and socketpair(2) with the given tier for the calls they let
-// through: an allowlist, by family and, in the IP families, by type.
+// through: an allowlist of families and, within them, of types and
+// protocols (netAdmin: the container holds CAP_NET_ADMIN).
 //
-//   - AF_UNIX and AF_NETLINK: any type (netlink's SOCK_RAW is how
-//     getifaddrs and iproute2 talk to the kernel; the kernel checks
-//     capabilities per protocol).
-//   - AF_INET and AF_INET6: SOCK_STREAM, SOCK_DGRAM (UDP, and ICMP
-//     datagram sockets, which ping uses without privileges) and
-//     SOCK_SEQPACKET (SCTP). SOCK_RAW is refused with EPERM, the kernel's
-//     answer without CAP_NET_RAW, which Docker and containerd grant by
-//     default: raw IP forges any source address and protocol, and ping
-//     falls back to its datagram socket on EPERM. Every other type —
-//     SOCK_PACKET, which the kernel turns into an AF_PACKET socket for
-//     AF_INET, SOCK_DCCP, SOCK_RDM — gets ESOCKTNOSUPPORT, what inet_create
-//     answers for a type the family does not offer.
+//   - AF_UNIX: any type and protocol (the kernel accepts protocol 0 only).
+//   - AF_NETLINK: any type (netlink's SOCK_RAW and SOCK_DGRAM are the
+//     same), the protocols of netlinkOpen (and netlinkNetAdmin).
+//   - AF_INET and AF_INET6: SOCK_STREAM and SOCK_DGRAM with the protocols
+//     of inetStream and inetDgram. SOCK_RAW is refused with EPERM, the
+//     kernel's answer without CAP_NET_RAW, which Docker and containerd
+//     grant by default: raw IP forges any source address and protocol,
+//     and ping falls back to its datagram socket on EPERM. Every other
+//     type (SOCK_SEQPACKET: SCTP; SOCK_PACKET, which the kernel turns into
+//     an AF_PACKET socket for AF_INET; SOCK_DCCP; SOCK_RDM) gets
+//     ESOCKTNOSUPPORT, what inet_create answers for a type the family
+//     does not offer.
 //   - every other family (AF_PACKET, AF_VSOCK, AF_ALG, AF_KEY, AF_TIPC,
-//     AF_BLUETOOTH, AF_XDP ... and numbers the kernel does not have) gets
-//     EAFNOSUPPORT, what a kernel built without the family answers, so
-//     Python, Go and glibc fall back as they would there.
+//     AF_RDS, AF_BLUETOOTH, AF_XDP ... and numbers the kernel does not
+//     have) gets EAFNOSUPPORT, what a kernel built without the family
+//     answers, so Python, Go and glibc fall back as they would there.
 //
-// family and type are ints: family is compared in its low 32 bits, type in
-// its low 4 (the socket type; above them sit SOCK_NONBLOCK and
-// SOCK_CLOEXEC). The cases are disjoint and cover every value.
-func socket(t Tier) Rule {
+// family, type and protocol are ints: family and protocol are compared in
+// their low 32 bits, type in its low 4 (the socket type; above them sit
+// SOCK_NONBLOCK and SOCK_CLOEXEC). AF_INET (2) and AF_INET6 (10) are the
+// two values of one masked comparison (bit 3 ignored). The cases are
+// disjoint and cover every value.
+func socket(t Tier, netAdmin bool) Rule {
 	const inet, inet6, unixf, netlink = unix.AF_INET, unix.AF_INET6, unix.AF_UNIX, unix.AF_NETLINK
 	const typeMask = 0xf
 	ok := Outcome{Tier: t}
-	ip := each(oneOf(0, width32, inet, inet6))
-	inetTypes := []uint64{unix.SOCK_STREAM, unix.SOCK_DGRAM, unix.SOCK_SEQPACKET}
+	noProto := Outcome{Tier: Deny, Errno: unix.EPROTONOSUPPORT}
+	ip := []Cond{{Index: 0, Op: OpMaskedEq, Mask: width32 &^ (inet ^ inet6), Value: inet}}
+	nl := []Cond{oneOf(0, width32, netlink)[0]}
+	allowNL, capNL := netlinkOpen, netlinkNetAdmin
+	if netAdmin {
+		allowNL, capNL = append(append([]uint64(nil), netlinkOpen...), netlinkNetAdmin...), nil
+	}
 	var cs []Case
-	cs = append(cs, cases(ok, each(oneOf(0, width32, unixf, netlink))...)...)
-	cs = append(cs, cases(ok, cross(ip, each(oneOf(1, typeMask, inetTypes...)))...)...)
-	cs = append(cs, cases(Outcome{Tier: Deny, Errno: unix.EPERM}, cross(ip, each(oneOf(1, typeMask, unix.SOCK_RAW)))...)...)
+	cs = append(cs, cases(ok, each(oneOf(0, width32, unixf))...)...)
+	cs = append(cs, cases(ok, cross([][]Cond{nl}, each(oneOf(2, width32, allowNL...)))...)...)
+	cs = append(cs, cases(Outcome{Tier: Deny, Errno: unix.EPERM}, cross([][]Cond{nl}, each(oneOf(2, width32, capNL...)))...)...)
+	cs = append(cs, cases(noProto, cross([][]Cond{nl}, each(span(2, width32, 0, width32, append(append([]uint64(nil), allowNL...), capNL...)...)))...)...)
+	for _, ty := range []struct {
+		typ    uint64
+		protos []uint64
+	}{{unix.SOCK_STREAM, inetStream}, {unix.SOCK_DGRAM, inetDgram}} {
+		typ := []Cond{oneOf(1, typeMask, ty.typ)[0]}
+		cs = append(cs, cases(ok, cross([][]Cond{append(append([]Cond(nil), ip...), typ...)}, each(oneOf(2, width32, ty.protos...)))...)...)
+		cs = append(cs, cases(noProto, cross([][]Cond{append(append([]Cond(nil), ip...), typ...)}, each(span(2, width32, 0, width32, ty.protos...)))...)...)
+	}
+	cs = append(cs, cases(Outcome{Tier: Deny, Errno: unix.EPERM}, cross([][]Cond{ip}, each(oneOf(1, typeMask, unix.SOCK_RAW)))...)...)
 	cs = append(cs, cases(Outcome{Tier: Deny, Errno: unix.ESOCKTNOSUPPORT},
-		cross(ip, each(span(1, typeMask, 0, typeMask, append(inetTypes, unix.SOCK_RAW)...)))...)...)
+		cross([][]Cond{ip}, each(span(1, typeMask, 0, typeMask, unix.SOCK_STREAM, unix.SOCK_DGRAM, unix.SOCK_RAW)))...)...)
 	cs = append(cs, cases(Outcome{Tier: Deny, Errno: unix.EAFNOSUPPORT},
 		each(span(0, width32, 0, width32, unixf, inet, inet6, netlink))...)...)
+	nlSummary := "netlink protocols route, sock_diag, audit, kobject_uevent"
+	if netAdmin {
+		nlSummary += ", xfrm, netfilter, generic"
+	} else {
+		nlSummary += " (xfrm, netfilter, generic: EPERM without CAP_NET_ADMIN)"
+	}
 	return Rule{
 		Tier:  t,
 		Cases: cs,
-		Summary: "EAFNOSUPPORT: family not unix/inet/inet6/netlink; in inet/inet6: EPERM SOCK_RAW, " +
-			"ESOCKTNOSUPPORT not STREAM/DGRAM/SEQPACKET; else " + t.String(),
+		Summary: "EAFNOSUPPORT: family not unix/inet/inet6/netlink; " + nlSummary +
+			"; in inet/inet6: STREAM tcp/mptcp, DGRAM udp/icmp/icmpv6, EPERM SOCK_RAW, " +
+			"ESOCKTNOSUPPORT other types, EPROTONOSUPPORT other protocols; else " + t.String(),
 	}
 }

@@ -47,7 +47,7 @@ func TestNumbers(t *testing.T) {
 
 func TestRulesWellFormed(t *testing.T) {
 	for _, e := range table {
-		for prof, r := range map[string]Rule{"default": e.Default, "strict": e.Strict} {
+		for prof, r := range columns(&e) {
 			if r.Tier < Pass || r.Tier > Check {
 				t.Errorf("%s/%s: no tier", e.Name, prof)
 			}

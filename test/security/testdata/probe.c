@@ -226,6 +226,13 @@ int main(void)
 	firstline("/proc/keys");
 	firstline("/proc/key-users");
 	firstline("/proc/cmdline");
+	/* files naming the host's kernel build or its memory layout */
+	firstline("/proc/config.gz");
+	firstline("/proc/version_signature");
+	firstline("/sys/kernel/btf/vmlinux");
+	firstline("/sys/kernel/vmcoreinfo");
+	firstline("/sys/kernel/boot_params/data");
+	firstline("/sys/kernel/boot_params/version");
 	printf("DONE\n");
 	return 0;
 }

@@ -1,0 +1,35 @@
+package container
+
+import (
+	"testing"
+
+	"github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/syscage/syscage/internal/sentry/syscalls"
+)
+
+// TestContainerCaps: the profile's capability set is the union of the
+// process's sets; unknown names are left out, a missing section is none.
+func TestContainerCaps(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		p    *specs.Process
+		want syscalls.Caps
+	}{
+		{"no process", nil, 0},
+		{"no capabilities", &specs.Process{}, 0},
+		{"bounding only", &specs.Process{Capabilities: &specs.LinuxCapabilities{Bounding: []string{"CAP_NET_ADMIN"}}},
+			1 << unix.CAP_NET_ADMIN},
+		{"union of the sets", &specs.Process{Capabilities: &specs.LinuxCapabilities{
+			Bounding: []string{"CAP_KILL"}, Effective: []string{"CAP_SYS_NICE"}, Ambient: []string{"CAP_NET_ADMIN"},
+		}}, 1<<unix.CAP_KILL | 1<<unix.CAP_SYS_NICE | 1<<unix.CAP_NET_ADMIN},
+		{"unknown name ignored", &specs.Process{Capabilities: &specs.LinuxCapabilities{
+			Bounding: []string{"CAP_FUTURE_THING", "CAP_SYS_ADMIN"},
+		}}, 1 << unix.CAP_SYS_ADMIN},
+	} {
+		if got := containerCaps(tc.p); got != tc.want {
+			t.Errorf("%s: %v, want %v", tc.name, got.Names(), tc.want.Names())
+		}
+	}
+}

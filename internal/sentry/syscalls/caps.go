@@ -1,0 +1,118 @@
+package syscalls
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// Caps is a set of Linux capabilities: bit n is capability n, as in the
+// kernel's masks (/proc/<pid>/status CapBnd). The zero value holds none.
+type Caps uint64
+
+// capNames are the kernel's capability names (CAP_LAST_CAP is
+// CAP_CHECKPOINT_RESTORE, 40).
+var capNames = map[string]int{
+	"CAP_CHOWN": unix.CAP_CHOWN, "CAP_DAC_OVERRIDE": unix.CAP_DAC_OVERRIDE,
+	"CAP_DAC_READ_SEARCH": unix.CAP_DAC_READ_SEARCH, "CAP_FOWNER": unix.CAP_FOWNER,
+	"CAP_FSETID": unix.CAP_FSETID, "CAP_KILL": unix.CAP_KILL, "CAP_SETGID": unix.CAP_SETGID,
+	"CAP_SETUID": unix.CAP_SETUID, "CAP_SETPCAP": unix.CAP_SETPCAP,
+	"CAP_LINUX_IMMUTABLE": unix.CAP_LINUX_IMMUTABLE, "CAP_NET_BIND_SERVICE": unix.CAP_NET_BIND_SERVICE,
+	"CAP_NET_BROADCAST": unix.CAP_NET_BROADCAST, "CAP_NET_ADMIN": unix.CAP_NET_ADMIN,
+	"CAP_NET_RAW": unix.CAP_NET_RAW, "CAP_IPC_LOCK": unix.CAP_IPC_LOCK, "CAP_IPC_OWNER": unix.CAP_IPC_OWNER,
+	"CAP_SYS_MODULE": unix.CAP_SYS_MODULE, "CAP_SYS_RAWIO": unix.CAP_SYS_RAWIO,
+	"CAP_SYS_CHROOT": unix.CAP_SYS_CHROOT, "CAP_SYS_PTRACE": unix.CAP_SYS_PTRACE,
+	"CAP_SYS_PACCT": unix.CAP_SYS_PACCT, "CAP_SYS_ADMIN": unix.CAP_SYS_ADMIN, "CAP_SYS_BOOT": unix.CAP_SYS_BOOT,
+	"CAP_SYS_NICE": unix.CAP_SYS_NICE, "CAP_SYS_RESOURCE": unix.CAP_SYS_RESOURCE, "CAP_SYS_TIME": unix.CAP_SYS_TIME,
+	"CAP_SYS_TTY_CONFIG": unix.CAP_SYS_TTY_CONFIG, "CAP_MKNOD": unix.CAP_MKNOD, "CAP_LEASE": unix.CAP_LEASE,
+	"CAP_AUDIT_WRITE": unix.CAP_AUDIT_WRITE, "CAP_AUDIT_CONTROL": unix.CAP_AUDIT_CONTROL,
+	"CAP_SETFCAP": unix.CAP_SETFCAP, "CAP_MAC_OVERRIDE": unix.CAP_MAC_OVERRIDE, "CAP_MAC_ADMIN": unix.CAP_MAC_ADMIN,
+	"CAP_SYSLOG": unix.CAP_SYSLOG, "CAP_WAKE_ALARM": unix.CAP_WAKE_ALARM, "CAP_BLOCK_SUSPEND": unix.CAP_BLOCK_SUSPEND,
+	"CAP_AUDIT_READ": unix.CAP_AUDIT_READ, "CAP_PERFMON": unix.CAP_PERFMON, "CAP_BPF": unix.CAP_BPF,
+	"CAP_CHECKPOINT_RESTORE": unix.CAP_CHECKPOINT_RESTORE,
+}
+
+// CapsOf is the set of the named capabilities (CAP_NET_ADMIN ...). A name
+// the kernel does not have is an error naming it.
+func CapsOf(names ...string) (Caps, error) {
+	var c Caps
+	for _, n := range names {
+		b, ok := capNames[strings.ToUpper(n)]
+		if !ok {
+			return 0, fmt.Errorf("unknown capability %q", n)
+		}
+		c |= 1 << b
+	}
+	return c, nil
+}
+
+// MustCaps is CapsOf for names known to be right (tables, tests).
+func MustCaps(names ...string) Caps {
+	c, err := CapsOf(names...)
+	if err != nil {
+		panic(err)
+	}
+	return c
+}
+
+// Has reports whether the set holds capability n (unix.CAP_*).
+func (c Caps) Has(n int) bool { return n >= 0 && n < 64 && c&(1<<n) != 0 }
+
+// Names lists the set's capabilities by name, sorted.
+func (c Caps) Names() []string {
+	var out []string
+	for n, b := range capNames {
+		if c.Has(b) {
+			out = append(out, n)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// CapName is capability n's name.
+func CapName(n int) string {
+	for k, b := range capNames {
+		if b == n {
+			return k
+		}
+	}
+	return fmt.Sprintf("CAP_%d", n)
+}
+
+// CapRule is what a built-in profile gives an entry when the container
+// holds a capability: the table's Default and Strict columns are the rules
+// without it (the zero capability set and Docker's default set alike), and
+// Default and Strict here the rules with it. Like Docker's profile's
+// includes/excludes on caps: a door the kernel guards with the capability
+// anyway stays closed for a container that could never pass that check,
+// and opens for one that can.
+type CapRule struct {
+	Cap             int
+	Default, Strict Rule
+}
+
+// CapRuleOf returns the entry's capability-dependent rule, if it has one.
+func (e *Entry) CapRuleOf() (CapRule, bool) {
+	r, ok := capRules[e.Name]
+	return r, ok
+}
+
+// DefaultFor is the entry's rule under the default profile for a container
+// whose capabilities (any of its sets) are c.
+func (e *Entry) DefaultFor(c Caps) Rule {
+	if r, ok := capRules[e.Name]; ok && c.Has(r.Cap) {
+		return r.Default
+	}
+	return e.Default
+}
+
+// StrictFor is DefaultFor for the strict profile.
+func (e *Entry) StrictFor(c Caps) Rule {
+	if r, ok := capRules[e.Name]; ok && c.Has(r.Cap) {
+		return r.Strict
+	}
+	return e.Strict
+}
