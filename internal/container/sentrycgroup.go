@@ -17,12 +17,17 @@ import (
 const sentryCgroup = "syscage-sentry"
 
 // sentryControllers are the cgroup v1 controllers a sentry is charged to:
-// its memory, its tasks and its CPU time count against the container's
-// limits and show in its statistics. (Not cpuset, whose new children start empty, nor the freezer:
-// a paused container has nothing for its sentry to serve, and exec into
-// it is refused.) Under cgroup v2 a child cgroup is charged for whatever
-// the container's cgroup is.
-var sentryControllers = []string{"memory", "pids", "cpu", "cpuacct"}
+// its memory and its CPU time count against the container's limits and
+// show in its statistics. Not pids: a container that fills its pids limit
+// (a fork bomb, a flood of threads making proxied calls) would leave its
+// sentry no thread to serve with, and the sentry's end stops the
+// container, where runc's container would only see EAGAIN; the sentry's
+// tasks are bounded by the sentry itself instead (its proxy pool, see
+// TestProxyFlood). Not cpuset, whose new children start empty, nor the
+// freezer: a paused container has nothing for its sentry to serve. Under
+// cgroup v2 a child cgroup is charged for whatever the container's cgroup
+// is, pids included (docs/security.md).
+var sentryControllers = []string{"memory", "cpu", "cpuacct"}
 
 // unifiedCgroupRoot is where the cgroup v2 hierarchy is mounted when it is
 // the only one.
@@ -99,7 +104,7 @@ func sentryCgroupDirs(paths map[string]string, unified bool, mountpoint func(cgr
 		}
 	}
 	if len(dirs) == 0 {
-		return nil, errors.New("none of the memory, pids and cpu cgroup controllers is mounted")
+		return nil, errors.New("none of the memory and cpu cgroup controllers is mounted")
 	}
 	return dirs, nil
 }

@@ -27,12 +27,12 @@ func TestSentryCgroupDirs(t *testing.T) {
 		{
 			name:  "v1, cpu and cpuacct mounted together",
 			paths: map[string]string{"memory": "/c1", "pids": "/c1", "cpu": "/c1", "cpuacct": "/c1", "devices": "/c1", "": "/"},
-			want:  []string{"/sys/fs/cgroup/memory/c1/syscage-sentry", "/sys/fs/cgroup/pids/c1/syscage-sentry", "/sys/fs/cgroup/cpu,cpuacct/c1/syscage-sentry"},
+			want:  []string{"/sys/fs/cgroup/memory/c1/syscage-sentry", "/sys/fs/cgroup/cpu,cpuacct/c1/syscage-sentry"},
 		},
 		{
 			name:  "v1 under a systemd slice",
-			paths: map[string]string{"memory": "/system.slice/syscage-c1.scope", "pids": "/system.slice/syscage-c1.scope"},
-			want:  []string{"/sys/fs/cgroup/memory/system.slice/syscage-c1.scope/syscage-sentry", "/sys/fs/cgroup/pids/system.slice/syscage-c1.scope/syscage-sentry"},
+			paths: map[string]string{"memory": "/system.slice/syscage-c1.scope", "pids": "/system.slice/syscage-c1.scope", "cpu": "/system.slice/syscage-c1.scope"},
+			want:  []string{"/sys/fs/cgroup/memory/system.slice/syscage-c1.scope/syscage-sentry", "/sys/fs/cgroup/cpu,cpuacct/system.slice/syscage-c1.scope/syscage-sentry"},
 		},
 		{
 			name:    "v2",
@@ -41,7 +41,7 @@ func TestSentryCgroupDirs(t *testing.T) {
 			want:    []string{"/sys/fs/cgroup/kubepods/pod1/c1/syscage-sentry"},
 		},
 		{name: "v1, the container in the root memory cgroup", paths: map[string]string{"memory": "/"}, err: "not in a memory cgroup of its own"},
-		{name: "v1, no controller that charges", paths: map[string]string{"devices": "/c1"}, err: "none of the memory, pids and cpu"},
+		{name: "v1, no controller that charges", paths: map[string]string{"devices": "/c1", "pids": "/c1"}, err: "none of the memory and cpu"},
 		{name: "v2, the root cgroup", paths: map[string]string{"": "/"}, unified: true, err: "root cgroup"},
 		{name: "v2, no v2 path", paths: map[string]string{"memory": "/c1"}, unified: true, err: "no cgroup v2 path"},
 	} {

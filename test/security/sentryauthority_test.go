@@ -22,8 +22,8 @@ const sentryCaps = "00000000000c0000"
 // no_new_privs and its own filter, jailed in an empty directory, not
 // dumpable (its /proc files are root's, so no process of its uid can read
 // its memory or fds), and charged to the container: in a child of the
-// container's memory, pids and cpu cgroups, with the container's OOM
-// score. `ps` does not list it, the workload is served as before, and
+// container's memory and cpu cgroups (not pids: see sentryControllers),
+// with the container's OOM score. `ps` does not list it, the workload is served as before, and
 // nothing of it is left after delete.
 func TestSentryLeastAuthority(t *testing.T) {
 	t.Parallel()
@@ -68,7 +68,7 @@ func TestSentryLeastAuthority(t *testing.T) {
 			}
 
 			initCg, sentryCg := procCgroups(t, st.Pid), procCgroups(t, spid)
-			for _, ctrl := range []string{"memory", "pids", "cpu"} {
+			for _, ctrl := range []string{"memory", "cpu", "cpuacct"} {
 				if initCg[ctrl] == "" || initCg[ctrl] == "/" {
 					t.Fatalf("the container has no %s cgroup of its own: %v", ctrl, initCg)
 				}
@@ -97,7 +97,10 @@ func TestSentryLeastAuthority(t *testing.T) {
 			if res := rt.Run(nil, "delete", "--force", id); res.Code != 0 {
 				t.Fatalf("delete: %s", res)
 			}
-			for _, ctrl := range []string{"memory", "pids", "cpu"} {
+			if strings.HasPrefix(sentryCg["pids"], initCg["pids"]) {
+				t.Errorf("the sentry is charged to the container's pids cgroup: %q under %q", sentryCg["pids"], initCg["pids"])
+			}
+			for _, ctrl := range []string{"memory", "cpu", "cpuacct"} {
 				dir := filepath.Join("/sys/fs/cgroup", ctrl, initCg[ctrl], "syscage-sentry")
 				if _, err := os.Stat(dir); err == nil {
 					t.Errorf("%s left after delete", dir)
