@@ -261,7 +261,7 @@ func RunWatchdog(o WatchdogOptions) error {
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = nil, nil, os.Stderr
 	cmd.ExtraFiles = []*os.File{agent, statusW} // fds 3 and 4
 	cmd.Dir = "/"
-	if err := startWithCapabilities(cmd, sentryCapabilities); err != nil {
+	if err := startSentryProcess(cmd, sentryCapabilities); err != nil {
 		return fail(fmt.Errorf("watchdog: starting the sentry: %w", err))
 	}
 	agent.Close()
@@ -271,7 +271,7 @@ func RunWatchdog(o WatchdogOptions) error {
 	// the ordinary score back: losing it stops the container, and it must
 	// not be an unkillable store of whatever memory a workload makes it
 	// spend.
-	if err := os.WriteFile("/proc/"+strconv.Itoa(pid)+"/oom_score_adj", []byte("0"), 0); err != nil {
+	if err := os.WriteFile("/proc/"+strconv.Itoa(pid)+"/oom_score_adj", []byte("0"), 0); err != nil && !Unprivileged() {
 		logrus.Warnf("watchdog: container %s: resetting the sentry's OOM score: %v", o.ID, err)
 	}
 	if err := os.WriteFile(filepath.Join(stateDir, sentryPidFile), []byte(strconv.Itoa(pid)), 0o600); err != nil {
