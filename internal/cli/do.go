@@ -21,6 +21,7 @@ import (
 	"github.com/syscage/syscage/internal/doinit"
 	"github.com/syscage/syscage/internal/dospec"
 	"github.com/syscage/syscage/internal/policy"
+	"github.com/syscage/syscage/internal/subid"
 )
 
 func init() {
@@ -196,10 +197,10 @@ func doOptions(ctx *cli.Context, rt *container.Runtime, args []string) (dospec.O
 		}
 		// Subordinate ids need the setuid helpers that write them.
 		if _, err := exec.LookPath("newuidmap"); err == nil {
-			if o.SubUID, err = dospec.SubIDs("/etc/subuid", name, o.UID); err != nil {
+			if o.SubUID, err = subid.Lookup("/etc/subuid", name, o.UID); err != nil {
 				return o, fmt.Errorf("do: %w", err)
 			}
-			if o.SubGID, err = dospec.SubIDs("/etc/subgid", name, o.UID); err != nil {
+			if o.SubGID, err = subid.Lookup("/etc/subgid", name, o.UID); err != nil {
 				return o, fmt.Errorf("do: %w", err)
 			}
 			if (o.SubUID == nil) != (o.SubGID == nil) {

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
+	"os/user"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -16,6 +18,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/syscage/syscage/internal/sentry"
+	"github.com/syscage/syscage/internal/subid"
 )
 
 // Rootless operation: the runtime started by a user without root (euid
@@ -132,6 +135,12 @@ func (rt *Runtime) rootlessSpec(spec *specs.Spec) (cgroupsRootless bool, err err
 		if !newNamespace(spec, specs.UserNamespace) || len(spec.Linux.UIDMappings) == 0 || len(spec.Linux.GIDMappings) == 0 {
 			return false, fmt.Errorf("rootless: running as uid %d, the config must create a user namespace with uid and gid mappings (`syscage spec --rootless` writes one; or run as root)", os.Geteuid())
 		}
+		if err := checkMappings("uid", "/etc/subuid", spec.Linux.UIDMappings, os.Geteuid()); err != nil {
+			return false, err
+		}
+		if err := checkMappings("gid", "/etc/subgid", spec.Linux.GIDMappings, os.Getegid()); err != nil {
+			return false, err
+		}
 		if newNamespace(spec, specs.MountNamespace) {
 			for _, p := range identityPaths {
 				if !slices.Contains(spec.Linux.MaskedPaths, p) {
@@ -187,4 +196,40 @@ func writeUTSFile(path string, pid int, spec *specs.Spec) error {
 		node, domain = first(spec.Hostname, node), first(spec.Domainname, domain)
 	}
 	return sentry.WriteUTSNames(path, node, domain)
+}
+
+// checkMappings refuses, before anything is created, id mappings a user
+// cannot set up: anything beyond its own id needs newuidmap (newgidmap)
+// and a subordinate range in file that covers it.
+func checkMappings(kind, file string, maps []specs.LinuxIDMapping, own int) error {
+	name := strconv.Itoa(os.Geteuid())
+	if u, err := user.LookupId(name); err == nil {
+		name = u.Username
+	}
+	var sub *subid.Range
+	looked := false
+	for _, m := range maps {
+		if m.HostID == uint32(own) && m.Size == 1 {
+			continue
+		}
+		if !looked {
+			tool := "new" + kind + "map"
+			if _, err := exec.LookPath(tool); err != nil {
+				return fmt.Errorf("rootless: the config maps %s %d-%d, which needs %s (Debian: apt-get install uidmap); map only your own %s (%d) otherwise", kind, m.HostID, uint64(m.HostID)+uint64(m.Size)-1, tool, kind, own)
+			}
+			r, err := subid.Lookup(file, name, os.Geteuid())
+			if err != nil {
+				return fmt.Errorf("rootless: %w", err)
+			}
+			sub, looked = r, true
+		}
+		if !subid.Covers(sub, m.HostID, m.Size) {
+			have := "none"
+			if sub != nil {
+				have = fmt.Sprintf("%d-%d", sub.Start, uint64(sub.Start)+uint64(sub.Count)-1)
+			}
+			return fmt.Errorf("rootless: the config maps host %ss %d-%d, but user %s has no such subordinate %ss in %s (it has %s); map only your own %s (%d), or ask the administrator for a range", kind, m.HostID, uint64(m.HostID)+uint64(m.Size)-1, name, kind, file, have, kind, own)
+		}
+	}
+	return nil
 }

@@ -22,6 +22,8 @@ import (
 
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/syscage/syscage/internal/subid"
 )
 
 // Network modes.
@@ -57,7 +59,7 @@ type Options struct {
 	// the caller's subordinate range.
 	Rootless       bool
 	UID, GID       int
-	SubUID, SubGID *IDRange
+	SubUID, SubGID *subid.Range
 	// Init is the host path of the binary whose do-init command is the
 	// sandbox's pid 1 (it forwards signals and reaps orphans, as a shell
 	// does not when it is pid 1). Empty: the command is pid 1 itself.
@@ -342,7 +344,7 @@ var defaultCaps = []string{"CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"
 
 // mappings maps the sandbox's root to id and, with a subordinate range,
 // ids 1.. onto it.
-func mappings(id int, sub *IDRange) []specs.LinuxIDMapping {
+func mappings(id int, sub *subid.Range) []specs.LinuxIDMapping {
 	m := []specs.LinuxIDMapping{{ContainerID: 0, HostID: uint32(id), Size: 1}}
 	if sub != nil && sub.Count > 0 {
 		m = append(m, specs.LinuxIDMapping{ContainerID: 1, HostID: sub.Start, Size: sub.Count})

@@ -1,4 +1,6 @@
-package dospec
+// Package subid reads the subordinate id ranges /etc/subuid and
+// /etc/subgid grant a user (shadow's format, what newuidmap checks).
+package subid
 
 import (
 	"bufio"
@@ -9,15 +11,15 @@ import (
 	"strings"
 )
 
-// IDRange is a range of subordinate ids (/etc/subuid, /etc/subgid).
-type IDRange struct {
+// Range is a range of subordinate ids (/etc/subuid, /etc/subgid).
+type Range struct {
 	Start, Count uint32
 }
 
-// SubIDs returns the first range file (/etc/subuid or /etc/subgid)
+// Lookup returns the first range file (/etc/subuid or /etc/subgid)
 // grants the user (by name or by number); nil when the file does not
 // exist or names none for the user.
-func SubIDs(file, user string, id int) (*IDRange, error) {
+func Lookup(file, user string, id int) (*Range, error) {
 	f, err := os.Open(file)
 	if os.IsNotExist(err) {
 		return nil, nil
@@ -26,16 +28,16 @@ func SubIDs(file, user string, id int) (*IDRange, error) {
 		return nil, fmt.Errorf("reading %s: %w", file, err)
 	}
 	defer f.Close()
-	r, err := parseSubIDs(f, user, id)
+	r, err := parse(f, user, id)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", file, err)
 	}
 	return r, nil
 }
 
-// parseSubIDs reads lines "name-or-id:start:count" and returns the first
+// parse reads lines "name-or-id:start:count" and returns the first
 // that is the user's.
-func parseSubIDs(r io.Reader, user string, id int) (*IDRange, error) {
+func parse(r io.Reader, user string, id int) (*Range, error) {
 	sc := bufio.NewScanner(r)
 	for n := 1; sc.Scan(); n++ {
 		line := strings.TrimSpace(sc.Text())
@@ -54,7 +56,13 @@ func parseSubIDs(r io.Reader, user string, id int) (*IDRange, error) {
 		if err1 != nil || err2 != nil || count == 0 {
 			return nil, fmt.Errorf("line %d: bad range %q", n, line)
 		}
-		return &IDRange{Start: uint32(start), Count: uint32(count)}, nil
+		return &Range{Start: uint32(start), Count: uint32(count)}, nil
 	}
 	return nil, sc.Err()
+}
+
+// Covers reports whether the ranges r (any may be nil) hold every id of
+// [start, start+size).
+func Covers(r *Range, start, size uint32) bool {
+	return r != nil && start >= r.Start && uint64(start)+uint64(size) <= uint64(r.Start)+uint64(r.Count)
 }
