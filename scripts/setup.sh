@@ -3,7 +3,9 @@
 # for Go. Safe to run again: it installs only what is missing.
 set -euo pipefail
 
-need=(gcc libc6-dev make pkg-config libseccomp-dev busybox-static jq iproute2 procps util-linux runc)
+# uidmap: newuidmap/newgidmap, for rootless containers with subordinate ids;
+# bubblewrap: the start-up comparison of `syscage do` (bench/do-startup.sh).
+need=(gcc libc6-dev make pkg-config libseccomp-dev busybox-static jq iproute2 procps util-linux runc uidmap bubblewrap)
 missing=()
 for p in "${need[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -50,4 +52,9 @@ if ! go_ok go; then
 	mv "$src" "$goroot"
 	go_ok "$goroot/bin/go" || { echo "setup: the Go installed at $goroot does not run" >&2; exit 1; }
 fi
+# The unprivileged user of the rootless tests (test/rootless_test.go; they
+# create it too when it is missing). useradd gives it subordinate ids in
+# /etc/subuid and /etc/subgid where login.defs asks for them (Debian does).
+id sctest >/dev/null 2>&1 || useradd --create-home --shell /bin/sh sctest
+
 echo "setup: $(go version), $(dpkg-query -W -f='libseccomp ${Version}' libseccomp-dev)"

@@ -13,6 +13,7 @@ import (
 
 	"github.com/moby/sys/userns"
 	"github.com/opencontainers/cgroups/systemd"
+	"github.com/opencontainers/runc/libcontainer"
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
@@ -232,4 +233,22 @@ func checkMappings(kind, file string, maps []specs.LinuxIDMapping, own int) erro
 		}
 	}
 	return nil
+}
+
+// rootlessExec refuses exec into a container with a seccomp listener
+// for a user (euid not 0). libcontainer takes the new process's listener
+// from it with pidfd_getfd while the process, joining the container's
+// namespaces, is not dumpable; the kernel then asks for CAP_SYS_PTRACE
+// over the user namespace its memory belongs to, the host's, which a
+// user does not hold. The exec would fail half way with "pidfd_getfd:
+// operation not permitted". Root of a user namespace (rootless Podman's
+// runtime) holds it over that namespace and is not refused.
+func rootlessExec(c *libcontainer.Container) error {
+	if os.Geteuid() == 0 {
+		return nil
+	}
+	if sc := c.Config().Seccomp; sc == nil || sc.ListenerPath == "" {
+		return nil
+	}
+	return fmt.Errorf("rootless: exec into container %q is not supported without root: libcontainer hands the new process's seccomp listener to the sentry with pidfd_getfd, which the kernel refuses a user for a process joining the container's namespaces (rootless Podman, whose runtime runs as root of a user namespace, can exec; docs/workstation.md)", c.ID())
 }
