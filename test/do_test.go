@@ -100,6 +100,8 @@ func TestDo(t *testing.T) {
 		{name: "private /tmp", args: []string{"--", "test", "-e", hostTmp.Name()}, code: 1},
 		{name: "rw and ro paths", args: []string{"--ro", "sub", "--", "sh", "-c", "echo y > sub/x"},
 			code: 2, stderr: []string{"Read-only file system"}},
+		{name: "hide", args: []string{"--hide", "sub", "--", "sh", "-c", "test -e sub/visible || echo hidden; echo z > sub/z"},
+			code: 2, stdout: "hidden", stderr: []string{"Read-only file system"}},
 		{name: "strace", args: []string{"--strace", "--", "unshare", "-U", "true"},
 			code: 1, stderr: []string{`"syscall":"unshare"`, `"decision":"deny"`}},
 		{name: "pid namespace", args: []string{"--", "sh", "-c", "cat /proc/1/cmdline | tr '\\0' ' '"},
@@ -118,6 +120,9 @@ func TestDo(t *testing.T) {
 			r := newRuntime(t)
 			dir := t.TempDir()
 			if err := os.Mkdir(filepath.Join(dir, "sub"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, "sub", "visible"), nil, 0o644); err != nil {
 				t.Fatal(err)
 			}
 			res := r.doRun(dir, tc.stdin, tc.args...)

@@ -37,6 +37,7 @@ namespace of the caller's (docs/workstation.md).`,
 		Flags: []cli.Flag{
 			cli.StringSliceFlag{Name: "rw", Usage: "also make this host path writable (repeatable)"},
 			cli.StringSliceFlag{Name: "ro", Usage: "bind this host path read-only, e.g. inside a writable one or under /tmp (repeatable)"},
+			cli.StringSliceFlag{Name: "hide", Usage: "cover this host directory with an empty one, e.g. ~/.ssh (repeatable)"},
 			cli.StringFlag{Name: "network", Value: dospec.NetworkNone, Usage: "none (a network namespace with only lo) or host"},
 			cli.StringFlag{Name: "profile", Usage: "sandbox profile: a built-in name (see syscage profiles) or a profile file (default: the runtime's default profile)"},
 			cli.StringFlag{Name: "learn", Usage: "run under the learn profile and write the learned profile to this file"},
@@ -149,17 +150,29 @@ func doOptions(ctx *cli.Context, rt *container.Runtime, args []string) (dospec.O
 		GID:      os.Getegid(),
 		Hostname: "sandbox",
 	}
-	for _, flag := range []string{"rw", "ro"} {
+	for flag, list := range map[string]*[]string{"rw": &o.RW, "ro": &o.RO, "hide": &o.Hide} {
 		for _, p := range ctx.StringSlice(flag) {
 			abs, err := filepath.Abs(p)
 			if err != nil {
 				return o, fmt.Errorf("do: --%s %s: %w", flag, p, err)
 			}
-			if flag == "rw" {
-				o.RW = append(o.RW, abs)
-			} else {
-				o.RO = append(o.RO, abs)
+			*list = append(*list, abs)
+		}
+	}
+	// The runtime's state and sockets: hidden wherever the sandbox would
+	// see them (its own /run and /tmp cover the usual places).
+	private := []string{rt.Root}
+	if container.Unprivileged() {
+		if d, err := container.RuntimeDir(); err == nil {
+			private = append(private, d)
+		}
+	}
+	for _, d := range private {
+		if top := strings.SplitN(strings.TrimPrefix(filepath.Clean(d), "/"), "/", 2)[0]; top != "run" && top != "tmp" {
+			if err := os.MkdirAll(d, 0o700); err != nil {
+				return o, fmt.Errorf("do: %w", err)
 			}
+			o.Hide = append(o.Hide, d)
 		}
 	}
 	if m := ctx.String("memory"); m != "" {

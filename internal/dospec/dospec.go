@@ -45,6 +45,10 @@ type Options struct {
 	// RW and RO are host paths (absolute) bound writable or read-only at
 	// the same place.
 	RW, RO []string
+	// Hide are host paths (absolute, existing directories) covered by an
+	// empty read-only tmpfs: --hide, and the runtime's own state (its
+	// sockets must not be reachable from the sandbox).
+	Hide []string
 	// Network is NetworkNone or NetworkHost.
 	Network string
 	// Env is the command's whole environment.
@@ -154,6 +158,14 @@ func Check(o Options) error {
 			return err
 		}
 	}
+	for _, p := range o.Hide {
+		if err := checkPath(p, "--hide", false); err != nil {
+			return err
+		}
+		if fi, _ := os.Stat(p); !fi.IsDir() {
+			return fmt.Errorf("do: --hide %s: not a directory", p)
+		}
+	}
 	return nil
 }
 
@@ -213,8 +225,8 @@ func skeleton(rootfs string) ([]string, error) {
 
 // Build returns the spec: the host's top-level directories tops bound
 // read-only, then the sandbox's own /proc, /dev, /sys, /tmp and /run, then
-// the writable and read-only paths, shallowest first (so a --ro inside a
-// writable directory stays read-only).
+// the writable, read-only and hidden paths, shallowest first (so a --ro
+// inside a writable directory stays read-only, a --hide inside it hidden).
 func Build(o Options, tops []string) *specs.Spec {
 	spec := &specs.Spec{
 		Version:  specs.Version,
@@ -287,21 +299,29 @@ func Build(o Options, tops []string) *specs.Spec {
 		spec.Mounts = append(spec.Mounts, specs.Mount{Destination: "/sys", Type: "sysfs", Source: "sysfs", Options: []string{"nosuid", "noexec", "nodev", "ro"}})
 	}
 	type bind struct {
-		path string
-		rw   bool
+		path     string
+		rw, hide bool
 	}
 	var binds []bind
-	binds = append(binds, bind{filepath.Clean(o.Cwd), true})
+	binds = append(binds, bind{path: filepath.Clean(o.Cwd), rw: true})
 	for _, p := range o.RW {
-		binds = append(binds, bind{filepath.Clean(p), true})
+		binds = append(binds, bind{path: filepath.Clean(p), rw: true})
 	}
 	for _, p := range o.RO {
-		binds = append(binds, bind{filepath.Clean(p), false})
+		binds = append(binds, bind{path: filepath.Clean(p)})
+	}
+	for _, p := range o.Hide {
+		binds = append(binds, bind{path: filepath.Clean(p), hide: true})
 	}
 	sort.SliceStable(binds, func(i, j int) bool {
 		return strings.Count(binds[i].path, "/") < strings.Count(binds[j].path, "/")
 	})
 	for _, b := range binds {
+		if b.hide {
+			spec.Mounts = append(spec.Mounts, specs.Mount{Destination: b.path, Type: "tmpfs", Source: "tmpfs",
+				Options: []string{"ro", "nosuid", "nodev", "noexec", "size=4k", "mode=755"}})
+			continue
+		}
 		opts := []string{"rbind", "nosuid", "nodev"}
 		if b.rw {
 			opts = append(opts, "rw")

@@ -37,6 +37,8 @@ func TestCheck(t *testing.T) {
 		{"rw proc", with(func(o *Options) { o.RW = []string{"/proc/self"} }), "cannot be made writable"},
 		{"rw root", with(func(o *Options) { o.RW = []string{"/"} }), "cannot be made writable"},
 		{"missing ro", with(func(o *Options) { o.RO = []string{"/nonexistent-x"} }), "--ro /nonexistent-x"},
+		{"hide", with(func(o *Options) { o.Hide = []string{dir} }), ""},
+		{"hide a file", with(func(o *Options) { o.Hide = []string{file} }), "--hide " + file + ": not a directory"},
 		{"cwd is root", with(func(o *Options) { o.Cwd = "/" }), "working directory is /"},
 		{"negative cpus", with(func(o *Options) { o.CPUs = -1 }), "--cpus"},
 		{"negative memory", with(func(o *Options) { o.MemoryBytes = -1 }), "--memory"},
@@ -77,7 +79,7 @@ func hasNS(s *specs.Spec, t specs.LinuxNamespaceType) bool {
 func TestBuild(t *testing.T) {
 	o := Options{
 		Args: []string{"make"}, Cwd: "/home/u/proj", Network: NetworkNone,
-		RW: []string{"/home/u/.cache"}, RO: []string{"/home/u/proj/.git", "/tmp/in"},
+		RW: []string{"/home/u/.cache"}, RO: []string{"/home/u/proj/.git", "/tmp/in"}, Hide: []string{"/home/u/.ssh"},
 		Init: "/usr/local/bin/syscage", Env: []string{"A=1"},
 	}
 	s := Build(o, []string{"usr", "etc", "home"})
@@ -113,6 +115,9 @@ func TestBuild(t *testing.T) {
 	}
 	if igit < icwd || iin < itmp {
 		t.Errorf("nested binds out of order: cwd %d .git %d /tmp %d /tmp/in %d", icwd, igit, itmp, iin)
+	}
+	if ssh, i := mountOf(s, "/home/u/.ssh"); ssh.Type != "tmpfs" || !slices.Contains(ssh.Options, "ro") || i < iusr {
+		t.Errorf("--hide: %+v at %d", ssh, i)
 	}
 	if _, i := mountOf(s, InitPath); i < 0 {
 		t.Error("the init is not bound")
