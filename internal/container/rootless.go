@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"syscall"
 
 	"github.com/moby/sys/userns"
@@ -133,6 +134,9 @@ func (rt *Runtime) rootlessSpec(spec *specs.Spec) (cgroupsRootless bool, err err
 		return false, nil
 	}
 	if os.Geteuid() != 0 {
+		if err := checkPtraceScope(ptraceScopeFile); err != nil {
+			return false, err
+		}
 		if !newNamespace(spec, specs.UserNamespace) || len(spec.Linux.UIDMappings) == 0 || len(spec.Linux.GIDMappings) == 0 {
 			return false, fmt.Errorf("rootless: running as uid %d, the config must create a user namespace with uid and gid mappings (`syscage spec --rootless` writes one; or run as root)", os.Geteuid())
 		}
@@ -251,4 +255,25 @@ func rootlessExec(c *libcontainer.Container) error {
 		return nil
 	}
 	return fmt.Errorf("rootless: exec into container %q is not supported without root: libcontainer hands the new process's seccomp listener to the sentry with pidfd_getfd, which the kernel refuses a user for a process joining the container's namespaces (rootless Podman, whose runtime runs as root of a user namespace, can exec; docs/workstation.md)", c.ID())
+}
+
+// ptraceScopeFile is Yama's setting, where the kernel has Yama.
+const ptraceScopeFile = "/proc/sys/kernel/yama/ptrace_scope"
+
+// checkPtraceScope refuses a rootless container where Yama forbids its
+// sentry to reach the workload. The sentry runs as the user, is not the
+// workload's ancestor, and reads its memory and takes its fds as the
+// owner of the container's user namespace (CAP_SYS_PTRACE there): Yama's
+// scope 1 (relational) allows that, scope 2 (admin only) and 3 (none)
+// do not, and the sentry could then answer nothing.
+func checkPtraceScope(file string) error {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil // no Yama: the ordinary ptrace rules, which allow it
+	}
+	scope, err := strconv.Atoi(strings.TrimSpace(string(data)))
+	if err != nil || scope <= 1 {
+		return nil
+	}
+	return fmt.Errorf("rootless: %s is %d, which forbids the sentry (running as you) to read the sandboxed processes' memory; rootless syscage needs 0 or 1 (or run as root)", file, scope)
 }
