@@ -82,12 +82,13 @@ func agentDirectory() string {
 }
 
 // startSentryProcess starts the watchdog or the sentry keeping only the
-// capabilities keep. Rootless, there are none to drop (a user holds none,
-// root of a user namespace none over the host): the process starts as
-// its parent runs, as the same user, and reaches the workload's memory
-// because that user owns the container's user namespace.
+// capabilities keep. A rootless user (euid not 0) holds none to drop: the
+// process starts as its parent runs, as the same user, and reaches the
+// workload's memory because that user owns the container's user
+// namespace. Root of a user namespace (rootless Podman) drops them as
+// root does.
 func startSentryProcess(cmd *exec.Cmd, keep []uintptr) error {
-	if Unprivileged() {
+	if os.Geteuid() != 0 {
 		return cmd.Start()
 	}
 	return startWithCapabilities(cmd, keep)
