@@ -10,7 +10,9 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/opencontainers/runc/libcontainer/specconv"
 	"github.com/opencontainers/runtime-spec/specs-go"
@@ -264,4 +266,54 @@ func outputFile(t *testing.T) *os.File {
 func readBack(f *os.File) string {
 	data, _ := os.ReadFile(f.Name())
 	return string(data)
+}
+
+// TestRootlessFailClosed: the sentry of a rootless sandbox, killed, takes
+// the sandbox with it (its watchdog, also the user's, kills the
+// container): nothing runs on unsupervised.
+func TestRootlessFailClosed(t *testing.T) {
+	r := newRootless(t)
+	full := []string{"--reuid=" + strconv.Itoa(r.uid), "--regid=" + strconv.Itoa(r.gid), "--clear-groups", "--inh-caps=-all", "--",
+		r.bin, "do", "--", "sh", "-c", "echo ready; exec sleep 1000"}
+	cmd := exec.Command("setpriv", full...)
+	cmd.Dir, cmd.Env = r.dir, r.env()
+	stdout, stderr := outputFile(t), outputFile(t)
+	cmd.Stdout, cmd.Stderr = stdout, stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	defer func() {
+		if cmd.ProcessState == nil {
+			_ = cmd.Process.Kill()
+			<-done
+		}
+	}()
+	if !waitFor(30*time.Second, func() bool { return strings.Contains(readBack(stdout), "ready") }) {
+		t.Fatalf("the command did not start: %s", readBack(stderr))
+	}
+	// The sentry: the user's `syscage sentry` whose state dir is in r.xdg.
+	var pid int
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		cmdline, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err != nil {
+			continue
+		}
+		args := strings.Split(string(cmdline), "\x00")
+		if len(args) > 1 && args[1] == "sentry" && strings.Contains(string(cmdline), "\x00"+r.xdg+"/") {
+			pid, _ = strconv.Atoi(e.Name())
+		}
+	}
+	if pid == 0 {
+		t.Fatal("no sentry found for the sandbox")
+	}
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	<-done // a sandbox that outlived its sentry would hang here (the test's timeout)
+	if code := cmd.ProcessState.ExitCode(); code != 128+int(syscall.SIGKILL) {
+		t.Errorf("exit %d, want %d (killed): %s", code, 128+int(syscall.SIGKILL), readBack(stderr))
+	}
 }
