@@ -102,6 +102,8 @@ func TestDo(t *testing.T) {
 			code: 2, stderr: []string{"Read-only file system"}},
 		{name: "hide", args: []string{"--hide", "sub", "--", "sh", "-c", "test -e sub/visible || echo hidden; echo z > sub/z"},
 			code: 2, stdout: "hidden", stderr: []string{"Read-only file system"}},
+		{name: "memory limit", args: []string{"--memory", "64m", "--", "sh", "-c", "cat /sys/fs/cgroup/memory.max 2>/dev/null || cat /sys/fs/cgroup/memory/memory.limit_in_bytes"},
+			stdout: "67108864"},
 		{name: "strace", args: []string{"--strace", "--", "unshare", "-U", "true"},
 			code: 1, stderr: []string{`"syscall":"unshare"`, `"decision":"deny"`}},
 		{name: "pid namespace", args: []string{"--", "sh", "-c", "cat /proc/1/cmdline | tr '\\0' ' '"},

@@ -296,7 +296,11 @@ func Build(o Options, tops []string) *specs.Spec {
 		// user namespace; the host's, bound read-only, does everywhere.
 		spec.Mounts = append(spec.Mounts, specs.Mount{Destination: "/sys", Type: "bind", Source: "/sys", Options: ro})
 	} else {
-		spec.Mounts = append(spec.Mounts, specs.Mount{Destination: "/sys", Type: "sysfs", Source: "sysfs", Options: []string{"nosuid", "noexec", "nodev", "ro"}})
+		spec.Mounts = append(spec.Mounts,
+			specs.Mount{Destination: "/sys", Type: "sysfs", Source: "sysfs", Options: []string{"nosuid", "noexec", "nodev", "ro"}},
+			// The sandbox's own cgroup (a cgroup namespace of its own),
+			// so a command can read its limits.
+			specs.Mount{Destination: "/sys/fs/cgroup", Type: "cgroup", Source: "cgroup", Options: []string{"nosuid", "noexec", "nodev", "relatime", "ro"}})
 	}
 	type bind struct {
 		path     string
