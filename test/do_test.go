@@ -4,9 +4,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/containerd/console"
 
 	"github.com/syscage/syscage/test/internal/sandboxtest"
 )
@@ -194,5 +197,62 @@ func TestDoSignals(t *testing.T) {
 				t.Errorf("left behind: %q", left)
 			}
 		})
+	}
+}
+
+// TestDoTerminal: with a terminal on stdin and stdout, the command gets a
+// terminal of its own, in its foreground, so Ctrl-C typed at the outer
+// terminal interrupts it as it would interrupt the command run directly.
+func TestDoTerminal(t *testing.T) {
+	r := newRuntime(t)
+	dir := t.TempDir()
+	master, slavePath, err := console.NewPty()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer master.Close()
+	slave, err := os.OpenFile(slavePath, os.O_RDWR|syscall.O_NOCTTY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := r.command("do", "--", "sh", "-c", "test -t 0 && test -t 1 && echo tty-ok; echo ready; exec sleep 1000")
+	c.Cmd.Dir = dir
+	c.Cmd.Env = append(os.Environ(), markerEnv+"="+dir)
+	c.Cmd.Stdin, c.Cmd.Stdout, c.Cmd.Stderr = slave, slave, slave
+	c.Start()
+	slave.Close()
+	var (
+		mu  sync.Mutex
+		out strings.Builder
+	)
+	go func() {
+		buf := make([]byte, 4096)
+		for {
+			n, err := master.Read(buf)
+			mu.Lock()
+			out.Write(buf[:n])
+			mu.Unlock()
+			if err != nil {
+				return
+			}
+		}
+	}()
+	seen := func() string { mu.Lock(); defer mu.Unlock(); return out.String() }
+	if !waitFor(30*time.Second, func() bool { return strings.Contains(seen(), "ready") }) {
+		_ = c.Cmd.Process.Kill()
+		t.Fatalf("the command did not start: %q %s", seen(), c.Wait())
+	}
+	if !strings.Contains(seen(), "tty-ok") {
+		t.Errorf("the command's stdin and stdout are not terminals: %q", seen())
+	}
+	if _, err := master.Write([]byte{3}); err != nil { // Ctrl-C
+		t.Fatal(err)
+	}
+	res := c.Wait()
+	if res.Code != 128+int(syscall.SIGINT) {
+		t.Errorf("exit %d, want %d: %q %s", res.Code, 128+int(syscall.SIGINT), seen(), res)
+	}
+	if left := doLeftovers(t, r.Root, doBase, dir); len(left) > 0 {
+		t.Errorf("left behind: %q", left)
 	}
 }
