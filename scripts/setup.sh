@@ -55,6 +55,9 @@ fi
 # The unprivileged user of the rootless tests (test/rootless_test.go; they
 # create it too when it is missing). useradd gives it subordinate ids in
 # /etc/subuid and /etc/subgid where login.defs asks for them (Debian does).
+# sctest-nosub has none, for the single-mapping case.
 id sctest >/dev/null 2>&1 || useradd --create-home --shell /bin/sh sctest
+id sctest-nosub >/dev/null 2>&1 ||
+	useradd --create-home --shell /bin/sh -K SUB_UID_COUNT=0 -K SUB_GID_COUNT=0 sctest-nosub
 
 echo "setup: $(go version), $(dpkg-query -W -f='libseccomp ${Version}' libseccomp-dev)"

@@ -25,8 +25,13 @@ import (
 // and run/exec/kill/delete on a bundle whose config has a user namespace
 // mapping the user's ids.
 
-// testUserName is the unprivileged user of the rootless tests.
-const testUserName = "sctest"
+// testUserName is the unprivileged user of the rootless tests, with
+// subordinate ids where useradd gives them (Debian does); noSubIDsUser
+// has none, so its sandboxes map its own id alone.
+const (
+	testUserName = "sctest"
+	noSubIDsUser = "sctest-nosub"
+)
 
 // rootless is one test's unprivileged environment: the user, a copy of the
 // binary the user can run, a private runtime directory (XDG_RUNTIME_DIR,
@@ -44,15 +49,23 @@ var (
 	userBinErr  error
 )
 
-// newRootless prepares the user and its directories for t.
-func newRootless(t *testing.T) *rootless {
+// newRootless prepares the test user and its directories for t.
+func newRootless(t *testing.T) *rootless { return newRootlessAs(t, testUserName) }
+
+// newRootlessAs prepares user name (created if missing; noSubIDsUser
+// without subordinate ids) and its directories for t.
+func newRootlessAs(t *testing.T, name string) *rootless {
 	t.Helper()
-	u, err := user.Lookup(testUserName)
+	u, err := user.Lookup(name)
 	if err != nil {
-		if out, err := exec.Command("useradd", "--create-home", "--shell", "/bin/sh", testUserName).CombinedOutput(); err != nil {
-			t.Fatalf("creating the test user %s: %v\n%s", testUserName, err, out)
+		args := []string{"--create-home", "--shell", "/bin/sh"}
+		if name == noSubIDsUser {
+			args = append(args, "-K", "SUB_UID_COUNT=0", "-K", "SUB_GID_COUNT=0")
 		}
-		if u, err = user.Lookup(testUserName); err != nil {
+		if out, err := exec.Command("useradd", append(args, name)...).CombinedOutput(); err != nil {
+			t.Fatalf("creating the test user %s: %v\n%s", name, err, out)
+		}
+		if u, err = user.Lookup(name); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -71,7 +84,7 @@ func newRootless(t *testing.T) *rootless {
 		userBinErr = err
 	})
 	if userBinErr != nil {
-		t.Fatalf("a copy of the binary for %s: %v", testUserName, userBinErr)
+		t.Fatalf("a copy of the binary for %s: %v", name, userBinErr)
 	}
 	r := &rootless{t: t, uid: uid, gid: gid, bin: userBin}
 	base := sandboxtest.ShortTempDir(t, "scu")
@@ -315,5 +328,43 @@ func TestRootlessFailClosed(t *testing.T) {
 	<-done // a sandbox that outlived its sentry would hang here (the test's timeout)
 	if code := cmd.ProcessState.ExitCode(); code != 128+int(syscall.SIGKILL) {
 		t.Errorf("exit %d, want %d (killed): %s", code, 128+int(syscall.SIGKILL), readBack(stderr))
+	}
+}
+
+// TestRootlessNoSubIDs: a user without subordinate ids gets a single
+// mapping (its own id as the sandbox's root) and a sandbox that works;
+// a bundle that maps more ids is refused, naming the missing range.
+func TestRootlessNoSubIDs(t *testing.T) {
+	r := newRootlessAs(t, noSubIDsUser)
+	res := r.syscage("", "do", "--", "sh", "-c", "cat /proc/self/uid_map; echo hi > f; cat f")
+	if res.Code != 0 {
+		t.Fatalf("do: %s", res)
+	}
+	fields := strings.Fields(res.Stdout)
+	if len(fields) != 4 || fields[0] != "0" || fields[1] != strconv.Itoa(r.uid) || fields[2] != "1" || fields[3] != "hi" {
+		t.Errorf("uid_map and output %q, want 0 %d 1 and hi", fields, r.uid)
+	}
+	wide := newBundle(t, withRootless(r.uid, r.gid), func(s *specs.Spec) {
+		s.Linux.UIDMappings = append(s.Linux.UIDMappings, specs.LinuxIDMapping{ContainerID: 1, HostID: 100000, Size: 65536})
+	})
+	res = r.syscage("", "run", "-b", wide, newID(t))
+	checkFailure(t, res, "rootless", "100000", "subordinate")
+}
+
+// TestRootlessSubIDs: a user with a subordinate range in /etc/subuid
+// gets it mapped as the sandbox's ids 1.. (after its own id as root).
+func TestRootlessSubIDs(t *testing.T) {
+	r := newRootless(t)
+	want := "0 " + strconv.Itoa(r.uid) + " 1"
+	data, _ := os.ReadFile("/etc/subuid")
+	for _, l := range strings.Split(string(data), "\n") {
+		if f := strings.Split(l, ":"); len(f) == 3 && (f[0] == testUserName || f[0] == strconv.Itoa(r.uid)) {
+			want += " 1 " + f[1] + " " + f[2]
+			break
+		}
+	}
+	res := r.syscage("", "do", "--", "cat", "/proc/self/uid_map")
+	if got := strings.Join(strings.Fields(res.Stdout), " "); res.Code != 0 || got != want {
+		t.Errorf("uid_map %q, want %q: %s", got, want, res)
 	}
 }
