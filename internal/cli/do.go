@@ -28,7 +28,7 @@ func init() {
 	commands = append(commands, cli.Command{
 		Name:      "do",
 		Usage:     "run a command in a sandbox of the host's file system, read-only, under the sentry (no bundle; root or rootless)",
-		ArgsUsage: "[flags] -- CMD [ARGS...]",
+		ArgsUsage: "-- CMD [ARGS...]",
 		Description: `Runs CMD with the host's file system read-only but for the working
 directory and --rw paths, a private /tmp and /run, a minimal /dev, new pid,
 ipc, uts, mount and (unless --network host) network namespaces, under the
