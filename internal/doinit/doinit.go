@@ -26,6 +26,7 @@ func Run(args []string) int {
 	}
 	sigs := make(chan os.Signal, 64)
 	signal.Notify(sigs)
+	defer signal.Stop(sigs)
 	cmd := exec.Command(args[0], args[1:]...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 	if _, err := unix.IoctlGetTermios(0, unix.TCGETS); err == nil {
