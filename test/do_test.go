@@ -96,6 +96,7 @@ func TestDo(t *testing.T) {
 		{name: "host network", args: []string{"--network", "host", "--", "cat", "/proc/net/dev"}, hostNet: true},
 		{name: "exit status", args: []string{"--", "sh", "-c", "exit 7"}, code: 7},
 		{name: "killed by a signal", args: []string{"--", "sh", "-c", "kill -TERM $$"}, code: 128 + 15},
+		{name: "orphans end with the command", args: []string{"--", "sh", "-c", "sleep 1000 & exit 4"}, code: 4},
 		{name: "missing program", args: []string{"--", "/nonexistent/prog"}, code: 127, stderr: []string{"/nonexistent/prog"}},
 		{name: "stdin", args: []string{"--", "cat"}, stdin: "through\n", stdout: "through"},
 		{name: "env", args: []string{"--env", "DO_A=1", "--", "sh", "-c", "echo $DO_A-${" + markerEnv + ":+passed}"}, stdout: "1-passed"},
