@@ -3,7 +3,10 @@
 # for Go. Safe to run again: it installs only what is missing.
 set -euo pipefail
 
-need=(gcc libc6-dev make pkg-config libseccomp-dev busybox-static jq iproute2 procps util-linux runc libcap2-bin)
+# uidmap: newuidmap/newgidmap, for rootless containers with subordinate ids;
+# bubblewrap: the start-up comparison of `syscage do` (bench/do-startup.sh);
+# libcap2-bin: capsh, which the demo uses to decode the sentry's capabilities.
+need=(gcc libc6-dev make pkg-config libseccomp-dev busybox-static jq iproute2 procps util-linux runc uidmap bubblewrap libcap2-bin)
 missing=()
 for p in "${need[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -50,4 +53,12 @@ if ! go_ok go; then
 	mv "$src" "$goroot"
 	go_ok "$goroot/bin/go" || { echo "setup: the Go installed at $goroot does not run" >&2; exit 1; }
 fi
+# The unprivileged user of the rootless tests (test/rootless_test.go; they
+# create it too when it is missing). useradd gives it subordinate ids in
+# /etc/subuid and /etc/subgid where login.defs asks for them (Debian does).
+# sctest-nosub has none, for the single-mapping case.
+id sctest >/dev/null 2>&1 || useradd --create-home --shell /bin/sh sctest
+id sctest-nosub >/dev/null 2>&1 ||
+	useradd --create-home --shell /bin/sh -K SUB_UID_COUNT=0 -K SUB_GID_COUNT=0 sctest-nosub
+
 echo "setup: $(go version), $(dpkg-query -W -f='libseccomp ${Version}' libseccomp-dev)"

@@ -4,7 +4,9 @@
 // root — the lifecycle, exec, kill, pause/resume, ps, events, list, update,
 // the config.json features libcontainer implements (hooks, namespaces,
 // seccomp, masked paths ...), terminals through console sockets, bad input,
-// and leak checks over many cycles. Every test uses its own --root and
+// and leak checks over many cycles; `syscage do` (do_test.go); and, as the
+// unprivileged user sctest through setpriv, rootless do and run
+// (rootless_test.go). Every test uses its own --root and
 // bundle, so they run in parallel.
 //
 // Run them as root with `go test -tags seccomp ./test/...`. Nothing is

@@ -33,7 +33,7 @@ func NewApp() *cli.App {
 	app.Version = strings.TrimPrefix(version.String(), "syscage version ")
 	cli.VersionPrinter = func(*cli.Context) { fmt.Println(version.String()) }
 	app.Flags = []cli.Flag{
-		cli.StringFlag{Name: "root", Value: container.DefaultRoot, Usage: "directory for container state (use a tmpfs)"},
+		cli.StringFlag{Name: "root", Usage: "directory for container state (use a tmpfs; default: " + container.DefaultRoot + ", rootless: $XDG_RUNTIME_DIR/syscage)"},
 		cli.StringFlag{Name: "log", Usage: "write the runtime's log to this file instead of stderr"},
 		cli.StringFlag{Name: "log-format", Value: "text", Usage: "log format: text or json"},
 		cli.BoolFlag{Name: "debug", Usage: "log debug messages"},
@@ -42,7 +42,7 @@ func NewApp() *cli.App {
 		cli.StringFlag{Name: "default-profile", Usage: "profile for containers that choose none by flag or annotation (default: " + container.ConfigFile + "'s defaultProfile, else \"default\")"},
 		cli.StringFlag{Name: "strace-log", Usage: "with --strace: write the audit stream (JSON lines) to this file instead"},
 		cli.StringFlag{Name: "criu", Hidden: true, Usage: "accepted for runc compatibility; checkpointing is not supported"},
-		cli.StringFlag{Name: "rootless", Value: "auto", Hidden: true, Usage: "accepted for runc compatibility; syscage runs as root"},
+		cli.StringFlag{Name: "rootless", Value: "auto", Hidden: true, Usage: "accepted for runc compatibility; syscage runs rootless whenever it runs without root (euid not 0, or in a user namespace)"},
 	}
 	app.Commands = commands
 	app.Before = setupLogging
@@ -103,6 +103,9 @@ func setupLogging(ctx *cli.Context) error {
 // every command must spell it the same way.
 func runtimeOf(ctx *cli.Context) *container.Runtime {
 	root := ctx.GlobalString("root")
+	if root == "" {
+		root = container.DefaultStateRoot()
+	}
 	if abs, err := filepath.Abs(root); err == nil {
 		root = abs
 	}

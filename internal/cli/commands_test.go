@@ -72,6 +72,9 @@ func TestCommandLineErrors(t *testing.T) {
 		{[]string{"list", "extra"}, "list: at most 0 argument(s) expected, 1 given"},
 		{[]string{"spec", "extra"}, "spec: at most 0 argument(s) expected, 1 given"},
 		{[]string{"features", "extra"}, "features: at most 0 argument(s) expected, 1 given"},
+		{[]string{"do"}, "do: no command given"},
+		{[]string{"do", "--"}, "do: no command given"},
+		{[]string{"do", "--bogus", "--", "true"}, "flag provided but not defined: -bogus"},
 		// unknown commands and flags
 		{[]string{"bogus"}, `unknown command "bogus"`},
 		{[]string{"list", "--bogus"}, "flag provided but not defined: -bogus"},
@@ -174,6 +177,7 @@ func TestFeatures(t *testing.T) {
 	var f struct {
 		OCIVersionMin, OCIVersionMax string
 		Hooks, MountOptions          []string
+		Annotations                  map[string]string
 		Linux                        struct {
 			Namespaces, Capabilities []string
 			Cgroup                   map[string]bool
@@ -195,5 +199,11 @@ func TestFeatures(t *testing.T) {
 		t.Errorf("no namespaces or capabilities")
 	case !f.Linux.Cgroup["v1"] || !f.Linux.Cgroup["v2"]:
 		t.Errorf("cgroup = %v", f.Linux.Cgroup)
+	}
+	// What rootless mode cannot offer is said.
+	for _, k := range []string{"dev.syscage.rootless.cgroups", "dev.syscage.rootless.kernel-identity"} {
+		if f.Annotations[k] == "" {
+			t.Errorf("features: no annotation %s", k)
+		}
 	}
 }

@@ -52,8 +52,9 @@ func featuresDoc() *features.Features {
 				V1:      &yes,
 				V2:      &yes,
 				Systemd: &yes,
-				// syscage runs as root only: no rootless systemd-user driver.
-				SystemdUser: &no,
+				// Rootless with --systemd-cgroup: libcontainer's systemd
+				// driver through the user's systemd instance (delegation).
+				SystemdUser: &yes,
 				Rdma:        &yes,
 			},
 			Apparmor:        &features.Apparmor{Enabled: &yes},
@@ -66,6 +67,9 @@ func featuresDoc() *features.Features {
 		// dev.syscage.* choose the sandbox (profile, audit): a client should
 		// let only trusted parties set them.
 		PotentiallyUnsafeConfigAnnotations: []string{"bundle", "org.systemd.property.", "dev.syscage."},
+	}
+	for k, v := range rootlessLimits {
+		f.Annotations[k] = v
 	}
 	// The runc release whose libcontainer we are built on: the runc
 	// behaviour a client can expect.
@@ -105,4 +109,15 @@ func moduleVersion(path string) string {
 		}
 	}
 	return ""
+}
+
+// rootlessLimits says, as annotations of the features document, what a
+// rootless syscage (started without root, or as root of a user namespace
+// such as rootless Podman's) cannot offer that a root one does
+// (docs/workstation.md, "Rootless").
+var rootlessLimits = map[string]string{
+	"dev.syscage.rootless.cgroups":         "resource limits only where systemd delegates a cgroup to the user (--systemd-cgroup in a systemd user session); otherwise none are applied (run warns, do refuses --memory and --cpus)",
+	"dev.syscage.rootless.kernel-identity": "for a user (euid not 0): /proc/version and /proc/sys/kernel/{osrelease,version} are masked (read empty) instead of showing the sandbox's release; uname is still answered by the sentry",
+	"dev.syscage.rootless.sentry":          "the sentry and its watchdog run as the user, with no capabilities to drop, and keep the ordinary OOM score",
+	"dev.syscage.rootless.namespaces":      "a user needs a user namespace in the config (syscage spec --rootless); ids beyond the user's own need /etc/subuid, /etc/subgid and newuidmap",
 }

@@ -48,6 +48,9 @@ func (rt *Runtime) Exec(id string, o ExecOptions) (int, error) {
 	case st == libcontainer.Paused && !o.IgnorePaused:
 		return -1, fmt.Errorf("cannot exec in container %q: it is paused (use --ignore-paused)", id)
 	}
+	if err := rootlessExec(c); err != nil {
+		return -1, err
+	}
 	proc, err := rt.execProcess(id, o)
 	if err != nil {
 		return -1, err

@@ -17,7 +17,6 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/syscage/syscage/internal/policy"
-	"github.com/syscage/syscage/internal/sentry"
 )
 
 // DefaultRoot is where container state lives unless --root says otherwise.
@@ -127,6 +126,10 @@ func (rt *Runtime) create(o CreateOptions, act action) (int, error) {
 		return -1, err
 	}
 	spec.Linux.Seccomp = filter
+	cgroupsRootless, err := rt.rootlessSpec(spec)
+	if err != nil {
+		return -1, err
+	}
 	maskHostFacts(spec)
 	privateCgroupNamespace(spec)
 	keepMountsHome(spec)
@@ -143,6 +146,8 @@ func (rt *Runtime) create(o CreateOptions, act action) (int, error) {
 		NoPivotRoot:      o.NoPivot,
 		NoNewKeyring:     o.NoNewKeyring,
 		Spec:             spec,
+		RootlessEUID:     os.Geteuid() != 0,
+		RootlessCgroups:  cgroupsRootless,
 	})
 	if err != nil {
 		return -1, fmt.Errorf("%w: %s: %v", ErrInvalidBundle, filepath.Join(bundle, specConfig), err)
@@ -197,11 +202,17 @@ func (rt *Runtime) create(o CreateOptions, act action) (int, error) {
 			if err := confirmListener(c, stateDir, pid); err != nil {
 				return err
 			}
-			if err := sentry.WriteUTSFile(filepath.Join(stateDir, utsFileName), pid); err != nil {
+			if err := writeUTSFile(filepath.Join(stateDir, utsFileName), pid, spec); err != nil {
 				return err
 			}
 			if err := applyAddressSpaceLimit(pid, addressLimit); err != nil {
 				return err
+			}
+			if os.Geteuid() != 0 {
+				// Rootless: the identity files are masked instead
+				// (rootlessSpec); joining the container's mount
+				// namespace takes privileges a user does not hold.
+				return nil
 			}
 			if !newNamespace(spec, specs.MountNamespace) {
 				logrus.Warnf("kernel identity: container %s joins or shares a mount namespace; its /proc/version is that namespace's", o.ID)

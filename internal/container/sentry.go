@@ -60,7 +60,31 @@ const sentryPidFile = "sentry.pid"
 // agentSocket is the agent socket path for a state directory.
 func agentSocket(stateDir string) string {
 	sum := sha256.Sum256([]byte(stateDir))
-	return filepath.Join(agentDir, hex.EncodeToString(sum[:16])+".sock")
+	return filepath.Join(agentDirectory(), hex.EncodeToString(sum[:16])+".sock")
+}
+
+// agentDirectory is agentDir, or for a rootless runtime (which cannot
+// write under /run) syscage-agent in its runtime directory.
+func agentDirectory() string {
+	if !Unprivileged() {
+		return agentDir
+	}
+	d, err := RuntimeDir()
+	if err != nil {
+		return agentDir // startSentry's mkdir reports the problem
+	}
+	return filepath.Join(d, "syscage-agent")
+}
+
+// startKeeping starts the watchdog keeping only the capabilities keep. A
+// rootless user (euid not 0) holds none to drop: the process starts as its
+// parent runs. Root of a user namespace (rootless Podman) drops them as
+// root does.
+func startKeeping(cmd *exec.Cmd, keep []uintptr) error {
+	if os.Geteuid() != 0 {
+		return cmd.Start()
+	}
+	return startWithCapabilities(cmd, keep)
 }
 
 // controlSocket is the watchdog's control socket path for a state
@@ -105,8 +129,9 @@ func bindUnix(path string) (*os.File, error) {
 // reports when the sentry runs (or why it could not). wait may be called
 // any number of times.
 func startSentry(stateDir, id string, systemdCgroup bool, o sandbox) (wait func() error, err error) {
-	if err := os.MkdirAll(agentDir, 0o700); err != nil {
-		return nil, fmt.Errorf("sentry: creating %s: %w", agentDir, err)
+	dir := agentDirectory()
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("sentry: creating %s: %w", dir, err)
 	}
 	sock, ctl := agentSocket(stateDir), controlSocket(stateDir)
 	var files []*os.File
@@ -163,8 +188,15 @@ func startSentry(stateDir, id string, systemdCgroup bool, o sandbox) (wait func(
 	}
 	args = append(args, "--", "--id", id, "--state-dir", stateDir,
 		"--profile", o.sentryProfileArg(stateDir), "--kernel-release", o.KernelRelease,
-		"--kernel-version", o.KernelVersion, "--jail", sentryJailDir,
+		"--kernel-version", o.KernelVersion,
 		"--runtime-uid", strconv.Itoa(os.Geteuid()), "--caps", fmt.Sprintf("%#x", uint64(o.Caps)))
+	if jail := sentryJail(); jail != "" {
+		if err := prepareSentryJail(jail); err != nil {
+			readyR.Close()
+			return fail(err)
+		}
+		args = append(args, "--jail", jail)
+	}
 	if o.Profile.Privileged {
 		args = append(args, "--privileged")
 	}
@@ -178,7 +210,7 @@ func startSentry(stateDir, id string, systemdCgroup bool, o sandbox) (wait func(
 	done := make(chan error, 1)
 	go func() {
 		defer readyR.Close()
-		err := startWithCapabilities(cmd, watchdogCapabilities)
+		err := startKeeping(cmd, watchdogCapabilities)
 		closeFiles() // the watchdog has its copies
 		if err != nil {
 			os.Remove(sock)
@@ -193,7 +225,8 @@ func startSentry(stateDir, id string, systemdCgroup bool, o sandbox) (wait func(
 		// the host towards OOM): its death would leave the container
 		// unguarded. Lowering the score takes CAP_SYS_RESOURCE, which the
 		// watchdog does not keep; a host that withholds it from us too
-		// (some do) keeps the ordinary score: best effort.
+		// (some do), or a rootless runtime, keeps the ordinary score: best
+		// effort.
 		if err := os.WriteFile("/proc/"+strconv.Itoa(pid)+"/oom_score_adj", []byte("-1000"), 0); err != nil {
 			logrus.Debugf("container %s: exempting the sentry's watchdog from the OOM killer: %v", id, err)
 		}

@@ -2,6 +2,8 @@ package container
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -60,5 +62,33 @@ func TestSentryCgroupDirs(t *testing.T) {
 				t.Errorf("got %v, want %v", got, tc.want)
 			}
 		})
+	}
+}
+
+func TestMapped(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		name, content string
+		id            uint32
+		want          bool
+	}{
+		{"initial namespace", "         0          0 4294967295\n", 65534, true},
+		{"rootless Podman's subordinate range", "0 1000 1\n1 100000 65536\n", 65534, true},
+		{"a single mapping of root", "0 1000 1\n", 65534, false},
+		{"range ending just below", "0 100000 65534\n", 65534, false},
+		{"empty", "", 65534, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "_"))
+			if err := os.WriteFile(f, []byte(tc.content), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if got := mapped(f, tc.id); got != tc.want {
+				t.Errorf("mapped(%q, %d) = %v, want %v", tc.content, tc.id, got, tc.want)
+			}
+		})
+	}
+	if mapped(filepath.Join(dir, "missing"), 0) {
+		t.Error("a missing map file maps an id")
 	}
 }

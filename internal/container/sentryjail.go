@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"strings"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -33,55 +35,92 @@ const (
 	SentryGID = 65534
 )
 
-// sentryJailDir is the empty, root-owned directory every sentry chroots
-// into: no path the sentry names reaches the host's file system.
+// sentryJailDir is the empty, root-owned directory every sentry of a root
+// runtime chroots into: no path the sentry names reaches the host's file
+// system.
 const sentryJailDir = "/run/syscage-empty"
 
 // sentryCapabilities is all the sentry keeps.
 var sentryCapabilities = []uintptr{unix.CAP_SYS_PTRACE, unix.CAP_SYS_CHROOT}
 
-// prepareSentryJail makes sentryJailDir: empty, owned by root, mode 0555.
-func prepareSentryJail() error {
-	if err := os.Mkdir(sentryJailDir, 0o555); err != nil && !errors.Is(err, os.ErrExist) {
-		return fmt.Errorf("creating the sentry's jail %s: %w", sentryJailDir, err)
+// sentryJail is the jail of this runtime's sentries: sentryJailDir for
+// root; for root in a user namespace (rootless Podman), which may not
+// write /run, "empty" in its agent directory; none for a rootless user,
+// whose sentry runs as that user with no capability to chroot
+// (docs/workstation.md).
+func sentryJail() string {
+	switch {
+	case os.Geteuid() != 0:
+		return ""
+	case Unprivileged():
+		return filepath.Join(agentDirectory(), "empty")
+	}
+	return sentryJailDir
+}
+
+// prepareSentryJail makes dir: empty, owned by root, mode 0555.
+func prepareSentryJail(dir string) error {
+	if err := os.Mkdir(dir, 0o555); err != nil && !errors.Is(err, os.ErrExist) {
+		return fmt.Errorf("creating the sentry's jail %s: %w", dir, err)
 	}
 	var st unix.Stat_t
-	if err := unix.Lstat(sentryJailDir, &st); err != nil {
-		return fmt.Errorf("the sentry's jail %s: %w", sentryJailDir, err)
+	if err := unix.Lstat(dir, &st); err != nil {
+		return fmt.Errorf("the sentry's jail %s: %w", dir, err)
 	}
 	if st.Mode&unix.S_IFMT != unix.S_IFDIR || st.Uid != 0 {
-		return fmt.Errorf("the sentry's jail %s is not a directory owned by root", sentryJailDir)
+		return fmt.Errorf("the sentry's jail %s is not a directory owned by root", dir)
 	}
 	if st.Mode&0o7777 != 0o555 {
-		if err := os.Chmod(sentryJailDir, 0o555); err != nil {
-			return fmt.Errorf("the sentry's jail %s: %w", sentryJailDir, err)
+		if err := os.Chmod(dir, 0o555); err != nil {
+			return fmt.Errorf("the sentry's jail %s: %w", dir, err)
 		}
 	}
-	if entries, err := os.ReadDir(sentryJailDir); err != nil || len(entries) > 0 {
-		return fmt.Errorf("the sentry's jail %s is not an empty directory", sentryJailDir)
+	if entries, err := os.ReadDir(dir); err != nil || len(entries) > 0 {
+		return fmt.Errorf("the sentry's jail %s is not an empty directory", dir)
 	}
 	return nil
 }
 
 // startSentryProcess starts the sentry command cmd (whose Args[0] is the
-// syscage binary) as SentryUID with sentryCapabilities (and a bounding
-// set of only those). The binary is executed through an fd opened here as
-// root, so the sentry needs no search right on the directories above it
-// (it still needs the right to execute the file itself).
+// syscage binary). A root runtime starts it as SentryUID with
+// sentryCapabilities (and a bounding set of only those); the binary is
+// executed through an fd opened here as root, so the sentry needs no
+// search right on the directories above it (it still needs the right to
+// execute the file itself). Root of a user namespace that does not map
+// SentryUID keeps uid 0 with the same two capabilities. A rootless user
+// starts it as itself: it holds no capability to give or drop, and
+// reaches the workload because it owns the container's user namespace.
 func startSentryProcess(cmd *exec.Cmd) error {
-	if err := prepareSentryJail(); err != nil {
-		return err
+	if os.Geteuid() != 0 {
+		return cmd.Start()
 	}
 	bin, err := os.Open(cmd.Path)
 	if err != nil {
 		return fmt.Errorf("opening the sentry's binary: %w", err)
 	}
 	defer bin.Close()
-	binPath := fmt.Sprintf("/proc/self/fd/%d", bin.Fd())
-	cmd.Path = binPath
-	cmd.SysProcAttr = &syscall.SysProcAttr{
-		Credential:  &syscall.Credential{Uid: SentryUID, Gid: SentryGID, Groups: []uint32{}},
-		AmbientCaps: sentryCapabilities,
+	cmd.Path = fmt.Sprintf("/proc/self/fd/%d", bin.Fd())
+	if mapped("/proc/self/uid_map", SentryUID) && mapped("/proc/self/gid_map", SentryGID) {
+		cmd.SysProcAttr = &syscall.SysProcAttr{
+			Credential:  &syscall.Credential{Uid: SentryUID, Gid: SentryGID, Groups: []uint32{}},
+			AmbientCaps: sentryCapabilities,
+		}
 	}
 	return startWithCapabilities(cmd, sentryCapabilities)
+}
+
+// mapped reports whether id is mapped in the user namespace whose
+// uid_map or gid_map is file (every id is, in the initial one).
+func mapped(file string, id uint32) bool {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return false
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		var inside, outside, count uint64
+		if n, _ := fmt.Sscan(line, &inside, &outside, &count); n == 3 && uint64(id) >= inside && uint64(id) < inside+count {
+			return true
+		}
+	}
+	return false
 }

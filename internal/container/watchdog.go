@@ -127,7 +127,11 @@ func (w *watchdog) charge(pid int) {
 	w.charged = true
 	dirs, err := chargeSentry(w.sentryPid, pid)
 	if err != nil {
-		logrus.Warnf("watchdog: the sentry is not charged to the container's cgroups: %v", err)
+		log := logrus.Warnf
+		if os.Geteuid() != 0 {
+			log = logrus.Infof // a rootless runtime has no cgroups to place it in (docs/workstation.md)
+		}
+		log("watchdog: the sentry is not charged to the container's cgroups: %v", err)
 		return
 	}
 	logrus.Debugf("watchdog: the sentry is charged to %s", strings.Join(dirs, ", "))
@@ -312,7 +316,7 @@ func RunWatchdog(o WatchdogOptions) error {
 	// the ordinary score back: losing it stops the container, and it must
 	// not be an unkillable store of whatever memory a workload makes it
 	// spend.
-	if err := os.WriteFile("/proc/"+strconv.Itoa(pid)+"/oom_score_adj", []byte("0"), 0); err != nil {
+	if err := os.WriteFile("/proc/"+strconv.Itoa(pid)+"/oom_score_adj", []byte("0"), 0); err != nil && !Unprivileged() {
 		logrus.Warnf("watchdog: container %s: resetting the sentry's OOM score: %v", o.ID, err)
 	}
 	if err := os.WriteFile(filepath.Join(stateDir, sentryPidFile), []byte(strconv.Itoa(pid)), 0o600); err != nil {

@@ -48,6 +48,12 @@ func WriteUTSFile(path string, pid int) error {
 	if err != nil {
 		return err
 	}
+	return WriteUTSNames(path, node, domain)
+}
+
+// WriteUTSNames records names known without entering the container's
+// namespace (a rootless runtime may not: the names its config set).
+func WriteUTSNames(path, node, domain string) error {
 	return os.WriteFile(path, []byte(node+"\n"+domain+"\n"), 0o600)
 }
 
