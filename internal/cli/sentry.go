@@ -39,6 +39,7 @@ func init() {
 			cli.StringFlag{Name: "id"},
 			cli.BoolFlag{Name: "systemd-cgroup"},
 			cli.IntFlag{Name: "sentry-files", Usage: "how many files (from fd 6) to pass on to the sentry"},
+			cli.Uint64Flag{Name: "sentry-id", Usage: "the uid and gid the sentry runs as"},
 		},
 		Action: func(ctx *cli.Context) error {
 			if ctx.String("root") == "" || ctx.String("id") == "" {
@@ -50,6 +51,7 @@ func init() {
 				SystemdCgroup: ctx.Bool("systemd-cgroup"),
 				SentryArgs:    ctx.Args(),
 				SentryFiles:   ctx.Int("sentry-files"),
+				SentryID:      uint32(ctx.Uint64("sentry-id")),
 				LearnedPath:   ctx.String("learned-profile"),
 			})
 		},
@@ -143,6 +145,11 @@ func runSentry(ctx *cli.Context) error {
 		w := audit.FromFile(os.NewFile(uintptr(fd), "audit"))
 		defer w.Close()
 		cfg.Audit = w
+	}
+	// Started through /proc/self/fd/N, the process would be named "N" in
+	// ps, top and the kernel's OOM reports.
+	if err := os.WriteFile("/proc/self/comm", []byte("syscage-sentry"), 0); err != nil {
+		logrus.Debugf("sentry: naming the process: %v", err)
 	}
 	if dir := ctx.String("jail"); dir != "" {
 		if err := sentry.Jail(dir); err != nil {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"os"
 	"path/filepath"
@@ -56,9 +57,43 @@ type Config struct {
 	// (privileged.go), PrivilegedRefuse fails its create, naming this
 	// setting. Only the administrator sets it; no annotation reaches it.
 	Privileged string `json:"privileged,omitempty"`
+	// SentryIDs is the range of host uids (and gids, the same numbers) the
+	// sentries run as, one per container (sentryID): ids no process of
+	// the node and no user namespace's mapping may use, so that nothing
+	// but root can signal a sentry or share its per-user limits.
+	// Absent: DefaultSentryIDs.
+	SentryIDs *IDRange `json:"sentryIDs,omitempty"`
 
 	// Path is the file the configuration was read from ("" if none).
 	Path string `json:"-"`
+}
+
+// IDRange is a range of ids: First, First+1, ..., First+Size-1.
+type IDRange struct {
+	First uint32 `json:"first"`
+	Size  uint32 `json:"size"`
+}
+
+// maxID is the largest valid uid or gid ((uid_t)-1 means "unchanged").
+const maxID = 1<<32 - 2
+
+// DefaultSentryIDs is the 64 Ki ids just below maxID (-2, the old
+// nfsnobody): far above the subordinate ranges Debian's useradd hands out
+// (from 100000, 65536 per user). An administrator whose user namespaces
+// may map these ids sets sentryIDs.
+var DefaultSentryIDs = IDRange{First: maxID - 65536, Size: 65536}
+
+// sentryID is the uid and gid of the sentry of the container whose state
+// dir is stateDir: a hash of it into the range. Two containers may share
+// an id; what matters is that no workload has one.
+func (c Config) sentryID(stateDir string) uint32 {
+	r := DefaultSentryIDs
+	if c.SentryIDs != nil {
+		r = *c.SentryIDs
+	}
+	h := fnv.New32a()
+	h.Write([]byte(stateDir))
+	return r.First + h.Sum32()%r.Size
 }
 
 // ConfigError is a configuration file that cannot be used: which file,
@@ -113,7 +148,7 @@ func ParseConfig(path string, data []byte) (Config, error) {
 			return c, &ConfigError{Path: path, Field: te.Field, Err: fmt.Errorf("is a JSON %s, want %s", te.Value, te.Type)}
 		case strings.HasPrefix(err.Error(), "json: unknown field "):
 			f := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-			return c, &ConfigError{Path: path, Field: f, Err: errors.New("unknown field (known: defaultProfile, profileDir, annotationProfiles, auditDir, privileged)")}
+			return c, &ConfigError{Path: path, Field: f, Err: errors.New("unknown field (known: defaultProfile, profileDir, annotationProfiles, auditDir, privileged, sentryIDs)")}
 		}
 		return c, &ConfigError{Path: path, Err: fmt.Errorf("not valid JSON: %w", err)}
 	}
@@ -126,6 +161,9 @@ func ParseConfig(path string, data []byte) (Config, error) {
 	}
 	if c.AuditDir != "" && !filepath.IsAbs(c.AuditDir) {
 		return c, &ConfigError{Path: path, Field: "auditDir", Err: fmt.Errorf("%q is not an absolute path", c.AuditDir)}
+	}
+	if r := c.SentryIDs; r != nil && (r.First == 0 || r.Size == 0 || uint64(r.First)+uint64(r.Size) > maxID+1) {
+		return c, &ConfigError{Path: path, Field: "sentryIDs", Err: fmt.Errorf("first %d, size %d: must be a non-empty range of ids from 1 to %d", r.First, r.Size, uint64(maxID))}
 	}
 	switch c.Privileged {
 	case "", PrivilegedSandboxed, PrivilegedRefuse:

@@ -1,12 +1,42 @@
 package container
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 )
+
+// TestSentryID: a container's sentry id lies in the range, is the same
+// for the same state dir, and differs between containers (as a hash may).
+func TestSentryID(t *testing.T) {
+	for _, c := range []Config{{}, {SentryIDs: &IDRange{First: 200000, Size: 3}}} {
+		r := DefaultSentryIDs
+		if c.SentryIDs != nil {
+			r = *c.SentryIDs
+		}
+		seen := map[uint32]bool{}
+		for i := 0; i < 50; i++ {
+			dir := fmt.Sprintf("/run/syscage/c%d", i)
+			id := c.sentryID(dir)
+			if id < r.First || uint64(id) >= uint64(r.First)+uint64(r.Size) || id == fallbackSentryID {
+				t.Errorf("sentryID(%s) = %d, outside [%d, +%d)", dir, id, r.First, r.Size)
+			}
+			if c.sentryID(dir) != id {
+				t.Errorf("sentryID(%s) is not stable", dir)
+			}
+			seen[id] = true
+		}
+		if want := min(int(r.Size), 2); len(seen) < want {
+			t.Errorf("range %v: 50 containers got %d distinct ids", r, len(seen))
+		}
+	}
+	if DefaultSentryIDs.First+DefaultSentryIDs.Size-1 >= maxID {
+		t.Errorf("DefaultSentryIDs %v reaches -2 (nfsnobody) or -1", DefaultSentryIDs)
+	}
+}
 
 func TestParseConfig(t *testing.T) {
 	for _, tc := range []struct {
@@ -22,6 +52,11 @@ func TestParseConfig(t *testing.T) {
 		{name: "privileged refuse", data: `{"privileged": "refuse"}`, allowed: DefaultAnnotationProfiles},
 		{name: "privileged unknown", data: `{"privileged": "allow"}`, err: `cfg.json: privileged: "allow": must be "sandboxed" or "refuse"`},
 		{name: "privileged wrong type", data: `{"privileged": true}`, err: "cfg.json: privileged: is a JSON bool"},
+		{name: "sentry ids", data: `{"sentryIDs": {"first": 3000000000, "size": 1000}}`, allowed: DefaultAnnotationProfiles},
+		{name: "sentry ids from 0", data: `{"sentryIDs": {"first": 0, "size": 10}}`, err: "cfg.json: sentryIDs: first 0, size 10: must be a non-empty range"},
+		{name: "empty sentry ids", data: `{"sentryIDs": {"first": 70000, "size": 0}}`, err: "cfg.json: sentryIDs: first 70000, size 0"},
+		{name: "sentry ids past the last id", data: `{"sentryIDs": {"first": 4294967290, "size": 10}}`, err: "cfg.json: sentryIDs: first 4294967290, size 10"},
+		{name: "sentry id -1", data: `{"sentryIDs": {"first": 4294967295, "size": 1}}`, err: "cfg.json: sentryIDs: first 4294967295, size 1"},
 		{name: "unknown field", data: `{"minimumProfile": "strict"}`, err: "cfg.json: minimumProfile: unknown field"},
 		{name: "wrong type", data: `{"annotationProfiles": "strict"}`, err: "cfg.json: annotationProfiles: is a JSON string"},
 		{name: "not JSON", data: `{"defaultProfile": }`, err: "cfg.json: not valid JSON"},

@@ -118,6 +118,8 @@ type sandbox struct {
 	// Caps is the container's capability set the profile is for
 	// (containerCaps); the sentry gets it too.
 	Caps syscalls.Caps
+	// SentryID is the uid and gid the sentry runs as (Config.sentryID).
+	SentryID uint32
 }
 
 // resolveSandbox applies flag > annotation > configured default > built-in
@@ -134,7 +136,7 @@ type sandbox struct {
 // runtime's choice.
 func resolveSandbox(o SandboxOptions, spec *specs.Spec, stateDir string) (sandbox, error) {
 	ann := spec.Annotations
-	sb := sandbox{KernelVersion: DefaultKernelVersion}
+	sb := sandbox{KernelVersion: DefaultKernelVersion, SentryID: o.Config.sentryID(stateDir)}
 	privileged := isPrivileged(spec)
 	if privileged {
 		if err := o.Config.admitPrivileged(); err != nil {

@@ -96,7 +96,7 @@ func controlSocket(stateDir string) string {
 // watchdogCapabilities is what the watchdog keeps: to kill the container's
 // processes whatever their user (CAP_KILL), to write cgroup and state
 // files (CAP_DAC_OVERRIDE, CAP_FOWNER), and to start the sentry as
-// SentryUID with its capabilities (CAP_SETUID and CAP_SETGID to change
+// its own uid with its capabilities (CAP_SETUID and CAP_SETGID to change
 // its user, CAP_SETPCAP to drop the rest, CAP_SYS_PTRACE and
 // CAP_SYS_CHROOT to hand on).
 var watchdogCapabilities = []uintptr{unix.CAP_KILL, unix.CAP_DAC_OVERRIDE, unix.CAP_DAC_READ_SEARCH,
@@ -179,7 +179,7 @@ func startSentry(stateDir, id string, systemdCgroup bool, o sandbox) (wait func(
 	}
 	files = append(files, sentryFiles...)
 	args := []string{"sentry-watchdog", "--root", filepath.Dir(stateDir), "--id", id,
-		"--sentry-files", strconv.Itoa(len(sentryFiles))}
+		"--sentry-files", strconv.Itoa(len(sentryFiles)), "--sentry-id", strconv.FormatUint(uint64(o.SentryID), 10)}
 	if systemdCgroup {
 		args = append(args, "--systemd-cgroup")
 	}

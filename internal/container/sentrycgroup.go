@@ -45,7 +45,7 @@ func chargeSentry(sentryPid, pid int) ([]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading the cgroups of pid %d: %w", pid, err)
 	}
-	dirs, err := sentryCgroupDirs(paths, cgroups.IsCgroup2UnifiedMode(), cgroups.FindCgroupMountpoint)
+	dirs, err := sentryCgroupDirs(paths, cgroups.IsCgroup2UnifiedMode(), cgroups.FindCgroupMountpointAndRoot)
 	if err != nil {
 		return nil, err
 	}
@@ -71,8 +71,11 @@ func chargeSentry(sentryPid, pid int) ([]string, error) {
 
 // sentryCgroupDirs are the directories of the sentry's child cgroups,
 // given a process's cgroup paths (ParseCgroupFile: controller → path;
-// "" is the v2 hierarchy) and how to find a v1 controller's mount.
-func sentryCgroupDirs(paths map[string]string, unified bool, mountpoint func(cgroupPath, subsystem string) (string, error)) ([]string, error) {
+// "" is the v2 hierarchy) and how to find a v1 controller's mount and the
+// cgroup at its root (not "/" where the runtime itself runs in a
+// container whose cgroup is mounted as its root, as in kind or
+// Docker-in-Docker without a cgroup namespace).
+func sentryCgroupDirs(paths map[string]string, unified bool, mountpoint func(cgroupPath, subsystem string) (string, string, error)) ([]string, error) {
 	if unified {
 		p, ok := paths[""]
 		if !ok || !filepath.IsAbs(p) {
@@ -93,9 +96,16 @@ func sentryCgroupDirs(paths map[string]string, unified bool, mountpoint func(cgr
 		if !filepath.IsAbs(p) || p == "/" {
 			return nil, fmt.Errorf("the container's process is not in a %s cgroup of its own (%q)", ctrl, p)
 		}
-		mnt, err := mountpoint("", ctrl)
+		mnt, root, err := mountpoint("", ctrl)
 		if err != nil {
 			return nil, fmt.Errorf("finding the %s cgroup mount: %w", ctrl, err)
+		}
+		if root != "/" && root != "" {
+			rel, ok := strings.CutPrefix(p, root+"/")
+			if !ok {
+				return nil, fmt.Errorf("the container's %s cgroup %q is not under the mount's root %q", ctrl, p, root)
+			}
+			p = "/" + rel
 		}
 		dir := filepath.Join(mnt, p, sentryCgroup)
 		if !seen[dir] {

@@ -10,19 +10,28 @@ import (
 )
 
 func TestSentryCgroupDirs(t *testing.T) {
-	mounts := func(_, subsystem string) (string, error) {
+	mounts := func(_, subsystem string) (string, string, error) {
 		switch subsystem {
 		case "memory", "pids":
-			return "/sys/fs/cgroup/" + subsystem, nil
+			return "/sys/fs/cgroup/" + subsystem, "/", nil
 		case "cpu", "cpuacct":
-			return "/sys/fs/cgroup/cpu,cpuacct", nil
+			return "/sys/fs/cgroup/cpu,cpuacct", "/", nil
 		}
-		return "", errors.New("not mounted")
+		return "", "", errors.New("not mounted")
+	}
+	// The runtime in a container (Docker-in-Docker, kind) without a cgroup
+	// namespace: its mounts' roots are its own cgroup.
+	nested := func(_, subsystem string) (string, string, error) {
+		if subsystem == "memory" {
+			return "/sys/fs/cgroup/memory", "/docker/abc", nil
+		}
+		return "", "", errors.New("not mounted")
 	}
 	for _, tc := range []struct {
 		name    string
 		paths   map[string]string
 		unified bool
+		nested  bool
 		want    []string
 		err     string
 	}{
@@ -42,13 +51,19 @@ func TestSentryCgroupDirs(t *testing.T) {
 			unified: true,
 			want:    []string{"/sys/fs/cgroup/kubepods/pod1/c1/syscage-sentry"},
 		},
+		{name: "v1, nested", nested: true, paths: map[string]string{"memory": "/docker/abc/c1"}, want: []string{"/sys/fs/cgroup/memory/c1/syscage-sentry"}},
+		{name: "v1, nested, outside the mount's root", nested: true, paths: map[string]string{"memory": "/other/c1"}, err: "not under the mount's root"},
 		{name: "v1, the container in the root memory cgroup", paths: map[string]string{"memory": "/"}, err: "not in a memory cgroup of its own"},
 		{name: "v1, no controller that charges", paths: map[string]string{"devices": "/c1", "pids": "/c1"}, err: "none of the memory and cpu"},
 		{name: "v2, the root cgroup", paths: map[string]string{"": "/"}, unified: true, err: "root cgroup"},
 		{name: "v2, no v2 path", paths: map[string]string{"memory": "/c1"}, unified: true, err: "no cgroup v2 path"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := sentryCgroupDirs(tc.paths, tc.unified, mounts)
+			find := mounts
+			if tc.nested {
+				find = nested
+			}
+			got, err := sentryCgroupDirs(tc.paths, tc.unified, find)
 			if tc.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.err) {
 					t.Fatalf("error %v, want one containing %q", err, tc.err)

@@ -12,28 +12,30 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// The sentry's identity. It does not run as root: it runs as SentryUID
-// (nobody) with two capabilities, raised as ambient capabilities so they
-// survive the exec and hold on every thread:
+// The sentry's identity. It does not run as root: it runs as a uid and
+// gid of its own (Config.SentryIDs: a range no workload's id may fall in,
+// one id per container), with two capabilities, raised as ambient
+// capabilities so they survive the exec and hold on every thread:
 //
 //   - CAP_SYS_PTRACE, to reach the memory (process_vm_readv/writev) and
 //     fds (pidfd_getfd) of the container's processes whatever their
 //     credentials;
-//   - CAP_SYS_CHROOT, to jail itself in sentryJailDir before serving
-//     (its own filter refuses chroot afterwards).
+//   - CAP_SYS_CHROOT, to jail itself before serving (its own filter
+//     refuses chroot afterwards).
 //
-// As nobody it owns no file, can read only what the world can, and holds
-// no root-owned state directory; jailed, it names no host path but /proc,
-// through a directory fd.
+// With an id of its own it owns no file, can read only what the world
+// can, and shares no per-user limit (RLIMIT_NPROC) with, and cannot be
+// signalled by, any process but root's; jailed, it names no host path but
+// /proc, through a directory fd.
 //
 // Landlock would narrow what it may open further, but a Landlock domain
 // also forbids ptrace access (process_vm_readv/writev, pidfd_getfd) to
 // every process outside it, which is the sentry's whole job: the
 // workload's domain would have to nest inside the sentry's.
-const (
-	SentryUID = 65534
-	SentryGID = 65534
-)
+//
+// fallbackSentryID (nobody) is the id in a user namespace that does not
+// map the container's sentry id (rootless Podman maps 65536 ids).
+const fallbackSentryID = 65534
 
 // sentryJailDir is the empty, root-owned directory every sentry of a root
 // runtime chroots into: no path the sentry names reaches the host's file
@@ -82,15 +84,16 @@ func prepareSentryJail(dir string) error {
 }
 
 // startSentryProcess starts the sentry command cmd (whose Args[0] is the
-// syscage binary). A root runtime starts it as SentryUID with
+// syscage binary). A root runtime starts it as id (uid and gid) with
 // sentryCapabilities (and a bounding set of only those); the binary is
 // executed through an fd opened here as root, so the sentry needs no
 // search right on the directories above it (it still needs the right to
-// execute the file itself). Root of a user namespace that does not map
-// SentryUID keeps uid 0 with the same two capabilities. A rootless user
-// starts it as itself: it holds no capability to give or drop, and
-// reaches the workload because it owns the container's user namespace.
-func startSentryProcess(cmd *exec.Cmd) error {
+// execute the file itself). Root of a user namespace that maps neither id
+// nor fallbackSentryID keeps uid 0 with the same two capabilities. A
+// rootless user starts it as itself: it holds no capability to give or
+// drop, and reaches the workload because it owns the container's user
+// namespace.
+func startSentryProcess(cmd *exec.Cmd, id uint32) error {
 	if os.Geteuid() != 0 {
 		return cmd.Start()
 	}
@@ -100,10 +103,13 @@ func startSentryProcess(cmd *exec.Cmd) error {
 	}
 	defer bin.Close()
 	cmd.Path = fmt.Sprintf("/proc/self/fd/%d", bin.Fd())
-	if mapped("/proc/self/uid_map", SentryUID) && mapped("/proc/self/gid_map", SentryGID) {
-		cmd.SysProcAttr = &syscall.SysProcAttr{
-			Credential:  &syscall.Credential{Uid: SentryUID, Gid: SentryGID, Groups: []uint32{}},
-			AmbientCaps: sentryCapabilities,
+	for _, id := range []uint32{id, fallbackSentryID} {
+		if id != 0 && mapped("/proc/self/uid_map", id) && mapped("/proc/self/gid_map", id) {
+			cmd.SysProcAttr = &syscall.SysProcAttr{
+				Credential:  &syscall.Credential{Uid: id, Gid: id, Groups: []uint32{}},
+				AmbientCaps: sentryCapabilities,
+			}
+			break
 		}
 	}
 	return startWithCapabilities(cmd, sentryCapabilities)

@@ -94,6 +94,8 @@ type WatchdogOptions struct {
 	SentryArgs []string
 	// SentryFiles is how many files create passed for the sentry.
 	SentryFiles int
+	// SentryID is the uid and gid the sentry runs as.
+	SentryID uint32
 	// LearnedPath, in learn mode, is where the watchdog writes the
 	// profile its sentry learned (the sentry, confined, writes no file).
 	LearnedPath string
@@ -304,7 +306,7 @@ func RunWatchdog(o WatchdogOptions) error {
 		cmd.ExtraFiles = append(cmd.ExtraFiles, os.NewFile(uintptr(watchdogFirstSentryFileFd+i), "sentry-file"))
 	}
 	cmd.Dir = "/"
-	err = startSentryProcess(cmd)
+	err = startSentryProcess(cmd, o.SentryID)
 	for _, f := range cmd.ExtraFiles {
 		f.Close()
 	}

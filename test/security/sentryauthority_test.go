@@ -9,6 +9,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/syscage/syscage/internal/container"
 	"github.com/syscage/syscage/test/internal/sandboxtest"
 )
 
@@ -17,7 +18,9 @@ import (
 const sentryCaps = "00000000000c0000"
 
 // TestSentryLeastAuthority looks at a running container's sentry from the
-// host, for each identity of the matrix: it runs as nobody with only its
+// host, for each identity of the matrix: it runs as an id of its own
+// (DefaultSentryIDs: no workload's, so no process but root's can signal
+// it or share its per-user limits; named syscage-sentry) with only its
 // two capabilities (effective, permitted, bounding and ambient), with
 // no_new_privs and its own filter, jailed in an empty directory, not
 // dumpable (its /proc files are root's, so no process of its uid can read
@@ -48,8 +51,17 @@ func TestSentryLeastAuthority(t *testing.T) {
 				t.Fatalf("state: %s", res)
 			}
 
+			// Its own id, from the range no workload may have, not nobody's.
+			uid, err := strconv.ParseUint(strings.Fields(procStatus(t, spid, "Uid"))[0], 10, 32)
+			if r := container.DefaultSentryIDs; err != nil || uid < uint64(r.First) || uid >= uint64(r.First)+uint64(r.Size) {
+				t.Errorf("sentry uid %d (%v), want one of [%d, +%d)", uid, err, r.First, r.Size)
+			}
+			ids := strings.Repeat(strconv.FormatUint(uid, 10)+"\t", 3) + strconv.FormatUint(uid, 10)
+			if comm := readTrim(t, "/proc/"+strconv.Itoa(spid)+"/comm"); comm != "syscage-sentry" {
+				t.Errorf("sentry comm %q, want syscage-sentry", comm)
+			}
 			for field, want := range map[string]string{
-				"Uid": "65534\t65534\t65534\t65534", "Gid": "65534\t65534\t65534\t65534",
+				"Uid": ids, "Gid": ids,
 				"Groups": "", "CapEff": sentryCaps, "CapPrm": sentryCaps, "CapBnd": sentryCaps,
 				"CapAmb": sentryCaps, "CapInh": sentryCaps, "NoNewPrivs": "1", "Seccomp": "2",
 			} {
