@@ -62,6 +62,7 @@ func init() {
 			cli.StringFlag{Name: "kernel-version"},
 			cli.StringFlag{Name: "audit"},
 			cli.StringFlag{Name: "uts-file"},
+			cli.BoolFlag{Name: "resource-views"},
 		},
 		Action: runSentry,
 	})
@@ -106,8 +107,9 @@ func runSentry(ctx *cli.Context) error {
 			Version: ctx.String("kernel-version"),
 			Machine: "x86_64",
 		},
-		IdleTimeout: 2 * time.Minute,
-		UTSFile:     ctx.String("uts-file"),
+		IdleTimeout:   2 * time.Minute,
+		UTSFile:       ctx.String("uts-file"),
+		ResourceViews: ctx.Bool("resource-views"),
 	}
 	// The status pipe to the watchdog, when the watchdog started us.
 	if _, err := unix.FcntlInt(sentryStatusFd, unix.F_GETFD, 0); err == nil {

@@ -163,6 +163,9 @@ func startSentry(stateDir, id string, systemdCgroup bool, o sandbox) (wait func(
 	if o.AuditPath != "" {
 		args = append(args, "--audit", o.AuditPath)
 	}
+	if o.Views {
+		args = append(args, "--resource-views")
+	}
 	cmd := exec.Command(self, args...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = nil, nil, logf
 	cmd.ExtraFiles = []*os.File{af, cf, readyW} // fds 3, 4, 5: see watchdog.go

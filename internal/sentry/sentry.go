@@ -58,6 +58,9 @@ type Config struct {
 	// UTSFile holds the container's node and domain name (WriteUTSFile);
 	// read when uname is first emulated.
 	UTSFile string
+	// ResourceViews: sysinfo is answered from the container's cgroup,
+	// found from the first process's (the init's) when it connects.
+	ResourceViews bool
 	// Observer, if set, sees every notified call before it is decided
 	// (learn mode records them: policy.Recorder).
 	Observer Observer
@@ -204,6 +207,7 @@ func (s *Sentry) accept(l *net.UnixListener) error {
 		if !s.served {
 			// Set up is over once the first process (the init) is here:
 			// from now on the sentry runs under its own filter.
+			s.openResources(state.Pid)
 			if err := confine(); err != nil {
 				s.mu.Unlock()
 				unix.Close(fd)

@@ -116,7 +116,7 @@ var table = []Entry{
 	{96, "gettimeofday", pass, pass, nil, "normally answered by the vDSO"},
 	{97, "getrlimit", pass, pass, nil, ""},
 	{98, "getrusage", pass, pass, nil, ""},
-	{99, "sysinfo", pass, pass, nil, "reports the host's memory, uptime and load: emulation not built yet"},
+	{99, "sysinfo", emulate, emulate, Sysinfo, "emulated from the container's cgroup: its memory and swap limits, uptime, tasks and load, never the host's (passed when resource views are off)"},
 	{100, "times", pass, pass, nil, ""},
 	{101, "ptrace", eperm, eperm, nil, "debugging other processes refused (gdb, strace do not work inside)"},
 	{102, "getuid", pass, pass, nil, ""},

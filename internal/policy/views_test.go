@@ -1,0 +1,42 @@
+package policy
+
+import (
+	"testing"
+
+	"github.com/syscage/syscage/internal/sentry/syscalls"
+)
+
+func TestWithoutResourceViews(t *testing.T) {
+	for _, name := range []string{"default", "strict"} {
+		p, err := Builtin(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !p.ViewsOn() {
+			t.Errorf("%s: views off by default", name)
+		}
+		sysinfo, _ := syscalls.ByName("sysinfo")
+		uname, _ := syscalls.ByName("uname")
+		if got := p.Rule(sysinfo).Tier; got != syscalls.Emulate {
+			t.Errorf("%s: sysinfo is %v, want emulate", name, got)
+		}
+		off := p.WithoutResourceViews()
+		if got := off.Rule(sysinfo).Tier; got != syscalls.Pass {
+			t.Errorf("%s without views: sysinfo is %v, want pass", name, got)
+		}
+		if got := off.Rule(uname).Tier; got != syscalls.Emulate {
+			t.Errorf("%s without views: uname is %v, want emulate (untouched)", name, got)
+		}
+		if off.Name != p.Name || p.Rule(sysinfo).Tier != syscalls.Emulate {
+			t.Errorf("%s: the copy changed the original or lost its name", name)
+		}
+	}
+	f := []byte(`{"syscageProfile": 1, "name": "noviews", "resourceViews": false, "syscalls": []}`)
+	p, err := ParseFile("noviews.json", f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.ViewsOn() {
+		t.Error(`"resourceViews": false left views on`)
+	}
+}
