@@ -202,7 +202,13 @@ func (rt *Runtime) create(o CreateOptions, act action) (int, error) {
 				logrus.Warnf("kernel identity: container %s joins or shares a mount namespace; its /proc/version is that namespace's", o.ID)
 				return nil
 			}
-			return hideKernelIdentity(pid, stateDir, sb)
+			if err := hideKernelIdentity(pid, stateDir, sb); err != nil {
+				return err
+			}
+			if !sb.Views {
+				return nil
+			}
+			return startViews(pid, stateDir)
 		},
 	}
 	if os.Getenv("LISTEN_FDS") != "" {
@@ -436,6 +442,7 @@ func (r *processRun) start(p *libcontainer.Process) error {
 // notified call without a sentry fails (ENOSYS), it never passes.
 func destroy(c *libcontainer.Container, stateDir string) {
 	stopSentry(stateDir)
+	stopViews(stateDir)
 	if err := c.Destroy(); err != nil {
 		logrus.Warnf("removing container %s: %v", c.ID(), err)
 	}

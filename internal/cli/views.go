@@ -1,0 +1,65 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+
+	"github.com/sirupsen/logrus"
+	"github.com/urfave/cli"
+
+	"github.com/syscage/syscage/internal/container"
+	"github.com/syscage/syscage/internal/resview"
+	"github.com/syscage/syscage/internal/viewfs"
+)
+
+func init() {
+	commands = append(commands, cli.Command{
+		Name:   "views",
+		Usage:  "(internal) serve a container's resource views over its /proc files; started by create",
+		Hidden: true,
+		Flags: []cli.Flag{
+			cli.IntFlag{Name: "pid", Usage: "the container's init (host pid)"},
+			cli.StringFlag{Name: "state-dir"},
+		},
+		Action: runViews,
+	})
+}
+
+// runViews sets up the container's views, tells create on the ready fd
+// ("ok" or "error REASON"), then serves until the container is gone.
+func runViews(ctx *cli.Context) error {
+	logrus.SetFormatter(&logrus.JSONFormatter{})
+	ready := os.NewFile(container.ViewsReadyFd, "ready")
+	pid, stateDir := ctx.Int("pid"), ctx.String("state-dir")
+	fail := func(err error) error {
+		fmt.Fprintf(ready, "error %v\n", err)
+		ready.Close()
+		return err
+	}
+	if pid <= 0 || stateDir == "" {
+		return fail(errors.New("views: --pid and --state-dir are required (the views server is started by create)"))
+	}
+	// One CPU at most, whatever the container's readers do.
+	runtime.GOMAXPROCS(1)
+	view, err := resview.NewView(pid)
+	if err != nil {
+		return fail(fmt.Errorf("views: %w", err))
+	}
+	srv, err := viewfs.Start(view)
+	if err != nil {
+		return fail(fmt.Errorf("views: %w", err))
+	}
+	if err := srv.Attach(pid, filepath.Join(stateDir, "views")); err != nil {
+		return fail(fmt.Errorf("views: %w", err))
+	}
+	if err := viewfs.DropPrivileges(); err != nil {
+		return fail(fmt.Errorf("views: %w", err))
+	}
+	fmt.Fprintln(ready, "ok")
+	ready.Close()
+	srv.Wait()
+	return nil
+}
