@@ -42,8 +42,17 @@ func runViews(ctx *cli.Context) error {
 	if pid <= 0 || stateDir == "" {
 		return fail(errors.New("views: --pid and --state-dir are required (the views server is started by create)"))
 	}
-	// One CPU at most, whatever the container's readers do.
+	// One CPU at most, whatever the container's readers do; and in the
+	// container's own cgroups, so that what they make it spend is
+	// theirs.
 	runtime.GOMAXPROCS(1)
+	dirs, err := resview.DirsOf(pid)
+	if err != nil {
+		return fail(fmt.Errorf("views: %w", err))
+	}
+	if err := viewfs.JoinCgroups(dirs); err != nil {
+		return fail(fmt.Errorf("views: %w", err))
+	}
 	view, err := resview.NewView(pid)
 	if err != nil {
 		return fail(fmt.Errorf("views: %w", err))

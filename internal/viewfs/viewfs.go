@@ -20,6 +20,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"syscall"
@@ -307,9 +308,15 @@ func moveInto(nsfd int, trees []int) error {
 		return fmt.Errorf("entering the container's mount namespace: %w", err)
 	}
 	for i, f := range resview.Files {
-		var st unix.Stat_t
-		if err := unix.Stat(f.Target, &st); err != nil {
+		// Only over the kernel's own files: a /sys that is the image's
+		// directory (no sysfs mounted) is left as it is.
+		var st unix.Statfs_t
+		if err := unix.Statfs(f.Target, &st); err != nil {
 			logrus.Warnf("views: %s is not in the container (%v): not shown", f.Target, err)
+			continue
+		}
+		if st.Type != unix.PROC_SUPER_MAGIC && st.Type != unix.SYSFS_MAGIC {
+			logrus.Warnf("views: %s is not on procfs or sysfs in the container (file system %#x): not shown", f.Target, st.Type)
 			continue
 		}
 		if err := unix.MoveMount(trees[i], "", unix.AT_FDCWD, f.Target, unix.MOVE_MOUNT_F_EMPTY_PATH); err != nil {
@@ -334,6 +341,31 @@ func DropPrivileges() error {
 	// From uid 0 to non-zero: the kernel clears every capability set.
 	if err := syscall.Setresuid(nobody, nobody, nobody); err != nil {
 		return fmt.Errorf("setresuid: %w", err)
+	}
+	return nil
+}
+
+// JoinCgroups moves the calling process into the container's cgroups
+// (d, resview.DirsOf its init): on v1 its memory, cpu, cpuacct and cpuset
+// hierarchies — not pids (the server's threads would count against the
+// container's task limit) and not devices or freezer (`syscage ps` and
+// pause go by those); on v2 its one cgroup. The server's memory and CPU
+// are then the container's: a reader that floods its views slows and
+// fills only its own container, never the host or another container.
+func JoinCgroups(d resview.Dirs) error {
+	dirs := []string{d.Memory, d.CPU, d.CPUAcct, d.CPUSet}
+	if d.V2 {
+		dirs = []string{d.Unified}
+	}
+	seen := map[string]bool{}
+	for _, dir := range dirs {
+		if dir == "" || seen[dir] {
+			continue
+		}
+		seen[dir] = true
+		if err := os.WriteFile(filepath.Join(dir, "cgroup.procs"), []byte("0"), 0); err != nil {
+			return fmt.Errorf("joining the container's cgroup %s: %w", dir, err)
+		}
 	}
 	return nil
 }
