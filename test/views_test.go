@@ -30,13 +30,14 @@ func withLimits(memory int64, quota int64) specOpt {
 // viewProbe prints, one per line: MemTotal (kB, read by cat: sendfile),
 // MemTotal (read by head: read), the online CPUs, the processors in
 // cpuinfo, free's total (MiB, from sysinfo), and uptime's first field
-// (from /proc/uptime).
+// (from /proc/uptime) and nproc (sched_getaffinity).
 const viewProbe = `cat /proc/meminfo | awk '/^MemTotal:/ {print $2}'
 head -1 /proc/meminfo | awk '{print $2}'
 cat /sys/devices/system/cpu/online
 grep -c ^processor /proc/cpuinfo
 free -m | awk '/^Mem:/ {print $2}'
-cut -d. -f1 /proc/uptime`
+cut -d. -f1 /proc/uptime
+nproc`
 
 func hostCPUs(t *testing.T) int {
 	b, err := os.ReadFile("/sys/devices/system/cpu/online")
@@ -64,10 +65,10 @@ func TestResourceViews(t *testing.T) {
 			bundle := newBundle(t, ident.Opt, withLimits(256<<20, 100000))
 			id, _ := r.startContainer(bundle)
 			got := strings.Fields(r.ok("exec", id, "sh", "-c", viewProbe).Stdout)
-			if len(got) != 6 || got[0] != "262144" || got[1] != "262144" || got[2] != "0" || got[3] != "1" || got[4] != "256" {
-				t.Errorf("256 MiB, 1 CPU: got %q, want [262144 262144 0 1 256 <uptime>]", got)
+			if len(got) != 7 || got[0] != "262144" || got[1] != "262144" || got[2] != "0" || got[3] != "1" || got[4] != "256" || got[6] != "1" {
+				t.Errorf("256 MiB, 1 CPU: got %q, want [262144 262144 0 1 256 <uptime> 1]", got)
 			}
-			if len(got) == 6 {
+			if len(got) == 7 {
 				if up, err := strconv.Atoi(got[5]); err != nil || up > 600 {
 					t.Errorf("uptime %q: not the container's (it just started)", got[5])
 				}
@@ -75,7 +76,7 @@ func TestResourceViews(t *testing.T) {
 			if hostCPUs(t) >= 2 {
 				r.ok("update", "--memory", "512M", "--cpu-quota", "200000", id)
 				got = strings.Fields(r.ok("exec", id, "sh", "-c", viewProbe).Stdout)
-				if len(got) != 6 || got[0] != "524288" || got[1] != "524288" || got[2] != "0-1" || got[3] != "2" || got[4] != "512" {
+				if len(got) != 7 || got[0] != "524288" || got[1] != "524288" || got[2] != "0-1" || got[3] != "2" || got[4] != "512" || got[6] != "2" {
 					t.Errorf("after update to 512 MiB, 2 CPUs: got %q", got)
 				}
 			}

@@ -4,7 +4,7 @@ import "github.com/syscage/syscage/internal/sentry/syscalls"
 
 // resourceViewCalls are the calls the sentry emulates to show a container
 // its own resources (internal/resview) rather than the host's.
-var resourceViewCalls = map[string]bool{"sysinfo": true}
+var resourceViewCalls = map[string]bool{"sysinfo": true, "sched_getaffinity": true}
 
 // ViewsOn reports whether the profile shows the container its own
 // resources (the file's "resourceViews"; on unless it says false).
@@ -18,10 +18,30 @@ func (p *Profile) WithoutResourceViews() *Profile {
 	rule := p.rule
 	q.rule = func(e *syscalls.Entry) syscalls.Rule {
 		r := rule(e)
-		if resourceViewCalls[e.Name] && r.Tier == syscalls.Emulate && !r.Conditional() {
+		if resourceViewCalls[e.Name] && onlyEmulatesOrPasses(r) {
 			return syscalls.Rule{Tier: syscalls.Pass}
 		}
 		return r
 	}
 	return &q
+}
+
+// onlyEmulatesOrPasses reports whether every outcome of r is emulate or
+// pass, with one emulate at least: only such a rule is turned to pass (a
+// profile's denial of a view call stands).
+func onlyEmulatesOrPasses(r syscalls.Rule) bool {
+	if !r.Conditional() {
+		return r.Tier == syscalls.Emulate
+	}
+	emulates := false
+	for _, c := range r.Cases {
+		switch c.Tier {
+		case syscalls.Emulate:
+			emulates = true
+		case syscalls.Pass:
+		default:
+			return false
+		}
+	}
+	return emulates
 }

@@ -27,6 +27,16 @@ func TestWithoutResourceViews(t *testing.T) {
 		if got := off.Rule(uname).Tier; got != syscalls.Emulate {
 			t.Errorf("%s without views: uname is %v, want emulate (untouched)", name, got)
 		}
+		aff, _ := syscalls.ByName("sched_getaffinity")
+		if got := p.Rule(aff).Eval([6]uint64{0}).Tier; got != syscalls.Emulate {
+			t.Errorf("%s: sched_getaffinity(0) is %v, want emulate", name, got)
+		}
+		if got := p.Rule(aff).Eval([6]uint64{1234}).Tier; got != syscalls.Pass {
+			t.Errorf("%s: sched_getaffinity(1234) is %v, want pass", name, got)
+		}
+		if got := off.Rule(aff); got.Tier != syscalls.Pass || got.Conditional() {
+			t.Errorf("%s without views: sched_getaffinity is %+v, want pass", name, got)
+		}
 		if off.Name != p.Name || p.Rule(sysinfo).Tier != syscalls.Emulate {
 			t.Errorf("%s: the copy changed the original or lost its name", name)
 		}

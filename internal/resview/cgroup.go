@@ -255,23 +255,10 @@ func (c *Cgroup) readV2(u *Usage) error {
 		u.SwapLimit = v
 		u.SwapUsage, _ = readUint(c.mem, "memory.swap.current")
 	}
-	if b, err := readFile(c.cpu, "cpu.max"); err == nil {
-		f := strings.Fields(string(b))
-		if len(f) == 2 {
-			if f[0] != "max" {
-				u.CPUQuota, _ = strconv.ParseUint(f[0], 10, 64)
-			}
-			if p, err := strconv.ParseUint(f[1], 10, 64); err == nil && p > 0 {
-				u.CPUPeriod = p
-			}
-		}
-	}
+	c.readCPULimits(u)
 	if st, err := readKV(c.cpu, "cpu.stat"); err == nil {
 		u.CPUUsageNs, u.CPUUserNs, u.CPUSystemNs = st["usage_usec"]*1000, st["user_usec"]*1000, st["system_usec"]*1000
 		u.hasCPUUsage = true
-	}
-	if b, err := readFile(c.cpuset, "cpuset.cpus.effective"); err == nil {
-		u.CPUSet, _ = ParseCPUList(string(b))
 	}
 	u.Tasks, _ = readUint(c.pids, "pids.current")
 	return nil
@@ -303,14 +290,7 @@ func (c *Cgroup) readV1(u *Usage) error {
 			u.SwapUsage = used - u.MemUsage
 		}
 	}
-	if q, err := readFile(c.cpu, "cpu.cfs_quota_us"); err == nil {
-		if n, err := strconv.ParseInt(strings.TrimSpace(string(q)), 10, 64); err == nil && n > 0 {
-			u.CPUQuota = uint64(n)
-		}
-		if p, err := readUint(c.cpu, "cpu.cfs_period_us"); err == nil && p > 0 {
-			u.CPUPeriod = p
-		}
-	}
+	c.readCPULimits(u)
 	if n, err := readUint(c.cpuacct, "cpuacct.usage"); err == nil {
 		u.CPUUsageNs, u.hasCPUUsage = n, true
 		if st, err := readKV(c.cpuacct, "cpuacct.stat"); err == nil {
@@ -319,13 +299,50 @@ func (c *Cgroup) readV1(u *Usage) error {
 			u.CPUUserNs, u.CPUSystemNs = st["user"]*1e7, st["system"]*1e7
 		}
 	}
+	u.Tasks, _ = readUint(c.pids, "pids.current")
+	return nil
+}
+
+// ReadCPULimits reads only what decides how many CPUs the container is
+// shown: its CFS quota and period and its cpuset (the other fields of the
+// Usage are unset).
+func (c *Cgroup) ReadCPULimits() Usage {
+	u := Usage{MemLimit: Unlimited, SwapLimit: Unlimited, CPUQuota: Unlimited, CPUPeriod: 100000}
+	c.readCPULimits(&u)
+	return u
+}
+
+func (c *Cgroup) readCPULimits(u *Usage) {
+	if c.V2 {
+		if b, err := readFile(c.cpu, "cpu.max"); err == nil {
+			f := strings.Fields(string(b))
+			if len(f) == 2 {
+				if f[0] != "max" {
+					u.CPUQuota, _ = strconv.ParseUint(f[0], 10, 64)
+				}
+				if p, err := strconv.ParseUint(f[1], 10, 64); err == nil && p > 0 {
+					u.CPUPeriod = p
+				}
+			}
+		}
+		if b, err := readFile(c.cpuset, "cpuset.cpus.effective"); err == nil {
+			u.CPUSet, _ = ParseCPUList(string(b))
+		}
+		return
+	}
+	if q, err := readFile(c.cpu, "cpu.cfs_quota_us"); err == nil {
+		if n, err := strconv.ParseInt(strings.TrimSpace(string(q)), 10, 64); err == nil && n > 0 {
+			u.CPUQuota = uint64(n)
+		}
+		if p, err := readUint(c.cpu, "cpu.cfs_period_us"); err == nil && p > 0 {
+			u.CPUPeriod = p
+		}
+	}
 	if b, err := readFile(c.cpuset, "cpuset.effective_cpus"); err == nil {
 		u.CPUSet, _ = ParseCPUList(string(b))
 	} else if b, err := readFile(c.cpuset, "cpuset.cpus"); err == nil {
 		u.CPUSet, _ = ParseCPUList(string(b))
 	}
-	u.Tasks, _ = readUint(c.pids, "pids.current")
-	return nil
 }
 
 // maxFile bounds what is read of one cgroup file (memory.stat is the

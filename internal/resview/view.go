@@ -79,6 +79,13 @@ func (v *View) Sysinfo() (unix.Sysinfo_t, error) {
 	return SysinfoOf(s), nil
 }
 
+// CPUs is the number of CPUs the container is shown (Snapshot.CPUs),
+// reading only its CPU limits.
+func (v *View) CPUs() (int, error) {
+	s := Snapshot{Usage: v.cg.ReadCPULimits(), Host: v.host}
+	return s.CPUs(), nil
+}
+
 // SysinfoOf fills struct sysinfo from a snapshot: memory and swap as
 // /proc/meminfo shows them, the loads in the kernel's fixed point
 // (1<<16 is 1.0), procs from the cgroup's task count.

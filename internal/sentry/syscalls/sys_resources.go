@@ -1,6 +1,7 @@
 package syscalls
 
 import (
+	"math/bits"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -14,6 +15,8 @@ import (
 // Resources answers sysinfo for the container (resview.View is one).
 type Resources interface {
 	Sysinfo() (unix.Sysinfo_t, error)
+	// CPUs is how many CPUs the container is shown.
+	CPUs() (int, error)
 }
 
 // Sysinfo emulates sysinfo(2): total and free memory from the cgroup's
@@ -35,4 +38,67 @@ func Sysinfo(t Task, args [6]uint64, env *Env) Result {
 		return Result{Errno: unix.EFAULT}
 	}
 	return Result{}
+}
+
+// maxAffinityLen caps the mask the sentry asks the kernel for: 65536
+// CPUs, above any kernel's NR_CPUS (the kernel copies at most its own
+// cpumask size, whatever the caller's length).
+const maxAffinityLen = 8192
+
+// affinityOf is sched_getaffinity(2) of a thread as the sentry sees it
+// (a variable for tests).
+var affinityOf = func(tid int, buf []byte) (int, unix.Errno) {
+	n, _, errno := unix.RawSyscall(unix.SYS_SCHED_GETAFFINITY, uintptr(tid), uintptr(len(buf)), uintptr(unsafe.Pointer(&buf[0])))
+	return int(n), errno
+}
+
+// SchedGetaffinity emulates sched_getaffinity(2) for the caller's own
+// thread (pid 0; the rule passes other pids): the kernel's answer for the
+// calling thread, keeping no more CPUs than the container is shown
+// (its quota, rounded up), so nproc, Go's GOMAXPROCS and thread pools
+// sized from the mask match /sys/devices/system/cpu/online. The CPUs kept
+// are the lowest of the thread's own: a program that pins itself to the
+// mask it was given stays where it may run. Without a view the mask is
+// the kernel's. Errors are the kernel's (EINVAL for a length it refuses,
+// EFAULT for a buffer the caller cannot have written).
+func SchedGetaffinity(t Task, args [6]uint64, env *Env) Result {
+	n := args[1]
+	if n&7 != 0 || n == 0 {
+		return Result{Errno: unix.EINVAL}
+	}
+	buf := make([]byte, min(n, maxAffinityLen))
+	got, errno := affinityOf(t.Pid(), buf)
+	if errno != 0 {
+		return Result{Errno: errno}
+	}
+	buf = buf[:got]
+	if env.Resources != nil {
+		if cpus, err := env.Resources.CPUs(); err == nil {
+			keepLowest(buf, cpus)
+		}
+	}
+	if err := t.WriteMemory(uintptr(args[2]), buf); err != nil {
+		return Result{Errno: unix.EFAULT}
+	}
+	return Result{Val: int64(got)}
+}
+
+// keepLowest clears every set bit of the mask after the first n.
+func keepLowest(mask []byte, n int) {
+	for i := range mask {
+		if c := bits.OnesCount8(mask[i]); c <= n {
+			n -= c
+			continue
+		}
+		for b := 0; b < 8; b++ {
+			if mask[i]&(1<<b) == 0 {
+				continue
+			}
+			if n > 0 {
+				n--
+			} else {
+				mask[i] &^= 1 << b
+			}
+		}
+	}
 }

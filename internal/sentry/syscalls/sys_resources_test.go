@@ -9,11 +9,13 @@ import (
 )
 
 type fakeResources struct {
-	si  unix.Sysinfo_t
-	err error
+	si   unix.Sysinfo_t
+	cpus int
+	err  error
 }
 
 func (f fakeResources) Sysinfo() (unix.Sysinfo_t, error) { return f.si, f.err }
+func (f fakeResources) CPUs() (int, error)               { return f.cpus, f.err }
 
 func TestSysinfo(t *testing.T) {
 	view := unix.Sysinfo_t{Uptime: 7, Totalram: 256 << 20, Freeram: 200 << 20, Procs: 3, Unit: 1}
@@ -46,6 +48,55 @@ func TestSysinfo(t *testing.T) {
 			got := *(*unix.Sysinfo_t)(unsafe.Pointer(&task.mem[0]))
 			if got != view {
 				t.Errorf("wrote %+v, want %+v", got, view)
+			}
+		})
+	}
+}
+
+func TestSchedGetaffinity(t *testing.T) {
+	real := []byte{0xed, 0x01, 0, 0, 0, 0, 0, 0} // CPUs 0, 2, 3, 5, 6, 7, 8
+	defer func(f func(int, []byte) (int, unix.Errno)) { affinityOf = f }(affinityOf)
+	var kernelErr unix.Errno
+	affinityOf = func(tid int, buf []byte) (int, unix.Errno) {
+		if kernelErr != 0 {
+			return 0, kernelErr
+		}
+		if tid != 42 {
+			t.Errorf("asked for tid %d, not the caller's", tid)
+		}
+		return copy(buf, real), 0
+	}
+	for _, tc := range []struct {
+		name      string
+		len       uint64
+		res       Resources
+		kernelErr unix.Errno
+		fault     bool
+		want      []byte
+		errno     unix.Errno
+	}{
+		{"three CPUs shown: the lowest three kept", 128, fakeResources{cpus: 3}, 0, false, []byte{0x0d, 0, 0, 0, 0, 0, 0, 0}, 0},
+		{"one CPU", 8, fakeResources{cpus: 1}, 0, false, []byte{0x01, 0, 0, 0, 0, 0, 0, 0}, 0},
+		{"more shown than set: unchanged", 8, fakeResources{cpus: 16}, 0, false, real, 0},
+		{"no view: the kernel's mask", 8, nil, 0, false, real, 0},
+		{"view unreadable: the kernel's mask", 8, fakeResources{err: errors.New("gone")}, 0, false, real, 0},
+		{"length not a multiple of 8: EINVAL", 12, fakeResources{cpus: 1}, 0, false, nil, unix.EINVAL},
+		{"zero length: EINVAL", 0, fakeResources{cpus: 1}, 0, false, nil, unix.EINVAL},
+		{"the kernel's error", 8, fakeResources{cpus: 1}, unix.ESRCH, false, nil, unix.ESRCH},
+		{"bad buffer: EFAULT", 8, fakeResources{cpus: 1}, 0, true, nil, unix.EFAULT},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			kernelErr = tc.kernelErr
+			task := &fakeTask{fail: tc.fault}
+			r := SchedGetaffinity(task, [6]uint64{0, tc.len, 0x2000}, &Env{Resources: tc.res})
+			if r.Errno != tc.errno {
+				t.Fatalf("errno = %v, want %v", r.Errno, tc.errno)
+			}
+			if tc.errno != 0 {
+				return
+			}
+			if r.Val != int64(len(tc.want)) || string(task.mem) != string(tc.want) {
+				t.Errorf("= %d, %x; want %d, %x", r.Val, task.mem, len(tc.want), tc.want)
 			}
 		})
 	}
