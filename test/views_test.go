@@ -30,14 +30,16 @@ func withLimits(memory int64, quota int64) specOpt {
 // viewProbe prints, one per line: MemTotal (kB, read by cat: sendfile),
 // MemTotal (read by head: read), the online CPUs, the processors in
 // cpuinfo, free's total (MiB, from sysinfo), and uptime's first field
-// (from /proc/uptime) and nproc (sched_getaffinity).
+// (from /proc/uptime), nproc (sched_getaffinity of itself) and the init's
+// affinity mask (sched_getaffinity of another pid).
 const viewProbe = `cat /proc/meminfo | awk '/^MemTotal:/ {print $2}'
 head -1 /proc/meminfo | awk '{print $2}'
 cat /sys/devices/system/cpu/online
 grep -c ^processor /proc/cpuinfo
 free -m | awk '/^Mem:/ {print $2}'
 cut -d. -f1 /proc/uptime
-nproc`
+nproc
+taskset -p 1 | awk '{print $NF}'`
 
 func hostCPUs(t *testing.T) int {
 	b, err := os.ReadFile("/sys/devices/system/cpu/online")
@@ -65,10 +67,10 @@ func TestResourceViews(t *testing.T) {
 			bundle := newBundle(t, ident.Opt, withLimits(256<<20, 100000))
 			id, _ := r.startContainer(bundle)
 			got := strings.Fields(r.ok("exec", id, "sh", "-c", viewProbe).Stdout)
-			if len(got) != 7 || got[0] != "262144" || got[1] != "262144" || got[2] != "0" || got[3] != "1" || got[4] != "256" || got[6] != "1" {
-				t.Errorf("256 MiB, 1 CPU: got %q, want [262144 262144 0 1 256 <uptime> 1]", got)
+			if len(got) != 8 || got[0] != "262144" || got[1] != "262144" || got[2] != "0" || got[3] != "1" || got[4] != "256" || got[6] != "1" || got[7] != "1" {
+				t.Errorf("256 MiB, 1 CPU: got %q, want [262144 262144 0 1 256 <uptime> 1 1]", got)
 			}
-			if len(got) == 7 {
+			if len(got) == 8 {
 				if up, err := strconv.Atoi(got[5]); err != nil || up > 600 {
 					t.Errorf("uptime %q: not the container's (it just started)", got[5])
 				}
@@ -76,7 +78,7 @@ func TestResourceViews(t *testing.T) {
 			if hostCPUs(t) >= 2 {
 				r.ok("update", "--memory", "512M", "--cpu-quota", "200000", id)
 				got = strings.Fields(r.ok("exec", id, "sh", "-c", viewProbe).Stdout)
-				if len(got) != 7 || got[0] != "524288" || got[1] != "524288" || got[2] != "0-1" || got[3] != "2" || got[4] != "512" || got[6] != "2" {
+				if len(got) != 8 || got[0] != "524288" || got[1] != "524288" || got[2] != "0-1" || got[3] != "2" || got[4] != "512" || got[6] != "2" || got[7] != "3" {
 					t.Errorf("after update to 512 MiB, 2 CPUs: got %q", got)
 				}
 			}

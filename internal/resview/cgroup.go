@@ -345,9 +345,9 @@ func (c *Cgroup) readCPULimits(u *Usage) {
 	}
 }
 
-// maxFile bounds what is read of one cgroup file (memory.stat is the
-// largest, a few KiB).
-const maxFile = 64 << 10
+// maxFile bounds what is read of one cgroup file (memory.stat is a few
+// KiB; a task list of 100k threads under 1 MiB).
+const maxFile = 1 << 20
 
 // readFile reads name under the directory dirfd.
 func readFile(dirfd int, name string) ([]byte, error) {
@@ -458,4 +458,24 @@ func ParseCPUList(s string) ([]int, error) {
 		}
 	}
 	return cpus, nil
+}
+
+// Tasks lists the host thread ids in the container's cgroup (v1: the
+// memory hierarchy's tasks; v2: cgroup.threads).
+func (c *Cgroup) Tasks() ([]int, error) {
+	name := "tasks"
+	if c.V2 {
+		name = "cgroup.threads"
+	}
+	b, err := readFile(c.mem, name)
+	if err != nil {
+		return nil, err
+	}
+	var out []int
+	for _, f := range strings.Fields(string(b)) {
+		if n, err := strconv.Atoi(f); err == nil {
+			out = append(out, n)
+		}
+	}
+	return out, nil
 }

@@ -86,6 +86,9 @@ func (v *View) CPUs() (int, error) {
 	return s.CPUs(), nil
 }
 
+// Tasks lists the host thread ids of the container's cgroup.
+func (v *View) Tasks() ([]int, error) { return v.cg.Tasks() }
+
 // SysinfoOf fills struct sysinfo from a snapshot: memory and swap as
 // /proc/meminfo shows them, the loads in the kernel's fixed point
 // (1<<16 is 1.0), procs from the cgroup's task count.

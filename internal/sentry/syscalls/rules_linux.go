@@ -106,14 +106,3 @@ func socket(t Tier) Rule {
 			"ESOCKTNOSUPPORT not STREAM/DGRAM/SEQPACKET; else " + t.String(),
 	}
 }
-
-// affinityRule: sched_getaffinity for the caller's own thread (pid 0, as
-// glibc, Go and nproc ask) is emulated, so the mask shows no more CPUs
-// than the container's resource views; for another pid (in the caller's
-// pid namespace, which the sentry cannot name) it passes.
-var affinityRule = Rule{
-	Tier: Emulate,
-	Cases: append(cases(Outcome{Tier: Emulate}, each(oneOf(0, width32, 0))...),
-		cases(Outcome{Tier: Pass}, each(span(0, width32, 0, width32, 0))...)...),
-	Summary: "emulate: pid == 0 (no more CPUs than the container is shown); else pass",
-}

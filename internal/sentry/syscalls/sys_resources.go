@@ -2,6 +2,9 @@ package syscalls
 
 import (
 	"math/bits"
+	"os"
+	"strconv"
+	"strings"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -17,6 +20,8 @@ type Resources interface {
 	Sysinfo() (unix.Sysinfo_t, error)
 	// CPUs is how many CPUs the container is shown.
 	CPUs() (int, error)
+	// Tasks lists the host thread ids of the container's cgroup.
+	Tasks() ([]int, error)
 }
 
 // Sysinfo emulates sysinfo(2): total and free memory from the cgroup's
@@ -52,22 +57,29 @@ var affinityOf = func(tid int, buf []byte) (int, unix.Errno) {
 	return int(n), errno
 }
 
-// SchedGetaffinity emulates sched_getaffinity(2) for the caller's own
-// thread (pid 0; the rule passes other pids): the kernel's answer for the
-// calling thread, keeping no more CPUs than the container is shown
-// (its quota, rounded up), so nproc, Go's GOMAXPROCS and thread pools
-// sized from the mask match /sys/devices/system/cpu/online. The CPUs kept
-// are the lowest of the thread's own: a program that pins itself to the
-// mask it was given stays where it may run. Without a view the mask is
-// the kernel's. Errors are the kernel's (EINVAL for a length it refuses,
+// SchedGetaffinity emulates sched_getaffinity(2): the kernel's answer for
+// the thread the caller names (pid 0: itself; else a pid in its own pid
+// namespace, which the sentry finds among the container's threads: its
+// own, pthread_getaffinity_np's way, or another's), keeping no more CPUs
+// than the container is shown (its quota, rounded up), so nproc, Go's
+// GOMAXPROCS and thread pools sized from the mask match
+// /sys/devices/system/cpu/online. The CPUs kept are the lowest of the
+// thread's own: a program that pins itself to the mask it was given
+// stays where it may run. Without a view the mask is the kernel's, for
+// the caller itself only (ESRCH for other pids). Errors are the kernel's
+// (EINVAL for a length it refuses, ESRCH for a thread it cannot find,
 // EFAULT for a buffer the caller cannot have written).
 func SchedGetaffinity(t Task, args [6]uint64, env *Env) Result {
 	n := args[1]
 	if n&7 != 0 || n == 0 {
 		return Result{Errno: unix.EINVAL}
 	}
+	tid, errno := affinityTarget(t, int(int32(args[0])), env)
+	if errno != 0 {
+		return Result{Errno: errno}
+	}
 	buf := make([]byte, min(n, maxAffinityLen))
-	got, errno := affinityOf(t.Pid(), buf)
+	got, errno := affinityOf(tid, buf)
 	if errno != 0 {
 		return Result{Errno: errno}
 	}
@@ -81,6 +93,63 @@ func SchedGetaffinity(t Task, args [6]uint64, env *Env) Result {
 		return Result{Errno: unix.EFAULT}
 	}
 	return Result{Val: int64(got)}
+}
+
+// affinityTarget is the host tid of the thread pid names in the caller's
+// pid namespace: the caller for 0 or its own id there, else the
+// container's thread with that id at the caller's namespace depth.
+func affinityTarget(t Task, pid int, env *Env) (int, unix.Errno) {
+	if pid == 0 {
+		return t.Pid(), 0
+	}
+	if pid < 0 {
+		return 0, unix.ESRCH
+	}
+	own, err := nsPids(t.Pid())
+	if err != nil || len(own) == 0 {
+		return 0, unix.ESRCH
+	}
+	depth := len(own) - 1
+	if own[depth] == pid {
+		return t.Pid(), 0
+	}
+	if env.Resources == nil {
+		return 0, unix.ESRCH
+	}
+	tids, err := env.Resources.Tasks()
+	if err != nil {
+		return 0, unix.ESRCH
+	}
+	for _, h := range tids {
+		if ids, err := nsPids(h); err == nil && len(ids) > depth && ids[depth] == pid {
+			return h, 0
+		}
+	}
+	return 0, unix.ESRCH
+}
+
+// nsPids is a thread's id in each pid namespace it is in, outermost (the
+// sentry's) first: the NSpid line of /proc/<tid>/status (a variable for
+// tests).
+var nsPids = func(tid int) ([]int, error) {
+	data, err := os.ReadFile("/proc/" + strconv.Itoa(tid) + "/status")
+	if err != nil {
+		return nil, err
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(line, "NSpid:"); ok {
+			var ids []int
+			for _, f := range strings.Fields(v) {
+				n, err := strconv.Atoi(f)
+				if err != nil {
+					return nil, err
+				}
+				ids = append(ids, n)
+			}
+			return ids, nil
+		}
+	}
+	return nil, unix.ESRCH
 }
 
 // keepLowest clears every set bit of the mask after the first n.

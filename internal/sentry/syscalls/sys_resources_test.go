@@ -9,13 +9,15 @@ import (
 )
 
 type fakeResources struct {
-	si   unix.Sysinfo_t
-	cpus int
-	err  error
+	si    unix.Sysinfo_t
+	cpus  int
+	tasks []int
+	err   error
 }
 
 func (f fakeResources) Sysinfo() (unix.Sysinfo_t, error) { return f.si, f.err }
 func (f fakeResources) CPUs() (int, error)               { return f.cpus, f.err }
+func (f fakeResources) Tasks() ([]int, error)            { return f.tasks, f.err }
 
 func TestSysinfo(t *testing.T) {
 	view := unix.Sysinfo_t{Uptime: 7, Totalram: 256 << 20, Freeram: 200 << 20, Procs: 3, Unit: 1}
@@ -62,7 +64,7 @@ func TestSchedGetaffinity(t *testing.T) {
 			return 0, kernelErr
 		}
 		if tid != 42 {
-			t.Errorf("asked for tid %d, not the caller's", tid)
+			return copy(buf, []byte{0xff, 0, 0, 0, 0, 0, 0, 0}), 0 // another thread: CPUs 0-7
 		}
 		return copy(buf, real), 0
 	}
@@ -97,6 +99,61 @@ func TestSchedGetaffinity(t *testing.T) {
 			}
 			if r.Val != int64(len(tc.want)) || string(task.mem) != string(tc.want) {
 				t.Errorf("= %d, %x; want %d, %x", r.Val, task.mem, len(tc.want), tc.want)
+			}
+		})
+	}
+}
+
+func TestSchedGetaffinityTargets(t *testing.T) {
+	defer func(f func(int, []byte) (int, unix.Errno)) { affinityOf = f }(affinityOf)
+	defer func(f func(int) ([]int, error)) { nsPids = f }(nsPids)
+	masks := map[int]byte{42: 0x03, 77: 0x0c}
+	affinityOf = func(tid int, buf []byte) (int, unix.Errno) {
+		m, ok := masks[tid]
+		if !ok {
+			return 0, unix.ESRCH
+		}
+		buf[0] = m
+		return 8, 0
+	}
+	// The caller is host tid 42, 5 in its namespace; 77 is 9 there; 88 is
+	// in the host's namespace only.
+	nsPids = func(tid int) ([]int, error) {
+		switch tid {
+		case 42:
+			return []int{42, 5}, nil
+		case 77:
+			return []int{77, 9}, nil
+		case 88:
+			return []int{88}, nil
+		}
+		return nil, unix.ESRCH
+	}
+	res := fakeResources{cpus: 8, tasks: []int{42, 77, 88}}
+	for _, tc := range []struct {
+		name  string
+		pid   int64
+		res   Resources
+		want  byte
+		errno unix.Errno
+	}{
+		{"0: the caller", 0, res, 0x03, 0},
+		{"its own id (pthread_getaffinity_np)", 5, res, 0x03, 0},
+		{"another thread of the container", 9, res, 0x0c, 0},
+		{"a host id: not in the caller's namespace", 88, res, 0, unix.ESRCH},
+		{"no such thread", 1000, res, 0, unix.ESRCH},
+		{"negative", -1, res, 0, unix.ESRCH},
+		{"no view: only the caller", 9, nil, 0, unix.ESRCH},
+		{"no view, the caller", 5, nil, 0x03, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			task := &fakeTask{}
+			r := SchedGetaffinity(task, [6]uint64{uint64(tc.pid), 8, 0x2000}, &Env{Resources: tc.res})
+			if r.Errno != tc.errno {
+				t.Fatalf("errno = %v, want %v", r.Errno, tc.errno)
+			}
+			if tc.errno == 0 && task.mem[0] != tc.want {
+				t.Errorf("mask %#x, want %#x", task.mem[0], tc.want)
 			}
 		})
 	}

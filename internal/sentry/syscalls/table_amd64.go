@@ -221,7 +221,7 @@ var table = []Entry{
 	{201, "time", pass, pass, nil, "normally answered by the vDSO"},
 	{202, "futex", pass, pass, nil, "hot path"},
 	{203, "sched_setaffinity", pass, pass, nil, "bounded by the cpuset cgroup"},
-	{204, "sched_getaffinity", affinityRule, affinityRule, SchedGetaffinity, "the caller's own mask, no more CPUs than its quota (resource views); passed when they are off"},
+	{204, "sched_getaffinity", emulate, emulate, SchedGetaffinity, "the kernel's mask with no more CPUs than the container's quota (resource views); passed when they are off"},
 	{205, "set_thread_area", pass, pass, nil, "32-bit TLS"},
 	{206, "io_setup", pass, pass, nil, "Linux AIO (databases use it)"},
 	{207, "io_destroy", pass, pass, nil, "Linux AIO"},
