@@ -10,15 +10,16 @@
 package resview
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 
 	"golang.org/x/sys/unix"
 )
@@ -35,6 +36,25 @@ type Cgroup struct {
 	// memory, cpu, cpuacct, cpuset, pids: directory fds (-1: the
 	// controller is not mounted). On cgroup v2 they are one fd.
 	mem, cpu, cpuacct, cpuset, pids int
+
+	mu    sync.Mutex
+	files map[fileKey]*cgFile
+}
+
+// fileKey names a cgroup file: a directory fd and a name under it.
+type fileKey struct {
+	dir  int
+	name string
+}
+
+// cgFile is a cgroup file kept open and re-read from its start at each
+// use (the kernel renders it afresh): one openat per file for the life
+// of the view, not one per read.
+type cgFile struct {
+	mu  sync.Mutex
+	fd  int   // -1: could not be opened (err says why)
+	err error // the open's error, kept
+	buf []byte
 }
 
 // Dirs names a cgroup's directories per controller (v1), or the one
@@ -48,7 +68,7 @@ type Dirs struct {
 // OpenDirs opens the directories of d. A controller whose directory is
 // empty or missing is left out (its facts read as unlimited).
 func OpenDirs(d Dirs) (*Cgroup, error) {
-	c := &Cgroup{V2: d.V2, mem: -1, cpu: -1, cpuacct: -1, cpuset: -1, pids: -1}
+	c := &Cgroup{V2: d.V2, mem: -1, cpu: -1, cpuacct: -1, cpuset: -1, pids: -1, files: map[fileKey]*cgFile{}}
 	open := func(dir string) (int, error) {
 		if dir == "" {
 			return -1, nil
@@ -91,8 +111,16 @@ func OpenDirs(d Dirs) (*Cgroup, error) {
 	return c, nil
 }
 
-// Close closes the directory fds.
+// Close closes the directory fds and the files kept open.
 func (c *Cgroup) Close() {
+	c.mu.Lock()
+	for _, f := range c.files {
+		if f.fd >= 0 {
+			unix.Close(f.fd)
+		}
+	}
+	c.files = nil
+	c.mu.Unlock()
 	seen := map[int]bool{}
 	for _, fd := range []int{c.mem, c.cpu, c.cpuacct, c.cpuset, c.pids} {
 		if fd >= 0 && !seen[fd] {
@@ -224,97 +252,181 @@ type Usage struct {
 	CPUSet                                             []int  // nil: every host CPU
 	CPUUsageNs, CPUUserNs, CPUSystemNs                 uint64
 	Tasks                                              uint64 // pids.current
-	hasCPUUsage                                        bool
 }
 
-// Read reads the cgroup's files now.
-func (c *Cgroup) Read() (Usage, error) {
+// Need says which facts a reading wants: each costs file reads, and a
+// view reads only what it renders.
+type Need uint
+
+const (
+	// NeedMemory: the memory and swap limits and usage.
+	NeedMemory Need = 1 << iota
+	// NeedMemoryStat: memory.stat (page cache, anon, shmem, LRU lists),
+	// the costliest file (the kernel sums it over the cgroup's tree).
+	NeedMemoryStat
+	// NeedCPUUsage: the CPU time used (total, user, system).
+	NeedCPUUsage
+	// NeedCPULimits: the CFS quota and period and the cpuset.
+	NeedCPULimits
+	// NeedTasks: pids.current.
+	NeedTasks
+	// NeedAll is every fact.
+	NeedAll = NeedMemory | NeedMemoryStat | NeedCPUUsage | NeedCPULimits | NeedTasks
+)
+
+// Read reads the facts need asks for now; the others keep their zero
+// values (limits: Unlimited).
+func (c *Cgroup) Read(need Need) (Usage, error) {
 	u := Usage{MemLimit: Unlimited, SwapLimit: Unlimited, CPUQuota: Unlimited, CPUPeriod: 100000}
+	if need&(NeedMemory|NeedMemoryStat) != 0 {
+		if err := c.readMemory(&u, need&NeedMemoryStat != 0); err != nil {
+			return u, err
+		}
+	}
+	if need&NeedCPUUsage != 0 {
+		c.readCPUUsage(&u)
+	}
+	if need&NeedCPULimits != 0 {
+		c.readCPULimits(&u)
+	}
+	if need&NeedTasks != 0 {
+		u.Tasks, _ = c.readUint(c.pids, "pids.current")
+	}
+	return u, nil
+}
+
+// memStatKeys name memory.stat's counters in each version: v1's total_
+// counters include the container's own sub-cgroups, as v2's always do.
+var memStatKeys = map[bool]struct{ file, anon, shmem, mapped, activeAnon, inactiveAnon, activeFile, inactiveFile, unevictable string }{
+	false: {"total_cache", "total_rss", "total_shmem", "total_mapped_file", "total_active_anon", "total_inactive_anon", "total_active_file", "total_inactive_file", "total_unevictable"},
+	true:  {"file", "anon", "shmem", "file_mapped", "active_anon", "inactive_anon", "active_file", "inactive_file", "unevictable"},
+}
+
+func (c *Cgroup) readMemory(u *Usage, stat bool) error {
+	limit, usage := "memory.limit_in_bytes", "memory.usage_in_bytes"
 	if c.V2 {
-		return u, c.readV2(&u)
+		limit, usage = "memory.max", "memory.current"
 	}
-	return u, c.readV1(&u)
-}
-
-func (c *Cgroup) readV2(u *Usage) error {
 	var err error
-	if u.MemLimit, err = readLimit(c.mem, "memory.max"); err != nil {
+	if u.MemLimit, err = c.readLimit(c.mem, limit); err != nil {
 		return err
 	}
-	if u.MemUsage, err = readUint(c.mem, "memory.current"); err != nil {
+	if u.MemUsage, err = c.readUint(c.mem, usage); err != nil {
 		return err
 	}
-	st, err := readKV(c.mem, "memory.stat")
-	if err != nil {
-		return err
-	}
-	u.File, u.Anon, u.Shmem, u.Mapped = st["file"], st["anon"], st["shmem"], st["file_mapped"]
-	u.ActiveAnon, u.InactiveAnon = st["active_anon"], st["inactive_anon"]
-	u.ActiveFile, u.InactiveFile, u.Unevictable = st["active_file"], st["inactive_file"], st["unevictable"]
-	if v, err := readLimit(c.mem, "memory.swap.max"); err == nil {
-		u.SwapLimit = v
-		u.SwapUsage, _ = readUint(c.mem, "memory.swap.current")
-	}
-	c.readCPULimits(u)
-	if st, err := readKV(c.cpu, "cpu.stat"); err == nil {
-		u.CPUUsageNs, u.CPUUserNs, u.CPUSystemNs = st["usage_usec"]*1000, st["user_usec"]*1000, st["system_usec"]*1000
-		u.hasCPUUsage = true
-	}
-	u.Tasks, _ = readUint(c.pids, "pids.current")
-	return nil
-}
-
-func (c *Cgroup) readV1(u *Usage) error {
-	var err error
-	if u.MemLimit, err = readLimit(c.mem, "memory.limit_in_bytes"); err != nil {
-		return err
-	}
-	if u.MemUsage, err = readUint(c.mem, "memory.usage_in_bytes"); err != nil {
-		return err
-	}
-	st, err := readKV(c.mem, "memory.stat")
-	if err != nil {
-		return err
-	}
-	// The total_ counters include the container's own sub-cgroups.
-	u.File, u.Anon, u.Shmem, u.Mapped = st["total_cache"], st["total_rss"], st["total_shmem"], st["total_mapped_file"]
-	u.ActiveAnon, u.InactiveAnon = st["total_active_anon"], st["total_inactive_anon"]
-	u.ActiveFile, u.InactiveFile, u.Unevictable = st["total_active_file"], st["total_inactive_file"], st["total_unevictable"]
-	// memsw counts memory and swap together; without swap accounting
-	// the files are missing and swap is the host's.
-	if msw, err := readLimit(c.mem, "memory.memsw.limit_in_bytes"); err == nil {
+	if c.V2 {
+		if v, err := c.readLimit(c.mem, "memory.swap.max"); err == nil {
+			u.SwapLimit = v
+			u.SwapUsage, _ = c.readUint(c.mem, "memory.swap.current")
+		}
+	} else if msw, err := c.readLimit(c.mem, "memory.memsw.limit_in_bytes"); err == nil {
+		// memsw counts memory and swap together; without swap
+		// accounting the files are missing and swap is the host's.
 		if msw != Unlimited && u.MemLimit != Unlimited && msw >= u.MemLimit {
 			u.SwapLimit = msw - u.MemLimit
 		}
-		if used, err := readUint(c.mem, "memory.memsw.usage_in_bytes"); err == nil && used >= u.MemUsage {
+		if used, err := c.readUint(c.mem, "memory.memsw.usage_in_bytes"); err == nil && used >= u.MemUsage {
 			u.SwapUsage = used - u.MemUsage
 		}
 	}
-	c.readCPULimits(u)
-	if n, err := readUint(c.cpuacct, "cpuacct.usage"); err == nil {
-		u.CPUUsageNs, u.hasCPUUsage = n, true
-		if st, err := readKV(c.cpuacct, "cpuacct.stat"); err == nil {
-			// USER_HZ ticks (100 a second on every architecture Linux
-			// exports to user space).
-			u.CPUUserNs, u.CPUSystemNs = st["user"]*1e7, st["system"]*1e7
-		}
+	if !stat {
+		return nil
 	}
-	u.Tasks, _ = readUint(c.pids, "pids.current")
+	b, err := c.readFile(c.mem, "memory.stat")
+	if err != nil {
+		return err
+	}
+	k := memStatKeys[c.V2]
+	eachKV(b, func(key string, v uint64) {
+		switch key {
+		case k.file:
+			u.File = v
+		case k.anon:
+			u.Anon = v
+		case k.shmem:
+			u.Shmem = v
+		case k.mapped:
+			u.Mapped = v
+		case k.activeAnon:
+			u.ActiveAnon = v
+		case k.inactiveAnon:
+			u.InactiveAnon = v
+		case k.activeFile:
+			u.ActiveFile = v
+		case k.inactiveFile:
+			u.InactiveFile = v
+		case k.unevictable:
+			u.Unevictable = v
+		}
+	})
 	return nil
 }
 
-// ReadCPULimits reads only what decides how many CPUs the container is
-// shown: its CFS quota and period and its cpuset (the other fields of the
-// Usage are unset).
-func (c *Cgroup) ReadCPULimits() Usage {
-	u := Usage{MemLimit: Unlimited, SwapLimit: Unlimited, CPUQuota: Unlimited, CPUPeriod: 100000}
-	c.readCPULimits(&u)
-	return u
+func (c *Cgroup) readCPUUsage(u *Usage) {
+	if c.V2 {
+		if b, err := c.readFile(c.cpu, "cpu.stat"); err == nil {
+			eachKV(b, func(key string, v uint64) {
+				switch key {
+				case "usage_usec":
+					u.CPUUsageNs = v * 1000
+				case "user_usec":
+					u.CPUUserNs = v * 1000
+				case "system_usec":
+					u.CPUSystemNs = v * 1000
+				}
+			})
+		}
+		return
+	}
+	if n, err := c.readUint(c.cpuacct, "cpuacct.usage"); err == nil {
+		u.CPUUsageNs = n
+		if b, err := c.readFile(c.cpuacct, "cpuacct.stat"); err == nil {
+			// USER_HZ ticks (100 a second on every architecture Linux
+			// exports to user space).
+			eachKV(b, func(key string, v uint64) {
+				switch key {
+				case "user":
+					u.CPUUserNs = v * 1e7
+				case "system":
+					u.CPUSystemNs = v * 1e7
+				}
+			})
+		}
+	}
+}
+
+// eachKV calls fn for every "key value" line of a flat-keyed file whose
+// value is a number (the key string is only valid during the call).
+func eachKV(b []byte, fn func(key string, v uint64)) {
+	for len(b) > 0 {
+		line := b
+		if i := bytes.IndexByte(b, '\n'); i >= 0 {
+			line, b = b[:i], b[i+1:]
+		} else {
+			b = nil
+		}
+		sp := bytes.IndexByte(line, ' ')
+		if sp <= 0 {
+			continue
+		}
+		var v uint64
+		ok := sp+1 < len(line)
+		for _, ch := range line[sp+1:] {
+			if ch < '0' || ch > '9' {
+				ok = false
+				break
+			}
+			v = v*10 + uint64(ch-'0')
+		}
+		if ok {
+			fn(string(line[:sp]), v)
+		}
+	}
 }
 
 func (c *Cgroup) readCPULimits(u *Usage) {
 	if c.V2 {
-		if b, err := readFile(c.cpu, "cpu.max"); err == nil {
+		if b, err := c.readFile(c.cpu, "cpu.max"); err == nil {
 			f := strings.Fields(string(b))
 			if len(f) == 2 {
 				if f[0] != "max" {
@@ -325,22 +437,22 @@ func (c *Cgroup) readCPULimits(u *Usage) {
 				}
 			}
 		}
-		if b, err := readFile(c.cpuset, "cpuset.cpus.effective"); err == nil {
+		if b, err := c.readFile(c.cpuset, "cpuset.cpus.effective"); err == nil {
 			u.CPUSet, _ = ParseCPUList(string(b))
 		}
 		return
 	}
-	if q, err := readFile(c.cpu, "cpu.cfs_quota_us"); err == nil {
+	if q, err := c.readFile(c.cpu, "cpu.cfs_quota_us"); err == nil {
 		if n, err := strconv.ParseInt(strings.TrimSpace(string(q)), 10, 64); err == nil && n > 0 {
 			u.CPUQuota = uint64(n)
 		}
-		if p, err := readUint(c.cpu, "cpu.cfs_period_us"); err == nil && p > 0 {
+		if p, err := c.readUint(c.cpu, "cpu.cfs_period_us"); err == nil && p > 0 {
 			u.CPUPeriod = p
 		}
 	}
-	if b, err := readFile(c.cpuset, "cpuset.effective_cpus"); err == nil {
+	if b, err := c.readFile(c.cpuset, "cpuset.effective_cpus"); err == nil {
 		u.CPUSet, _ = ParseCPUList(string(b))
-	} else if b, err := readFile(c.cpuset, "cpuset.cpus"); err == nil {
+	} else if b, err := c.readFile(c.cpuset, "cpuset.cpus"); err == nil {
 		u.CPUSet, _ = ParseCPUList(string(b))
 	}
 }
@@ -349,38 +461,67 @@ func (c *Cgroup) readCPULimits(u *Usage) {
 // KiB; a task list of 100k threads under 1 MiB).
 const maxFile = 1 << 20
 
-// readFile reads name under the directory dirfd.
-func readFile(dirfd int, name string) ([]byte, error) {
+// readFile reads name under the directory dirfd: from its start, on an
+// fd opened (openat, O_RDONLY|O_CLOEXEC) at its first use and kept. The
+// bytes returned are a copy the caller may keep.
+func (c *Cgroup) readFile(dirfd int, name string) ([]byte, error) {
 	if dirfd < 0 {
 		return nil, unix.ENOENT
 	}
-	fd, err := unix.Openat(dirfd, name, unix.O_RDONLY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return nil, fmt.Errorf("opening cgroup file %s: %w", name, err)
+	c.mu.Lock()
+	if c.files == nil {
+		c.mu.Unlock()
+		return nil, unix.EBADF // closed
 	}
-	defer unix.Close(fd)
-	buf := make([]byte, 0, 4096)
-	for len(buf) < maxFile {
-		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)]
+	k := fileKey{dirfd, name}
+	f := c.files[k]
+	if f == nil {
+		f = &cgFile{fd: -1}
+		fd, err := unix.Openat(dirfd, name, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			f.err = fmt.Errorf("opening cgroup file %s: %w", name, err)
+		} else {
+			f.fd = fd
 		}
-		n, err := unix.Read(fd, buf[len(buf):cap(buf)])
+		c.files[k] = f
+	}
+	c.mu.Unlock()
+	if f.fd < 0 {
+		return nil, f.err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if _, err := unix.Seek(f.fd, 0, io.SeekStart); err != nil {
+		return nil, fmt.Errorf("rewinding cgroup file %s: %w", name, err)
+	}
+	if f.buf == nil {
+		f.buf = make([]byte, 4096)
+	}
+	n := 0
+	for {
+		if n == len(f.buf) {
+			if len(f.buf) >= maxFile {
+				break
+			}
+			f.buf = append(f.buf, make([]byte, len(f.buf))...)
+		}
+		m, err := unix.Read(f.fd, f.buf[n:])
 		if err == unix.EINTR {
 			continue
 		}
 		if err != nil {
 			return nil, fmt.Errorf("reading cgroup file %s: %w", name, err)
 		}
-		if n == 0 {
+		if m == 0 {
 			break
 		}
-		buf = buf[:len(buf)+n]
+		n += m
 	}
-	return buf, nil
+	return append([]byte(nil), f.buf[:n]...), nil
 }
 
-func readUint(dirfd int, name string) (uint64, error) {
-	b, err := readFile(dirfd, name)
+func (c *Cgroup) readUint(dirfd int, name string) (uint64, error) {
+	b, err := c.readFile(dirfd, name)
 	if err != nil {
 		return 0, err
 	}
@@ -396,8 +537,8 @@ func readUint(dirfd int, name string) (uint64, error) {
 const v1Unlimited = math.MaxInt64 &^ 0xfff
 
 // readLimit reads a limit: "max" (v2) or a huge value (v1) is Unlimited.
-func readLimit(dirfd int, name string) (uint64, error) {
-	b, err := readFile(dirfd, name)
+func (c *Cgroup) readLimit(dirfd int, name string) (uint64, error) {
+	b, err := c.readFile(dirfd, name)
 	if err != nil {
 		return 0, err
 	}
@@ -413,25 +554,6 @@ func readLimit(dirfd int, name string) (uint64, error) {
 		return Unlimited, nil
 	}
 	return n, nil
-}
-
-// readKV reads a flat-keyed file ("key value" lines).
-func readKV(dirfd int, name string) (map[string]uint64, error) {
-	b, err := readFile(dirfd, name)
-	if err != nil {
-		return nil, err
-	}
-	m := map[string]uint64{}
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	for sc.Scan() {
-		f := strings.Fields(sc.Text())
-		if len(f) == 2 {
-			if v, err := strconv.ParseUint(f[1], 10, 64); err == nil {
-				m[f[0]] = v
-			}
-		}
-	}
-	return m, nil
 }
 
 // ParseCPUList parses a CPU list ("0-3,5,7-8").
@@ -467,7 +589,7 @@ func (c *Cgroup) Tasks() ([]int, error) {
 	if c.V2 {
 		name = "cgroup.threads"
 	}
-	b, err := readFile(c.mem, name)
+	b, err := c.readFile(c.mem, name)
 	if err != nil {
 		return nil, err
 	}

@@ -89,16 +89,31 @@ func (s *Snapshot) allowedCPUs() []int {
 }
 
 // Files are the views, by the name the views server serves them under,
-// with the container path each is mounted over.
-var Files = []struct{ Name, Target string }{
-	{"meminfo", "/proc/meminfo"},
-	{"cpuinfo", "/proc/cpuinfo"},
-	{"stat", "/proc/stat"},
-	{"uptime", "/proc/uptime"},
-	{"loadavg", "/proc/loadavg"},
-	{"swaps", "/proc/swaps"},
-	{"diskstats", "/proc/diskstats"},
-	{"cpu-online", "/sys/devices/system/cpu/online"},
+// with the container path each is mounted over and the facts each is
+// rendered from.
+var Files = []struct {
+	Name, Target string
+	Need         Need
+}{
+	{"meminfo", "/proc/meminfo", NeedMemory | NeedMemoryStat},
+	{"cpuinfo", "/proc/cpuinfo", NeedCPULimits},
+	{"stat", "/proc/stat", NeedCPUUsage | NeedCPULimits | NeedTasks},
+	{"uptime", "/proc/uptime", NeedCPUUsage | NeedCPULimits},
+	{"loadavg", "/proc/loadavg", NeedCPUUsage | NeedTasks},
+	{"swaps", "/proc/swaps", NeedMemory},
+	{"diskstats", "/proc/diskstats", 0},
+	{"cpu-online", "/sys/devices/system/cpu/online", NeedCPULimits},
+}
+
+// NeedOf is what the view called name is rendered from (NeedAll for a
+// name that is not one).
+func NeedOf(name string) Need {
+	for _, f := range Files {
+		if f.Name == name {
+			return f.Need
+		}
+	}
+	return NeedAll
 }
 
 // Render produces the view called name (one of Files).

@@ -97,7 +97,7 @@ func TestViews(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer cg.Close()
-			u, err := cg.Read()
+			u, err := cg.Read(NeedAll)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -259,5 +259,46 @@ func TestParse(t *testing.T) {
 	}
 	if got := unescape(`/a\040b`); got != "/a b" {
 		t.Errorf("unescape = %q", got)
+	}
+}
+
+// TestReadFollowsChanges: a limit changed after the first read (syscage
+// update) is what the next read sees, though the file stays open; and a
+// reading reads only what it needs.
+func TestReadFollowsChanges(t *testing.T) {
+	for _, v2 := range []bool{false, true} {
+		var d Dirs
+		limitFile := ""
+		if v2 {
+			d = v2Tree(t, "268435456\n", "100000 100000\n", "0-3\n", "")
+			limitFile = filepath.Join(d.Unified, "memory.max")
+		} else {
+			d = v1Tree(t, "268435456\n", "100000\n", "0-3\n", "")
+			limitFile = filepath.Join(d.Memory, "memory.limit_in_bytes")
+		}
+		cg, err := OpenDirs(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		u, err := cg.Read(NeedMemory)
+		if err != nil || u.MemLimit != 256*mib {
+			t.Fatalf("v2=%v: limit %d, %v", v2, u.MemLimit, err)
+		}
+		if u.File != 0 || u.CPUQuota != Unlimited || u.Tasks != 0 || u.CPUUsageNs != 0 {
+			t.Errorf("v2=%v: NeedMemory read more: %+v", v2, u)
+		}
+		if err := os.WriteFile(limitFile, []byte("536870912\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if u, _ = cg.Read(NeedMemory); u.MemLimit != 512*mib {
+			t.Errorf("v2=%v: after the update the limit reads %d", v2, u.MemLimit)
+		}
+		if u, _ = cg.Read(NeedCPULimits); u.CPUQuota != 100000 || u.MemLimit != Unlimited {
+			t.Errorf("v2=%v: NeedCPULimits: %+v", v2, u)
+		}
+		cg.Close()
+		if _, err := cg.Read(NeedMemory); err == nil {
+			t.Errorf("v2=%v: read after Close succeeded", v2)
+		}
 	}
 }

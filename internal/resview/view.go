@@ -55,9 +55,11 @@ func NewViewOf(cg *Cgroup, host Host, started time.Duration) *View {
 // Close releases the cgroup's directory fds.
 func (v *View) Close() { v.cg.Close() }
 
-// Snapshot reads the cgroup now.
-func (v *View) Snapshot() (*Snapshot, error) {
-	u, err := v.cg.Read()
+// Snapshot reads what need asks for of the cgroup now. The loads are
+// brought up to date when the CPU usage is read (they are kept as they
+// were otherwise).
+func (v *View) Snapshot(need Need) (*Snapshot, error) {
+	u, err := v.cg.Read(need)
 	if err != nil {
 		return nil, err
 	}
@@ -66,13 +68,15 @@ func (v *View) Snapshot() (*Snapshot, error) {
 		up = 0
 	}
 	s := &Snapshot{Usage: u, Host: v.host, Uptime: up}
-	s.Loads = v.load.Update(up, u.CPUUsageNs)
+	if need&NeedCPUUsage != 0 {
+		s.Loads = v.load.Update(up, u.CPUUsageNs)
+	}
 	return s, nil
 }
 
 // Sysinfo is sysinfo(2)'s answer for the container (mem_unit 1).
 func (v *View) Sysinfo() (unix.Sysinfo_t, error) {
-	s, err := v.Snapshot()
+	s, err := v.Snapshot(NeedMemory | NeedCPUUsage | NeedTasks)
 	if err != nil {
 		return unix.Sysinfo_t{}, err
 	}
@@ -82,7 +86,11 @@ func (v *View) Sysinfo() (unix.Sysinfo_t, error) {
 // CPUs is the number of CPUs the container is shown (Snapshot.CPUs),
 // reading only its CPU limits.
 func (v *View) CPUs() (int, error) {
-	s := Snapshot{Usage: v.cg.ReadCPULimits(), Host: v.host}
+	u, err := v.cg.Read(NeedCPULimits)
+	if err != nil {
+		return 0, err
+	}
+	s := Snapshot{Usage: u, Host: v.host}
 	return s.CPUs(), nil
 }
 
@@ -91,7 +99,9 @@ func (v *View) Tasks() ([]int, error) { return v.cg.Tasks() }
 
 // SysinfoOf fills struct sysinfo from a snapshot: memory and swap as
 // /proc/meminfo shows them, the loads in the kernel's fixed point
-// (1<<16 is 1.0), procs from the cgroup's task count.
+// (1<<16 is 1.0), procs from the cgroup's task count. sharedram is the
+// snapshot's Shmem: 0 as View.Sysinfo reads it (memory.stat would more
+// than double the cost of the call; /proc/meminfo has Shmem).
 func SysinfoOf(s *Snapshot) unix.Sysinfo_t {
 	var si unix.Sysinfo_t
 	si.Uptime = int64(s.Uptime / time.Second)

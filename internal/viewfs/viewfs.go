@@ -36,7 +36,7 @@ import (
 
 // Renderer is what the files are made from (resview.View).
 type Renderer interface {
-	Snapshot() (*resview.Snapshot, error)
+	Snapshot(need resview.Need) (*resview.Snapshot, error)
 }
 
 // root is the file system's root: one file per view.
@@ -79,7 +79,7 @@ func (f *file) Getattr(ctx context.Context, fh fs.FileHandle, out *fuse.AttrOut)
 }
 
 func (f *file) render() ([]byte, error) {
-	s, err := f.view.Snapshot()
+	s, err := f.view.Snapshot(resview.NeedOf(f.name))
 	if err != nil {
 		logrus.Warnf("views: %s: %v", f.name, err)
 		return nil, err
@@ -88,7 +88,9 @@ func (f *file) render() ([]byte, error) {
 }
 
 // Open renders the view now; reads are served from this copy, with
-// direct I/O (read(2) always reaches us, whatever size the kernel holds).
+// direct I/O (read(2) always reaches us, whatever size the kernel holds;
+// each open reads one rendering, even across several reads), and no
+// FLUSH on close (nothing is written).
 //
 // sendfile and splice do not: since Linux 6.5 they read a FUSE file
 // through the page cache, up to the size the kernel holds, even with
@@ -111,7 +113,7 @@ func (f *file) Open(ctx context.Context, flags uint32) (fs.FileHandle, uint32, s
 			logrus.Warnf("views: %s: setting the size: %v", f.name, errno)
 		}
 	}
-	return &handle{data: b}, fuse.FOPEN_DIRECT_IO, 0
+	return &handle{data: b}, fuse.FOPEN_DIRECT_IO | fuse.FOPEN_NOFLUSH, 0
 }
 
 // handle is one open view.
