@@ -284,6 +284,7 @@ report() {
 		label["exec"] = "fork+exec+wait (static true)"; label["pipe"] = "pipe ping-pong (round trip)"
 		label["tcpconnect"] = "loopback TCP connect+accept+close"; label["uname"] = "uname (emulated by the sentry)"
 		label["run-true"] = "`run` of /bin/true, end to end"
+		label["sysinfo"] = "sysinfo (emulated: the cgroup)"; label["meminfo"] = "read /proc/meminfo (open, read to EOF, close)"
 		n = split(benches, bs, " ")
 		for (i = 1; i <= n; i++) {
 			b = bs[i]
