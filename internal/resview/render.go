@@ -194,15 +194,26 @@ func Meminfo(s *Snapshot) []byte {
 		{"HugePages_Surp", 0},
 		{"Hugepagesize", 2048},
 	}
-	var b bytes.Buffer
+	// "%-16s%8d kB" without fmt: this is the hot file.
+	b := make([]byte, 0, 28*len(lines))
+	var num [20]byte
 	for _, l := range lines {
-		if strings.HasPrefix(l.k, "HugePages_") {
-			fmt.Fprintf(&b, "%-16s%8d\n", l.k+":", l.v)
-			continue
+		b = append(b, l.k...)
+		b = append(b, ':')
+		for i := len(l.k) + 1; i < 16; i++ {
+			b = append(b, ' ')
 		}
-		fmt.Fprintf(&b, "%-16s%8d kB\n", l.k+":", l.v)
+		n := strconv.AppendUint(num[:0], l.v, 10)
+		for i := len(n); i < 8; i++ {
+			b = append(b, ' ')
+		}
+		b = append(b, n...)
+		if !strings.HasPrefix(l.k, "HugePages_") {
+			b = append(b, " kB"...)
+		}
+		b = append(b, '\n')
 	}
-	return b.Bytes()
+	return b
 }
 
 // Cpuinfo renders /proc/cpuinfo: the host's blocks of the CPUs the
