@@ -4,8 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"runtime"
+	"syscall"
 
 	"github.com/sirupsen/logrus"
 	"github.com/urfave/cli"
@@ -39,6 +41,11 @@ func runViews(ctx *cli.Context) error {
 		ready.Close()
 		return err
 	}
+	// On cgroup v2 the server shares its container's cgroup, so `kill
+	// --all` reaches it too: the workload's signals are not its own. It
+	// ends with the container's mount namespace, or by SIGKILL (delete,
+	// or the cgroup's kill).
+	signal.Ignore(syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGUSR1, syscall.SIGUSR2)
 	if pid <= 0 || stateDir == "" {
 		return fail(errors.New("views: --pid and --state-dir are required (the views server is started by create)"))
 	}

@@ -84,9 +84,10 @@ func viewsPid(stateDir string) (int, bool) {
 	return recordedPid(stateDir, viewsPidFile, "views")
 }
 
-// stopViews stops the container's views server (if any): the container's
-// files then fail with ENOTCONN, never fall back to the host's.
+// stopViews stops the container's views server (if any) with SIGKILL (it
+// ignores the others: see runViews): the container's files then fail
+// with ENOTCONN, never fall back to the host's.
 func stopViews(stateDir string) {
-	stopRecorded(stateDir, viewsPid, time.Second)
+	stopRecorded(stateDir, viewsPid, 0)
 	os.Remove(filepath.Join(stateDir, viewsPidFile))
 }
