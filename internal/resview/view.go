@@ -47,11 +47,6 @@ func NewView(pid int) (*View, error) {
 	return &View{cg: cg, host: host, started: started}, nil
 }
 
-// NewViewOf is NewView on given parts (tests).
-func NewViewOf(cg *Cgroup, host Host, started time.Duration) *View {
-	return &View{cg: cg, host: host, started: started}
-}
-
 // Close releases the cgroup's directory fds.
 func (v *View) Close() { v.cg.Close() }
 
