@@ -173,3 +173,32 @@ func hostMemTotal(t *testing.T) string {
 	t.Fatal("no MemTotal in the host's meminfo")
 	return ""
 }
+
+// TestResourceViewsCannotBeUndone: the workload, root in its container,
+// tries to uncover the host's /proc/meminfo (unmount the view, write it,
+// mount procfs anew) and fails: the mount family is refused by its
+// filter and the view is read-only; the view is still there afterwards.
+func TestResourceViewsCannotBeUndone(t *testing.T) {
+	t.Parallel()
+	r := newRuntime(t)
+	bundle := newBundle(t, withLimits(256<<20, 100000))
+	id, _ := r.startContainer(bundle)
+	for _, attack := range []struct{ name, cmd, want string }{
+		{"unmount the view", "umount /proc/meminfo", "Operation not permitted"},
+		{"lazy unmount", "umount -l /proc/meminfo", "Operation not permitted"},
+		{"a fresh procfs", "mount -t proc proc /tmp", "permission denied"}, // busybox words EPERM so
+		{"write the view", "echo 1 > /proc/meminfo", "Read-only file system"},
+	} {
+		res := r.run("exec", id, "sh", "-c", attack.cmd)
+		if res.Code == 0 {
+			t.Errorf("%s: succeeded", attack.name)
+		} else if !strings.Contains(res.Stderr+res.Stdout, attack.want) {
+			t.Errorf("%s: failed for another reason than %q: %s", attack.name, attack.want, res)
+		}
+	}
+	if got := strings.TrimSpace(r.ok("exec", "--", id, "sh", "-c", "head -1 /proc/meminfo | awk '{print $2}'").Stdout); got != "262144" {
+		t.Errorf("after the attempts MemTotal reads %s kB, want 262144", got)
+	}
+	r.stopAndDelete(id)
+	assertClean(t, r.Root, id, bundle)
+}
