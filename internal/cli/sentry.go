@@ -91,6 +91,10 @@ func runSentry(ctx *cli.Context) error {
 	if err != nil {
 		return fmt.Errorf("sentry: %w", err)
 	}
+	if !ctx.Bool("resource-views") {
+		// As create compiled the filter (see resolveSandbox).
+		prof = prof.WithoutResourceViews()
+	}
 	// The operator's environment (never a bundle's or a pod's) can force
 	// the thread-group pidfds of kernels before 6.9, to test that path on
 	// a newer kernel.

@@ -12,14 +12,21 @@ func (p *Profile) ViewsOn() bool { return p.ResourceViews == nil || *p.ResourceV
 
 // WithoutResourceViews returns a copy of p under which the resource-view
 // calls p emulates go to the kernel (they report the host's totals):
-// what a container with its resource views turned off gets.
+// what a container with its resource views turned off gets. Under learn
+// mode they are checked instead (recorded, then let go on), as every call
+// learn mode lets through. Both the filter and the sentry must use it:
+// the sentry decides a notified call by its own copy of the profile.
 func (p *Profile) WithoutResourceViews() *Profile {
 	q := *p
 	rule := p.rule
+	tier := syscalls.Pass
+	if p.Learning {
+		tier = syscalls.Check
+	}
 	q.rule = func(e *syscalls.Entry) syscalls.Rule {
 		r := rule(e)
 		if resourceViewCalls[e.Name] && onlyEmulatesOrPasses(r) {
-			return syscalls.Rule{Tier: syscalls.Pass}
+			return syscalls.Rule{Tier: tier}
 		}
 		return r
 	}

@@ -49,4 +49,14 @@ func TestWithoutResourceViews(t *testing.T) {
 	if p.ViewsOn() {
 		t.Error(`"resourceViews": false left views on`)
 	}
+
+	// Learn mode: checked (recorded, then the kernel's), not passed unseen.
+	learn, err := Resolve(Learn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sysinfo, _ := syscalls.ByName("sysinfo")
+	if got := learn.WithoutResourceViews().Rule(sysinfo).Tier; got != syscalls.Check {
+		t.Errorf("learn without views: sysinfo is %v, want check", got)
+	}
 }
