@@ -1,12 +1,16 @@
 package cli
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"strconv"
+	"strings"
 	"syscall"
 
 	"github.com/sirupsen/logrus"
@@ -23,19 +27,21 @@ func init() {
 		Usage:  "(internal) serve a container's resource views over its /proc files; started by create",
 		Hidden: true,
 		Flags: []cli.Flag{
-			cli.IntFlag{Name: "pid", Usage: "the container's init (host pid)"},
 			cli.StringFlag{Name: "state-dir"},
 		},
 		Action: runViews,
 	})
 }
 
-// runViews sets up the container's views, tells create on the ready fd
-// ("ok" or "error REASON"), then serves until the container is gone.
+// runViews waits for the container's init pid on the pid fd (create
+// starts it before the container exists; the pipe's end without a pid
+// means create failed), sets up the container's views, tells create on
+// the ready fd ("ok" or "error REASON"), then serves until the container
+// is gone.
 func runViews(ctx *cli.Context) error {
 	logrus.SetFormatter(&logrus.JSONFormatter{})
 	ready := os.NewFile(container.ViewsReadyFd, "ready")
-	pid, stateDir := ctx.Int("pid"), ctx.String("state-dir")
+	stateDir := ctx.String("state-dir")
 	fail := func(err error) error {
 		fmt.Fprintf(ready, "error %v\n", err)
 		ready.Close()
@@ -46,8 +52,19 @@ func runViews(ctx *cli.Context) error {
 	// ends with the container's mount namespace, or by SIGKILL (delete,
 	// or the cgroup's kill).
 	signal.Ignore(syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGUSR1, syscall.SIGUSR2)
-	if pid <= 0 || stateDir == "" {
-		return fail(errors.New("views: --pid and --state-dir are required (the views server is started by create)"))
+	if stateDir == "" {
+		return fail(errors.New("views: --state-dir is required (the views server is started by create)"))
+	}
+	pidPipe := os.NewFile(container.ViewsPidFd, "pid")
+	line, err := bufio.NewReader(io.LimitReader(pidPipe, 64)).ReadString('\n')
+	pidPipe.Close()
+	if err != nil {
+		// create ended (or failed) before the container's init ran.
+		return nil
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(line))
+	if err != nil || pid <= 0 {
+		return fail(fmt.Errorf("views: bad init pid %q", line))
 	}
 	// Two threads run Go code at most (with one, a request waits for the
 	// runtime to take the processor back from the thread blocked reading

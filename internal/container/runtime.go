@@ -170,6 +170,16 @@ func (rt *Runtime) create(o CreateOptions, act action) (int, error) {
 		destroy(c, stateDir)
 		return -1, err
 	}
+	// The views server starts now, beside the container's creation, and
+	// gets the init's pid below.
+	var views *viewsServer
+	if sb.Views && newNamespace(spec, specs.MountNamespace) {
+		if views, err = launchViews(stateDir); err != nil {
+			destroy(c, stateDir)
+			return -1, err
+		}
+		defer views.abandon()
+	}
 	p := &processRun{
 		container:     c,
 		stateDir:      stateDir,
@@ -205,10 +215,10 @@ func (rt *Runtime) create(o CreateOptions, act action) (int, error) {
 			if err := hideKernelIdentity(pid, stateDir, sb); err != nil {
 				return err
 			}
-			if !sb.Views {
+			if views == nil {
 				return nil
 			}
-			return startViews(pid, stateDir)
+			return views.attach(pid)
 		},
 	}
 	if os.Getenv("LISTEN_FDS") != "" {
