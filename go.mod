@@ -6,6 +6,7 @@ require (
 	github.com/containerd/console v1.0.5
 	github.com/coreos/go-systemd/v22 v22.5.0
 	github.com/docker/go-units v0.5.0
+	github.com/hanwen/go-fuse/v2 v2.12.1
 	github.com/moby/profiles/seccomp v0.3.0
 	github.com/opencontainers/cgroups v0.0.4
 	github.com/opencontainers/runc v1.3.7

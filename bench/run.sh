@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # bench/run.sh [--quick] [--rounds R] [--runs N] [--target-ms MS] [--no-runsc]
-#              [--no-seccomp-baseline] [--out DIR]
+#              [--no-seccomp-baseline] [--only BENCH,...] [--out DIR]
 #
 # Benchmarks syscage against runc, against runc with the containers default
 # seccomp profile ("runc+seccomp", as Docker and Podman run it), and against
@@ -30,6 +30,8 @@
 # and "syscage / runc+seccomp" = syscage's median / runc+seccomp's median.
 #
 # Needs root, gcc with static libc, jq, busybox-static (scripts/mkbundle.sh).
+# --only: these micro benchmarks only (syscallbench list names them; e.g.
+# sysinfo,meminfo for the resource views); --runs 0 skips end-to-end.
 # --quick: 3 rounds, 150 ms batches, 10 end-to-end runs (about a minute).
 # Default: 15 rounds, 400 ms batches, 20 end-to-end runs (about 9 minutes).
 set -euo pipefail
@@ -44,6 +46,7 @@ use_runsc=1
 use_seccomp=1
 seccomp_profile=/usr/share/containers/seccomp.json
 out=""
+only=""
 while [ $# -gt 0 ]; do
 	case $1 in
 	--quick) rounds=3 runs=10 target_ms=150 ;;
@@ -53,6 +56,7 @@ while [ $# -gt 0 ]; do
 	--no-runsc) use_runsc=0 ;;
 	--no-seccomp-baseline) use_seccomp=0 ;;
 	--out) out=$2; shift ;;
+	--only) only=$2; shift ;;
 	-h | --help) sed -n '2,/^set -e/s/^# \{0,1\}//p' "$0"; exit 0 ;;
 	*) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
 	esac
@@ -131,6 +135,12 @@ log "preparing bundles in $work"
 SYSCAGE=$syscage "$repo/scripts/mkbundle.sh" "$work/true" /bin/true >/dev/null
 cp "$work/syscallbench" "$work/true/rootfs/syscallbench"
 benches=$("$work/syscallbench" list)
+if [ -n "$only" ]; then
+	for b in ${only//,/ }; do
+		echo "$benches" | grep -qx "$b" || { log "--only: no benchmark $b (have: $(echo $benches))"; exit 2; }
+	done
+	benches=${only//,/ }
+fi
 for b in $benches; do
 	mkdir -p "$work/micro-$b"
 	jq --arg root "$work/true/rootfs" --arg b "$b" --arg ms "$target_ms" '
@@ -274,6 +284,7 @@ report() {
 		label["exec"] = "fork+exec+wait (static true)"; label["pipe"] = "pipe ping-pong (round trip)"
 		label["tcpconnect"] = "loopback TCP connect+accept+close"; label["uname"] = "uname (emulated by the sentry)"
 		label["run-true"] = "`run` of /bin/true, end to end"
+		label["sysinfo"] = "sysinfo (emulated: the cgroup)"; label["meminfo"] = "read /proc/meminfo (open, read to EOF, close)"
 		n = split(benches, bs, " ")
 		for (i = 1; i <= n; i++) {
 			b = bs[i]

@@ -33,6 +33,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysinfo.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -110,6 +111,29 @@ static void op_uname(void)
 	struct utsname u;
 	if (syscall(SYS_uname, &u) != 0)
 		die("uname");
+}
+
+static void op_sysinfo(void)
+{
+	struct sysinfo si;
+	if (syscall(SYS_sysinfo, &si) != 0)
+		die("sysinfo");
+}
+
+/* Reads /proc/meminfo whole, as free(1) and glibc do: open, read to EOF,
+ * close. */
+static void op_meminfo(void)
+{
+	char b[8192];
+	int f = open("/proc/meminfo", O_RDONLY | O_CLOEXEC);
+	if (f < 0)
+		die("open /proc/meminfo");
+	ssize_t n;
+	while ((n = read(f, b, sizeof b)) > 0)
+		;
+	if (n < 0)
+		die("read /proc/meminfo");
+	close(f);
 }
 
 static void op_read(void)
@@ -282,6 +306,8 @@ static const struct bench benches[] = {
 	{"pipe", setup_pipe, op_pipe, teardown_pipe, 1000},
 	{"tcpconnect", setup_tcp, op_tcp, teardown_tcp, 200},
 	{"uname", NULL, op_uname, NULL, 1000},
+	{"sysinfo", NULL, op_sysinfo, NULL, 1000},
+	{"meminfo", NULL, op_meminfo, NULL, 200},
 };
 
 static uint64_t run_batch(const struct bench *b, long n)

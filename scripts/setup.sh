@@ -18,6 +18,14 @@ if [ ${#missing[@]} -gt 0 ]; then
 	apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# FUSE: each container's resource views (/proc/meminfo, ...) are served on
+# a FUSE file system of its own (docs/architecture.md, "Resource views").
+# Debian's kernels build it in or as a module.
+if [ ! -e /dev/fuse ]; then
+	modprobe fuse 2>/dev/null || true
+	[ -e /dev/fuse ] || echo "setup: no /dev/fuse: containers need \"resourceViews\": false in their profile or the annotation dev.syscage.resource-views=false" >&2
+fi
+
 # Go: the machine's toolchain at /usr/local/go (Debian 12's golang-go, 1.19,
 # is too old for libcontainer; go.mod asks for 1.23 or newer). Where there
 # is none, or it is older, the Go release is fetched as the module

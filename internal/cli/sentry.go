@@ -73,6 +73,7 @@ func init() {
 			cli.IntFlag{Name: "profile-fd", Value: -1, Usage: "fd of the profile file named by --profile"},
 			cli.BoolFlag{Name: "privileged", Usage: "the container is privileged: its built-in profile as policy.Privileged makes it"},
 			cli.StringFlag{Name: "caps", Value: "0", Usage: "the container's capability set (a mask) the profile is for"},
+			cli.BoolFlag{Name: "resource-views"},
 		},
 		Action: runSentry,
 	})
@@ -109,6 +110,10 @@ func runSentry(ctx *cli.Context) error {
 	if ctx.Bool("privileged") {
 		prof = policy.Privileged(prof)
 	}
+	if !ctx.Bool("resource-views") {
+		// As create compiled the filter (see resolveSandbox).
+		prof = prof.WithoutResourceViews()
+	}
 	// The operator's environment (never a bundle's or a pod's) can force
 	// the thread-group pidfds of kernels before 6.9, to test that path on
 	// a newer kernel.
@@ -126,8 +131,9 @@ func runSentry(ctx *cli.Context) error {
 			Version: ctx.String("kernel-version"),
 			Machine: "x86_64",
 		},
-		IdleTimeout: 2 * time.Minute,
-		RuntimeUID:  ctx.Int("runtime-uid"),
+		IdleTimeout:   2 * time.Minute,
+		RuntimeUID:    ctx.Int("runtime-uid"),
+		ResourceViews: ctx.Bool("resource-views"),
 	}
 	if cfg.RuntimeUID < 0 {
 		cfg.RuntimeUID = os.Geteuid()
@@ -151,11 +157,7 @@ func runSentry(ctx *cli.Context) error {
 	if err := os.WriteFile("/proc/self/comm", []byte("syscage-sentry"), 0); err != nil {
 		logrus.Debugf("sentry: naming the process: %v", err)
 	}
-	if dir := ctx.String("jail"); dir != "" {
-		if err := sentry.Jail(dir); err != nil {
-			return fmt.Errorf("sentry: %w", err)
-		}
-	}
+	cfg.Jail = ctx.String("jail")
 	logrus.Infof("sentry: container %s, profile %s", cfg.ContainerID, prof.Name)
 	if !prof.Learning {
 		return sentry.Serve(l, cfg)

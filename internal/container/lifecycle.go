@@ -191,6 +191,7 @@ func (rt *Runtime) Delete(id string, force bool) error {
 			return fmt.Errorf("container %q does not exist", id)
 		}
 		stopSentry(dir)
+		stopViews(dir)
 		if rerr := os.RemoveAll(dir); rerr != nil {
 			return fmt.Errorf("removing %s: %w", dir, rerr)
 		}
@@ -212,6 +213,7 @@ func (rt *Runtime) Delete(id string, force bool) error {
 		}
 	}
 	stopSentry(filepath.Join(rt.Root, id))
+	stopViews(filepath.Join(rt.Root, id))
 	if err := c.Destroy(); err != nil {
 		return fmt.Errorf("removing container %q: %w", id, err)
 	}

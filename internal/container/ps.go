@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -19,6 +20,11 @@ func (rt *Runtime) Processes(id string) ([]int, error) {
 		return nil, fmt.Errorf("container %q: listing processes: %w", id, err)
 	}
 	pids = withoutSentry(pids, filepath.Join(rt.Root, id))
+	// The views server shares the container's cgroup on v2 (its memory
+	// and CPU are the container's), but it is not the container's process.
+	if vpid, ok := viewsPid(filepath.Join(rt.Root, id)); ok {
+		pids = slices.DeleteFunc(pids, func(p int) bool { return p == vpid })
+	}
 	if pids == nil {
 		pids = []int{}
 	}

@@ -180,6 +180,16 @@ func (rt *Runtime) create(o CreateOptions, act action) (int, error) {
 		destroy(c, stateDir)
 		return -1, err
 	}
+	// The views server starts now, beside the container's creation, and
+	// gets the init's pid below.
+	var views *viewsServer
+	if sb.Views && newNamespace(spec, specs.MountNamespace) {
+		if views, err = launchViews(stateDir); err != nil {
+			destroy(c, stateDir)
+			return -1, err
+		}
+		defer views.abandon()
+	}
 	p := &processRun{
 		container:     c,
 		stateDir:      stateDir,
@@ -218,7 +228,13 @@ func (rt *Runtime) create(o CreateOptions, act action) (int, error) {
 				logrus.Warnf("kernel identity: container %s joins or shares a mount namespace; its /proc/version is that namespace's", o.ID)
 				return nil
 			}
-			return hideKernelIdentity(pid, stateDir, sb)
+			if err := hideKernelIdentity(pid, stateDir, sb); err != nil {
+				return err
+			}
+			if views == nil {
+				return nil
+			}
+			return views.attach(pid)
 		},
 	}
 	if os.Getenv("LISTEN_FDS") != "" {
@@ -452,6 +468,7 @@ func (r *processRun) start(p *libcontainer.Process) error {
 // notified call without a sentry fails (ENOSYS), it never passes.
 func destroy(c *libcontainer.Container, stateDir string) {
 	stopSentry(stateDir)
+	stopViews(stateDir)
 	if err := c.Destroy(); err != nil {
 		logrus.Warnf("removing container %s: %v", c.ID(), err)
 	}

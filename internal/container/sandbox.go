@@ -36,6 +36,11 @@ const (
 	// a file name, or an absolute path, inside LearnedDir (a pod must not
 	// choose where on the host a root process writes).
 	AnnotationLearnedProfile = "dev.syscage.learned-profile"
+	// AnnotationResourceViews turns the container's resource views off
+	// (false or 0): it then sees the host's memory, CPUs, uptime and
+	// load. It cannot turn on what the profile turned off (true or 1
+	// leaves the profile's choice).
+	AnnotationResourceViews = "dev.syscage.resource-views"
 )
 
 // ConfigFile is the administrator's configuration file (Config).
@@ -120,6 +125,9 @@ type sandbox struct {
 	Caps syscalls.Caps
 	// SentryID is the uid and gid the sentry runs as (Config.sentryID).
 	SentryID uint32
+	// Views: the container is shown its own resources (sysinfo emulated,
+	// the views server's files over /proc). Off, Profile passes sysinfo.
+	Views bool
 }
 
 // resolveSandbox applies flag > annotation > configured default > built-in
@@ -172,6 +180,12 @@ func resolveSandbox(o SandboxOptions, spec *specs.Spec, stateDir string) (sandbo
 	if strings.ContainsAny(sb.KernelRelease, "\n\x00") || len(sb.KernelRelease) > 64 {
 		return sb, fmt.Errorf("kernel release %q: must be one line of at most 64 bytes", sb.KernelRelease)
 	}
+	if sb.Views, err = resourceViews(p, ann[AnnotationResourceViews]); err != nil {
+		return sb, err
+	}
+	if !sb.Views {
+		sb.Profile = p.WithoutResourceViews()
+	}
 	audit := o.Audit
 	if !audit {
 		switch v := ann[AnnotationStrace]; v {
@@ -201,6 +215,22 @@ func resolveSandbox(o SandboxOptions, spec *specs.Spec, stateDir string) (sandbo
 		sb.AuditPath = filepath.Join(stateDir, "audit.jsonl")
 	}
 	return sb, nil
+}
+
+// resourceViews decides whether a container is shown its own resources:
+// on unless its profile's "resourceViews" or the annotation turns them
+// off. The annotation may only turn them off: that shows the workload the
+// host's totals and load, which are not secrets the views keep (procfs
+// and sysfs have them elsewhere: /proc/vmstat, /proc/zoneinfo,
+// /sys/devices/system/node); the views are for sizing, not hiding.
+func resourceViews(p *policy.Profile, annotation string) (bool, error) {
+	switch annotation {
+	case "", "true", "1":
+		return p.ViewsOn(), nil
+	case "false", "0":
+		return false, nil
+	}
+	return false, fmt.Errorf("annotation %s=%q: must be true or false (1 or 0)", AnnotationResourceViews, annotation)
 }
 
 // annotationProfile is the profile the annotation dev.syscage.profile

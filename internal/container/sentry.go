@@ -200,6 +200,9 @@ func startSentry(stateDir, id string, systemdCgroup bool, o sandbox) (wait func(
 	if o.Profile.Privileged {
 		args = append(args, "--privileged")
 	}
+	if o.Views {
+		args = append(args, "--resource-views")
+	}
 	args = append(args, sentryArgs...)
 	cmd := exec.Command(self, args...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = nil, nil, logf

@@ -69,6 +69,9 @@ var features = []struct {
 	{Feature{Name: "fsopen/fsmount/open_tree/move_mount", Since: "5.2", Need: Required,
 		UsedFor: "the kernel-identity files over /proc, on a tmpfs attached nowhere on the host",
 		Without: "no container with a mount namespace of its own can be created (the identity step fails)"}, fsopen},
+	{Feature{Name: "FUSE (/dev/fuse, fsopen \"fuse\")", Since: "5.2", Need: Required,
+		UsedFor: "each container's resource views (/proc/meminfo, cpuinfo, ...): a FUSE file system of its own",
+		Without: "containers with resource views (the default) cannot be created: turn them off with a profile's \"resourceViews\": false or the annotation dev.syscage.resource-views=false"}, fuse},
 	{Feature{Name: "SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP", Since: "6.6", Need: Optional,
 		UsedFor: "a shorter round trip for each mediated call",
 		Without: "mediated calls are a few microseconds slower"}, minRelease(6, 6)},
@@ -187,6 +190,21 @@ func openat2() (bool, string) {
 		return false, err.Error()
 	}
 	unix.Close(fd)
+	return true, ""
+}
+
+func fuse() (bool, string) {
+	fd, err := unix.Open("/dev/fuse", unix.O_RDWR|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return false, "/dev/fuse: " + err.Error()
+	}
+	unix.Close(fd)
+	fs, err := unix.Fsopen("fuse", unix.FSOPEN_CLOEXEC)
+	if err != nil {
+		// EPERM: the file system exists, this process may not mount it.
+		return errors.Is(err, unix.EPERM), "fsopen fuse: " + err.Error()
+	}
+	unix.Close(fs)
 	return true, ""
 }
 

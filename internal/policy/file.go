@@ -33,6 +33,9 @@ type File struct {
 	KernelRelease string `json:"kernelRelease,omitempty"`
 	// Audit turns the audit stream on (below --strace and the annotation).
 	Audit *bool `json:"audit,omitempty"`
+	// ResourceViews, when false, shows the container the host's memory,
+	// CPUs, uptime and load instead of its own (on if unset).
+	ResourceViews *bool `json:"resourceViews,omitempty"`
 	// Unlisted is what a syscall no entry names gets: "base" (the base
 	// profile's rule; the default), "deny" (EPERM) or "kill" (the kernel
 	// kills the process). With "deny" or "kill" it is also what a listed
@@ -277,6 +280,7 @@ func (f *File) compile() (*Profile, string, error) {
 		Base:          base.Name,
 		KernelRelease: f.KernelRelease,
 		Audit:         f.Audit,
+		ResourceViews: f.ResourceViews,
 		Unlisted:      f.Unlisted,
 		file:          f,
 	}

@@ -30,6 +30,8 @@ type Profile struct {
 	// KernelRelease and Audit are the file's settings (empty, nil: unset).
 	KernelRelease string
 	Audit         *bool
+	// ResourceViews is the file's switch for resource views (nil: on).
+	ResourceViews *bool
 	// Unlisted is the file's mode for calls it does not name.
 	Unlisted string
 	// Learning is set for the learn profile: the sentry sees every call

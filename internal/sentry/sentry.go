@@ -61,6 +61,13 @@ type Config struct {
 	// UTSFile holds the container's node and domain name (WriteUTSFile),
 	// open for reading; read when uname is first emulated.
 	UTSFile *os.File
+	// Jail, if set, is the empty directory the sentry chroots into (Jail)
+	// once set up is over: after the resource view is opened from the
+	// host's /proc and cgroup file systems, before its filter is loaded.
+	Jail string
+	// ResourceViews: sysinfo is answered from the container's cgroup,
+	// found from the first process's (the init's) when it connects.
+	ResourceViews bool
 	// Observer, if set, sees every notified call before it is decided
 	// (learn mode records them: policy.Recorder).
 	Observer Observer
@@ -209,7 +216,15 @@ func (s *Sentry) accept(l *net.UnixListener) error {
 		}
 		if !s.served {
 			// Set up is over once the first process (the init) is here:
-			// from now on the sentry runs under its own filter.
+			// from now on the sentry runs jailed, under its own filter.
+			s.openResources(state.Pid)
+			if s.cfg.Jail != "" {
+				if err := Jail(s.cfg.Jail); err != nil {
+					s.mu.Unlock()
+					unix.Close(fd)
+					return err
+				}
+			}
 			if err := confine(); err != nil {
 				s.mu.Unlock()
 				unix.Close(fd)

@@ -71,6 +71,8 @@ type Env struct {
 	// UTS, when set, holds the live node and domain name (they win over
 	// Nodename and Domainname).
 	UTS *UTSNames
+	// Resources, when set, is the container's resource view (sysinfo).
+	Resources Resources
 }
 
 // names is the node and domain name uname reports.

@@ -1,0 +1,373 @@
+// Package viewfs serves a container's resource views (internal/resview)
+// as files — meminfo, cpuinfo, stat, uptime, loadavg, swaps, diskstats,
+// cpu-online — on a FUSE file system of its own, and mounts each file
+// over the procfs or sysfs file it stands for inside the container's
+// mount namespace (resview.Files).
+//
+// The file system is created detached (fsopen/fsmount): it is never
+// attached in the host's namespace, so no other process can reach it and
+// nothing is left to unmount; the container's mounts are its only users.
+// One views server per container: a reader in one container never waits
+// on another's. Every open renders the file afresh from the cgroup (so
+// `syscage update` is followed) and reads are served from that copy
+// (direct I/O: no page cache, a reader sees the values of its own open).
+// If the server is gone, the kernel fails every access to the files with
+// ENOTCONN: a container never sees the host's values instead.
+package viewfs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/hanwen/go-fuse/v2/fs"
+	"github.com/hanwen/go-fuse/v2/fuse"
+	"github.com/sirupsen/logrus"
+	"golang.org/x/sys/unix"
+
+	"github.com/syscage/syscage/internal/resview"
+)
+
+// Renderer is what the files are made from (resview.View).
+type Renderer interface {
+	Snapshot(need resview.Need) (*resview.Snapshot, error)
+}
+
+// root is the file system's root: one file per view.
+type root struct {
+	fs.Inode
+	view Renderer
+}
+
+var _ = (fs.NodeOnAdder)((*root)(nil))
+
+func (r *root) OnAdd(ctx context.Context) {
+	for i, f := range resview.Files {
+		ch := r.NewPersistentInode(ctx, &file{name: f.Name, view: r.view},
+			fs.StableAttr{Mode: syscall.S_IFREG, Ino: uint64(i + 2)})
+		r.AddChild(f.Name, ch, false)
+	}
+}
+
+// file is one view.
+type file struct {
+	fs.Inode
+	name string
+	view Renderer
+}
+
+var (
+	_ = (fs.NodeOpener)((*file)(nil))
+	_ = (fs.NodeGetattrer)((*file)(nil))
+)
+
+// Getattr: read-only for everyone; the size is that of the view rendered
+// now (see Open for how the kernel's idea of it is kept right).
+func (f *file) Getattr(ctx context.Context, fh fs.FileHandle, out *fuse.AttrOut) syscall.Errno {
+	out.Mode = syscall.S_IFREG | 0o444
+	out.Nlink = 1
+	if b, err := f.render(); err == nil {
+		out.Size = uint64(len(b))
+	}
+	return 0
+}
+
+func (f *file) render() ([]byte, error) {
+	s, err := f.view.Snapshot(resview.NeedOf(f.name))
+	if err != nil {
+		logrus.Warnf("views: %s: %v", f.name, err)
+		return nil, err
+	}
+	return resview.Render(f.name, s)
+}
+
+// Open renders the view now; reads are served from this copy, with
+// direct I/O (read(2) always reaches us, whatever size the kernel holds;
+// each open reads one rendering, even across several reads), and no
+// FLUSH on close (nothing is written).
+//
+// sendfile and splice do not: since Linux 6.5 they read a FUSE file
+// through the page cache, up to the size the kernel holds, even with
+// direct I/O (busybox cat uses sendfile). That size is made this open's
+// length: storing the view's last byte in the kernel's cache (FUSE
+// NOTIFY_STORE) extends it if it was shorter; a read that comes back
+// short shrinks it (the kernel takes a short read as the end of the
+// file). The stored byte never makes a page valid unless it is the
+// page's first and the file's last, which is then what it holds.
+func (f *file) Open(ctx context.Context, flags uint32) (fs.FileHandle, uint32, syscall.Errno) {
+	if flags&syscall.O_ACCMODE != syscall.O_RDONLY {
+		return nil, 0, syscall.EACCES
+	}
+	b, err := f.render()
+	if err != nil {
+		return nil, 0, syscall.EIO
+	}
+	if n := len(b); n > 0 {
+		if errno := f.WriteCache(int64(n-1), b[n-1:]); errno != 0 {
+			logrus.Warnf("views: %s: setting the size: %v", f.name, errno)
+		}
+	}
+	return &handle{data: b}, fuse.FOPEN_DIRECT_IO | fuse.FOPEN_NOFLUSH, 0
+}
+
+// handle is one open view.
+type handle struct{ data []byte }
+
+var _ = (fs.FileReader)((*handle)(nil))
+
+func (h *handle) Read(ctx context.Context, dest []byte, off int64) (fuse.ReadResult, syscall.Errno) {
+	if off < 0 {
+		return nil, syscall.EINVAL
+	}
+	if off >= int64(len(h.data)) {
+		return fuse.ReadResultData(nil), 0
+	}
+	end := min(off+int64(len(dest)), int64(len(h.data)))
+	return fuse.ReadResultData(h.data[off:end]), 0
+}
+
+// Server is a running views file system.
+type Server struct {
+	srv   *fuse.Server
+	devfd int
+	mfd   int // the detached mount of the root (-1 once attached)
+}
+
+// Start creates the file system (detached: fsopen/fsmount on /dev/fuse)
+// and serves it.
+func Start(view Renderer) (*Server, error) {
+	devfd, err := unix.Open("/dev/fuse", unix.O_RDWR|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("opening /dev/fuse: %w", err)
+	}
+	mfd, err := detachedMount(devfd)
+	if err != nil {
+		unix.Close(devfd)
+		return nil, err
+	}
+	opts := &fs.Options{
+		// The files never change identity: the kernel may keep their
+		// entries and attributes (content is never cached: direct I/O).
+		EntryTimeout: ptr(time.Hour),
+		AttrTimeout:  ptr(time.Hour),
+		MountOptions: fuse.MountOptions{
+			AllowOther:    true,
+			FsName:        "syscage-views",
+			Name:          "syscage",
+			DisableXAttrs: true,
+			MaxBackground: 4,
+		},
+	}
+	srv, err := fuse.NewServer(fs.NewNodeFS(&root{view: view}, opts), "/dev/fd/"+strconv.Itoa(devfd), &opts.MountOptions)
+	if err != nil {
+		unix.Close(mfd)
+		unix.Close(devfd)
+		return nil, fmt.Errorf("starting the views server: %w", err)
+	}
+	go srv.Serve()
+	if err := srv.WaitMount(); err != nil {
+		unix.Close(mfd)
+		return nil, fmt.Errorf("starting the views server: %w", err)
+	}
+	return &Server{srv: srv, devfd: devfd, mfd: mfd}, nil
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// detachedMount makes a FUSE superblock served through devfd and returns
+// a detached, read-only mount of it.
+func detachedMount(devfd int) (int, error) {
+	fsfd, err := unix.Fsopen("fuse", unix.FSOPEN_CLOEXEC)
+	if err != nil {
+		return -1, fmt.Errorf("fsopen fuse: %w", err)
+	}
+	defer unix.Close(fsfd)
+	for _, kv := range [][2]string{{"fd", strconv.Itoa(devfd)}, {"rootmode", "40555"}, {"user_id", "0"}, {"group_id", "0"}} {
+		if err := unix.FsconfigSetString(fsfd, kv[0], kv[1]); err != nil {
+			return -1, fmt.Errorf("fuse option %s: %w", kv[0], err)
+		}
+	}
+	if err := unix.FsconfigSetFlag(fsfd, "allow_other"); err != nil {
+		return -1, fmt.Errorf("fuse option allow_other: %w", err)
+	}
+	if err := unix.FsconfigCreate(fsfd); err != nil {
+		return -1, fmt.Errorf("creating the fuse file system: %w", err)
+	}
+	mfd, err := unix.Fsmount(fsfd, unix.FSMOUNT_CLOEXEC, viewAttrs)
+	if err != nil {
+		return -1, fmt.Errorf("fsmount fuse: %w", err)
+	}
+	return mfd, nil
+}
+
+// viewAttrs are the mount attributes of every view.
+const viewAttrs = unix.MOUNT_ATTR_RDONLY | unix.MOUNT_ATTR_NOSUID | unix.MOUNT_ATTR_NODEV | unix.MOUNT_ATTR_NOEXEC
+
+// Wait returns when the file system is gone: every mount of it was
+// unmounted (the container's mount namespace went away with its last
+// process) or its connection aborted.
+func (s *Server) Wait() { s.srv.Wait() }
+
+// Attach mounts each view over its target inside the mount namespace of
+// pid (the container's init), then drops the server's own mount of the
+// root. Targets missing in the container (no /sys, say) are skipped.
+// scratch is a private directory (in the container's state dir) for
+// kernels that cannot clone from a detached mount (before 6.15): the
+// root is attached there just long enough to clone the files.
+func (s *Server) Attach(pid int, scratch string) error {
+	defer func() {
+		if s.mfd >= 0 {
+			unix.Close(s.mfd)
+			s.mfd = -1
+		}
+	}()
+	trees, err := cloneFiles(s.mfd)
+	if errors.Is(err, unix.EINVAL) {
+		trees, err = cloneAttached(s.mfd, scratch)
+	}
+	if err != nil {
+		return err
+	}
+	defer func() {
+		for _, fd := range trees {
+			unix.Close(fd)
+		}
+	}()
+	nsfd, err := unix.Open("/proc/"+strconv.Itoa(pid)+"/ns/mnt", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("opening the container's mount namespace: %w", err)
+	}
+	defer unix.Close(nsfd)
+	errc := make(chan error, 1)
+	go func() {
+		// This thread joins the container's mount namespace and is never
+		// handed back to the Go scheduler: returning without
+		// UnlockOSThread makes the runtime end the thread.
+		runtime.LockOSThread()
+		errc <- moveInto(nsfd, trees)
+	}()
+	return <-errc
+}
+
+// cloneFiles returns a read-only clone of each view under the directory
+// dfd (the file system's root), in resview.Files' order.
+func cloneFiles(dfd int) (_ []int, retErr error) {
+	var trees []int
+	defer func() {
+		if retErr != nil {
+			for _, fd := range trees {
+				unix.Close(fd)
+			}
+		}
+	}()
+	for _, f := range resview.Files {
+		fd, err := unix.OpenTree(dfd, f.Name, unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC)
+		if err != nil {
+			return nil, fmt.Errorf("cloning view %s: %w", f.Name, err)
+		}
+		trees = append(trees, fd)
+		attr := &unix.MountAttr{Attr_set: viewAttrs}
+		if err := unix.MountSetattr(fd, "", unix.AT_EMPTY_PATH, attr); err != nil {
+			return nil, fmt.Errorf("making view %s read-only: %w", f.Name, err)
+		}
+	}
+	return trees, nil
+}
+
+// cloneAttached is cloneFiles for kernels before 6.15: the root is
+// attached at dir (created, then removed) only while the files are
+// cloned.
+func cloneAttached(mfd int, dir string) ([]int, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("views: %w", err)
+	}
+	defer os.Remove(dir)
+	if err := unix.MoveMount(mfd, "", unix.AT_FDCWD, dir, unix.MOVE_MOUNT_F_EMPTY_PATH); err != nil {
+		return nil, fmt.Errorf("attaching the views at %s: %w", dir, err)
+	}
+	defer unix.Unmount(dir, unix.MNT_DETACH)
+	dfd, err := unix.Open(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer unix.Close(dfd)
+	return cloneFiles(dfd)
+}
+
+// moveInto joins the mount namespace nsfd (on a thread the caller
+// retires) and moves each clone over its target.
+func moveInto(nsfd int, trees []int) error {
+	if err := unix.Unshare(unix.CLONE_FS); err != nil {
+		return fmt.Errorf("unshare(CLONE_FS): %w", err)
+	}
+	if err := unix.Setns(nsfd, unix.CLONE_NEWNS); err != nil {
+		return fmt.Errorf("entering the container's mount namespace: %w", err)
+	}
+	for i, f := range resview.Files {
+		// Only over the kernel's own files: a /sys that is the image's
+		// directory (no sysfs mounted) is left as it is.
+		var st unix.Statfs_t
+		if err := unix.Statfs(f.Target, &st); err != nil {
+			logrus.Warnf("views: %s is not in the container (%v): not shown", f.Target, err)
+			continue
+		}
+		if st.Type != unix.PROC_SUPER_MAGIC && st.Type != unix.SYSFS_MAGIC {
+			logrus.Warnf("views: %s is not on procfs or sysfs in the container (file system %#x): not shown", f.Target, st.Type)
+			continue
+		}
+		if err := unix.MoveMount(trees[i], "", unix.AT_FDCWD, f.Target, unix.MOVE_MOUNT_F_EMPTY_PATH); err != nil {
+			return fmt.Errorf("mounting the view over %s: %w", f.Target, err)
+		}
+	}
+	return nil
+}
+
+// DropPrivileges makes the server nobody, with no capabilities (it
+// executes nothing, so it cannot regain any): once attached it only
+// answers on its /dev/fuse fd and reads cgroup files (world-readable)
+// through the directory fds it holds.
+func DropPrivileges() error {
+	const nobody = 65534
+	if err := syscall.Setgroups(nil); err != nil {
+		return fmt.Errorf("dropping groups: %w", err)
+	}
+	if err := syscall.Setresgid(nobody, nobody, nobody); err != nil {
+		return fmt.Errorf("setresgid: %w", err)
+	}
+	// From uid 0 to non-zero: the kernel clears every capability set.
+	if err := syscall.Setresuid(nobody, nobody, nobody); err != nil {
+		return fmt.Errorf("setresuid: %w", err)
+	}
+	return nil
+}
+
+// JoinCgroups moves the calling process into the container's cgroups
+// (d, resview.DirsOf its init): on v1 its memory, cpu, cpuacct and cpuset
+// hierarchies — not pids (the server's threads would count against the
+// container's task limit) and not devices or freezer (`syscage ps` and
+// pause go by those); on v2 its one cgroup. The server's memory and CPU
+// are then the container's: a reader that floods its views slows and
+// fills only its own container, never the host or another container.
+func JoinCgroups(d resview.Dirs) error {
+	dirs := []string{d.Memory, d.CPU, d.CPUAcct, d.CPUSet}
+	if d.V2 {
+		dirs = []string{d.Unified}
+	}
+	seen := map[string]bool{}
+	for _, dir := range dirs {
+		if dir == "" || seen[dir] {
+			continue
+		}
+		seen[dir] = true
+		if err := os.WriteFile(filepath.Join(dir, "cgroup.procs"), []byte("0"), 0); err != nil {
+			return fmt.Errorf("joining the container's cgroup %s: %w", dir, err)
+		}
+	}
+	return nil
+}
