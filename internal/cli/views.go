@@ -28,6 +28,7 @@ func init() {
 		Hidden: true,
 		Flags: []cli.Flag{
 			cli.StringFlag{Name: "state-dir"},
+			cli.Uint64Flag{Name: "uid", Value: 65534, Usage: "the uid and gid to serve as once set up"},
 		},
 		Action: runViews,
 	})
@@ -89,7 +90,7 @@ func runViews(ctx *cli.Context) error {
 	if err := srv.Attach(pid, filepath.Join(stateDir, "views")); err != nil {
 		return fail(fmt.Errorf("views: %w", err))
 	}
-	if err := viewfs.DropPrivileges(); err != nil {
+	if err := viewfs.DropPrivileges(uint32(ctx.Uint64("uid"))); err != nil {
 		return fail(fmt.Errorf("views: %w", err))
 	}
 	fmt.Fprintln(ready, "ok")

@@ -157,9 +157,15 @@ func (rt *Runtime) create(o CreateOptions, act action) (int, error) {
 	}
 	c, err := libcontainer.Create(rt.Root, o.ID, config)
 	if err != nil {
-		// A racing create of the same id fails in libcontainer's mkdir.
+		// A racing create of the same id fails in libcontainer's mkdir,
+		// or, when the winner's init is already in the cgroup, in its
+		// check that the cgroup is empty, which comes first: either way
+		// the id's state dir exists.
 		if errors.Is(err, libcontainer.ErrExist) || errors.Is(err, os.ErrExist) {
 			return -1, fmt.Errorf("container %q already exists", o.ID)
+		}
+		if _, serr := os.Stat(stateDir); serr == nil {
+			return -1, fmt.Errorf("container %q already exists (%v)", o.ID, err)
 		}
 		return -1, fmt.Errorf("creating container %q: %w", o.ID, err)
 	}
@@ -184,7 +190,7 @@ func (rt *Runtime) create(o CreateOptions, act action) (int, error) {
 	// gets the init's pid below.
 	var views *viewsServer
 	if sb.Views && newNamespace(spec, specs.MountNamespace) {
-		if views, err = launchViews(stateDir); err != nil {
+		if views, err = launchViews(stateDir, sb.SentryID); err != nil {
 			destroy(c, stateDir)
 			return -1, err
 		}

@@ -37,13 +37,14 @@ type viewsServer struct {
 	done         bool
 }
 
-// launchViews starts the container's views server before the container
+// launchViews starts the container's views server (to serve as id, its
+// sentry's) before the container
 // exists, so that its start overlaps the container's creation; it waits
 // for the init's pid (attach). It outlives create (a session of its own)
 // and ends when the container's mount namespace goes away, or when its
 // pid pipe closes before a pid came (create failed); delete stops it in
 // any case (stopViews).
-func launchViews(stateDir string) (*viewsServer, error) {
+func launchViews(stateDir string, id uint32) (*viewsServer, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return nil, fmt.Errorf("resource views: finding our own binary: %w", err)
@@ -67,7 +68,10 @@ func launchViews(stateDir string) (*viewsServer, error) {
 		return nil, fmt.Errorf("resource views: log file: %w", err)
 	}
 	defer logf.Close()
-	cmd := exec.Command(self, "views", "--state-dir", stateDir)
+	if !mapped("/proc/self/uid_map", id) || !mapped("/proc/self/gid_map", id) {
+		id = fallbackSentryID // root of a user namespace that does not map it
+	}
+	cmd := exec.Command(self, "views", "--state-dir", stateDir, "--uid", strconv.FormatUint(uint64(id), 10))
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = nil, nil, logf
 	cmd.ExtraFiles = []*os.File{pidR, readyW} // ViewsPidFd, ViewsReadyFd
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}

@@ -7,6 +7,8 @@ import (
 	"strconv"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/syscage/syscage/internal/sentry/syscalls"
 )
 
 // procDir is how the sentry names /proc: the path itself, or, once the
@@ -63,6 +65,7 @@ func Jail(root string) error {
 		return fmt.Errorf("jailing the sentry: making it non-dumpable: %w", err)
 	}
 	procDir.fd, procDir.prefix = fd, ""
+	syscalls.ReadProc = readProc
 	return nil
 }
 

@@ -328,21 +328,25 @@ func moveInto(nsfd int, trees []int) error {
 	return nil
 }
 
-// DropPrivileges makes the server nobody, with no capabilities (it
-// executes nothing, so it cannot regain any): once attached it only
-// answers on its /dev/fuse fd and reads cgroup files (world-readable)
-// through the directory fds it holds.
-func DropPrivileges() error {
-	const nobody = 65534
+// DropPrivileges makes the server id (uid and gid: its container's
+// sentry's, an id no workload has, so no process but root's can signal it
+// or share its per-user limits), with no capabilities (it executes
+// nothing, so it cannot regain any): once attached it only answers on its
+// /dev/fuse fd and reads cgroup files (world-readable) through the
+// directory fds it holds.
+func DropPrivileges(id uint32) error {
+	if id == 0 {
+		return fmt.Errorf("dropping privileges: no id to drop to")
+	}
 	if err := syscall.Setgroups(nil); err != nil {
 		return fmt.Errorf("dropping groups: %w", err)
 	}
-	if err := syscall.Setresgid(nobody, nobody, nobody); err != nil {
-		return fmt.Errorf("setresgid: %w", err)
+	if err := syscall.Setresgid(int(id), int(id), int(id)); err != nil {
+		return fmt.Errorf("setresgid %d: %w", id, err)
 	}
 	// From uid 0 to non-zero: the kernel clears every capability set.
-	if err := syscall.Setresuid(nobody, nobody, nobody); err != nil {
-		return fmt.Errorf("setresuid: %w", err)
+	if err := syscall.Setresuid(int(id), int(id), int(id)); err != nil {
+		return fmt.Errorf("setresuid %d: %w", id, err)
 	}
 	return nil
 }

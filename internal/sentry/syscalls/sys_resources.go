@@ -128,11 +128,15 @@ func affinityTarget(t Task, pid int, env *Env) (int, unix.Errno) {
 	return 0, unix.ESRCH
 }
 
+// ReadProc reads /proc/<rel>. The sentry points it at the /proc it keeps
+// once jailed (no path reaches the host's /proc then).
+var ReadProc = func(rel string) ([]byte, error) { return os.ReadFile("/proc/" + rel) }
+
 // nsPids is a thread's id in each pid namespace it is in, outermost (the
 // sentry's) first: the NSpid line of /proc/<tid>/status (a variable for
 // tests).
 var nsPids = func(tid int) ([]int, error) {
-	data, err := os.ReadFile("/proc/" + strconv.Itoa(tid) + "/status")
+	data, err := ReadProc(strconv.Itoa(tid) + "/status")
 	if err != nil {
 		return nil, err
 	}
