@@ -17,8 +17,13 @@ echo "inside:  osrelease          -> $(cat /proc/sys/kernel/osrelease)"
 echo "inside:  unshare -m true    -> $(unshare -m true 2>&1 || true)"
 echo "inside:  mount -t tmpfs     -> $(mount -t tmpfs none /tmp 2>&1 || true)"
 echo "inside:  ls / | wc -l       -> $(ls / | wc -l) entries (ordinary programs run unchanged)"
+echo "inside:  free -m; nproc     -> $(free -m | awk "/^Mem/{print \$2}") MiB, $(nproc) CPU (the container'"'"'s limits: 256 MiB, 1 CPU)"
 '
+# Limits, which the container sees as its own memory and CPUs.
+jq '.linux.resources = {"memory": {"limit": 268435456}, "cpu": {"quota": 100000, "period": 100000}}' \
+	"$work/bundle/config.json" >"$work/config.json" && mv "$work/config.json" "$work/bundle/config.json"
 echo "host:    uname -r           -> $(uname -r)"
+echo "host:    free -m; nproc     -> $(free -m | awk '/^Mem/{print $2}') MiB, $(nproc) CPUs"
 bin/syscage --root "$work/state" --strace-log "$work/audit.jsonl" run --bundle "$work/bundle" demo
 # The same sandbox for a workload that is not root (Kubernetes
 # runAsNonRoot, docker --user): a second container, as uid 1000.
