@@ -78,8 +78,26 @@ func idValid(fd int, id uint64) bool {
 }
 
 // setSyncWakeup asks the kernel (6.6+) to wake the waiting task on the
-// sentry's CPU when answered, which shortens each round trip. Older
-// kernels refuse it; that only costs speed.
-func setSyncWakeup(fd int) {
-	_, _, _ = unix.Syscall(unix.SYS_IOCTL, uintptr(fd), unix.SECCOMP_IOCTL_NOTIF_SET_FLAGS, unix.SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP)
+// sentry's CPU when answered, which shortens each round trip, and reports
+// whether it took the flag. Older kernels refuse it; that only costs
+// speed. A kernel that takes it also ends a blocking receive when the
+// listener hangs up (the receive waits on the listener's wait queue and
+// returns ENOENT once no process uses the filter), so its receivers need
+// no poll before each receive (listener.next).
+func setSyncWakeup(fd int) bool {
+	_, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), unix.SECCOMP_IOCTL_NOTIF_SET_FLAGS, unix.SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP)
+	return e == 0
+}
+
+// hungUp reports whether every process using the listener's filter is
+// gone (POLLHUP), without waiting.
+func hungUp(fd int) bool {
+	pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+	for {
+		_, err := unix.Poll(pfd, 0)
+		if err == unix.EINTR {
+			continue
+		}
+		return err != nil || pfd[0].Revents&(unix.POLLHUP|unix.POLLERR|unix.POLLNVAL) != 0
+	}
 }
