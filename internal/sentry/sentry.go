@@ -114,6 +114,7 @@ type Sentry struct {
 // process that had one is gone (or, if none ever connects, until the idle
 // timeout). It closes l before returning.
 func Serve(l *net.UnixListener, cfg Config) error {
+	setProcs()
 	s := &Sentry{cfg: cfg, allDone: make(chan struct{}), lost: make(chan error, 1),
 		pool: newProxyPool(MaxProxying, MaxProxyQueue)}
 	acceptErr := make(chan error, 1)
@@ -361,6 +362,13 @@ func closeAll(fds []int) {
 // handler). start is when the notification was received, for the audit
 // stream's latency (zero when auditing is off).
 func (s *Sentry) answer(fd int, n *notif, t *task, e *syscalls.Entry, out syscalls.Outcome, start time.Time) {
+	resp := s.respond(n, t, e, out, start)
+	s.reply(fd, n, e, &resp)
+}
+
+// respond decides one notification and writes its audit event: all of
+// answer but the answer itself (reply).
+func (s *Sentry) respond(n *notif, t *task, e *syscalls.Entry, out syscalls.Outcome, start time.Time) notifResp {
 	resp := notifResp{ID: n.ID}
 	decision := out.Tier.String()
 	var handler syscalls.Handler
@@ -408,7 +416,12 @@ func (s *Sentry) answer(fd int, n *notif, t *task, e *syscalls.Entry, out syscal
 	if s.cfg.Audit != nil {
 		s.audit(n, syscallName(e, n), decision, &resp, time.Since(start))
 	}
-	if err := send(fd, &resp); err != nil {
+	return resp
+}
+
+// reply sends the answer respond made.
+func (s *Sentry) reply(fd int, n *notif, e *syscalls.Entry, resp *notifResp) {
+	if err := send(fd, resp); err != nil {
 		logrus.Warnf("sentry: answering %s from pid %d: %v", syscallName(e, n), n.Pid, err)
 	}
 }

@@ -32,14 +32,18 @@ import (
 // quietCalls calls in a row with no interleaving.
 //
 // A proxied call (connect under strict) may block for as long as the
-// kernel lets it. A receiver performs one itself only once another
-// receiver has taken its place on the listener (a standby, or a new one),
-// and holding a slot of the sentry's proxy pool; it then goes on standby.
-// When it can do neither (maxReceivers reached, or every slot taken), the
-// call goes to the pool as before: a goroutine of its own, waiting for a
-// slot, or EAGAIN past the pool's queue. So a listener has at most
-// maxReceivers receiver threads, and the sentry at most MaxProxying
-// threads performing proxied calls.
+// kernel lets it. A receiver performs one itself, holding a slot of the
+// sentry's proxy pool, only while another receiver waits on the listener:
+// one already does, or it makes a standby (or a new receiver) active.
+// It then stays active, so a thread making proxied calls one after the
+// other finds two receivers waiting and pays no wake-up of a parked
+// thread (a locked goroutine's wake-up costs tens of µs here); proxied
+// calls do not count towards quietCalls. When it can do neither
+// (maxReceivers reached, or every slot taken), the call goes to the pool
+// as before: a goroutine of its own, waiting for a slot, or EAGAIN past
+// the pool's queue. So a listener has at most maxReceivers receiver
+// threads, and the sentry at most MaxProxying threads performing proxied
+// calls.
 
 // maxReceivers caps the receivers of one listener: their threads count
 // against the container's pids limit (the sentry is charged to the
@@ -48,7 +52,19 @@ const maxReceivers = 4
 
 // maxActive is how many receivers of one listener may wait on it at once:
 // one per CPU the sentry may use, within maxReceivers.
-var maxActive = int32(min(runtime.GOMAXPROCS(0), maxReceivers))
+var maxActive = int32(min(runtime.NumCPU(), maxReceivers))
+
+// setProcs gives the Go scheduler more Ps than CPUs, by maxReceivers.
+// Receivers spend their time in system calls, each holding a P while it
+// is there; when no P is idle, the scheduler takes a P from a thread
+// that has been in a system call for 20 µs, and that thread, once back,
+// must get one from another thread, which costs wake-ups of other threads
+// on every call (a proxied connect then took 50 µs instead of 20). With
+// a P to spare, a thread back from a system call takes its own P again.
+// Ps are not threads: this starts none.
+func setProcs() {
+	runtime.GOMAXPROCS(runtime.NumCPU() + maxReceivers)
+}
 
 // quietCalls is how many calls in a row, none from another thread than
 // the one before, an extra active receiver answers before it goes back
@@ -66,9 +82,9 @@ type listener struct {
 	// users counts the receivers and queued proxied calls that still use
 	// fd; the last to end closes it.
 	users atomic.Int32
-	// receivers counts the receiver goroutines; active those that are
-	// not on standby or performing a proxied call.
-	receivers, active atomic.Int32
+	// receivers counts the receiver goroutines, active those not on
+	// standby, proxying the active ones performing a proxied call.
+	receivers, active, proxying atomic.Int32
 	// lastTid is the caller of the last notification received.
 	lastTid atomic.Uint32
 	// standby wakes a receiver on standby (a send succeeds only if one is
@@ -202,9 +218,10 @@ func (l *listener) receive() {
 		} else {
 			quiet++
 		}
-		if l.handle(&n, &t) || quiet > quietCalls && l.shrink() {
-			// Off the listener (replaced for a proxied call, or not
-			// needed): on standby until needed again.
+		if l.handle(&n, &t) {
+			quiet = 0 // a proxied call: a second receiver was needed
+		} else if quiet > quietCalls && l.shrink() {
+			// Not needed: on standby until needed again.
 			if !l.park() {
 				return
 			}
@@ -250,8 +267,8 @@ func (l *listener) next(n *notif) (bool, error) {
 
 // handle answers one notification on the receiver's thread, or, for a
 // proxied call it cannot perform itself, hands it to the proxy pool. It
-// reports whether the receiver performed a proxied call, after another
-// receiver took its place on the listener.
+// reports whether the receiver performed a proxied call itself (while
+// another receiver waited on the listener).
 func (l *listener) handle(n *notif, t *task) bool {
 	s := l.s
 	var start time.Time
@@ -274,12 +291,21 @@ func (l *listener) handle(n *notif, t *task) bool {
 		return false
 	}
 	if s.pool.acquire() {
-		if l.addReceiver() {
+		// Another active receiver that is not performing a proxied call
+		// is, or soon will be, waiting on the listener (it may not be
+		// there yet: with synchronous wake-up, its caller runs as soon as
+		// it is answered, before the receiver gets back to receiving).
+		if p := l.proxying.Add(1); l.active.Load()-p >= 1 || l.addReceiver() && l.active.Add(1) > 0 {
 			// Someone else receives meanwhile: the call may block.
-			s.answer(l.fd, n, t, e, out, start)
+			// Done with it before answering: the caller may run, and call
+			// again, before this thread is back from the answer.
+			resp := s.respond(n, t, e, out, start)
+			l.proxying.Add(-1)
 			s.pool.release()
+			s.reply(l.fd, n, e, &resp)
 			return true
 		}
+		l.proxying.Add(-1)
 		s.pool.release()
 	}
 	// To the pool: the call waits for a slot on a goroutine of its own,
