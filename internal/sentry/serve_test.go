@@ -101,16 +101,21 @@ func (p callerPolicy) Decide(nr int, _ [6]uint64) (*syscalls.Entry, syscalls.Out
 func TestServe(t *testing.T) {
 	requireRoot(t, "a seccomp filter in a helper and pidfd_getfd of its listener")
 	for _, tc := range []struct {
-		name    string
-		tier    syscalls.Tier
-		threads int
+		name      string
+		tier      syscalls.Tier
+		threads   int
+		pollFirst bool
 	}{
-		{"emulated, one thread", syscalls.Emulate, 1},
-		{"emulated, four threads at once", syscalls.Emulate, 4},
-		{"proxied, one thread", syscalls.Proxy, 1},
-		{"proxied, four threads at once", syscalls.Proxy, 4},
+		{"emulated, one thread", syscalls.Emulate, 1, false},
+		{"emulated, four threads at once", syscalls.Emulate, 4, false},
+		{"proxied, one thread", syscalls.Proxy, 1, false},
+		{"proxied, four threads at once", syscalls.Proxy, 4, false},
+		{"emulated, four threads, poll first (kernels before 6.6)", syscalls.Emulate, 4, true},
+		{"proxied, four threads, poll first (kernels before 6.6)", syscalls.Proxy, 4, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			pollFirst = tc.pollFirst
+			defer func() { pollFirst = false }()
 			const calls = 2000
 			h := startHelper(t, "notify-threads", []string{
 				helperThreadsEnv + "=" + strconv.Itoa(tc.threads),
