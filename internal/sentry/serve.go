@@ -87,9 +87,15 @@ type listener struct {
 	// users counts the receivers and queued proxied calls that still use
 	// fd; the last to end closes it.
 	users atomic.Int32
-	// receivers counts the receiver goroutines, active those not on
-	// standby, proxying the active ones performing a proxied call.
-	receivers, active, proxying atomic.Int32
+	// receivers counts the receiver goroutines.
+	receivers atomic.Int32
+	// mu orders the decisions that take a receiver off the listener
+	// (shrink, a proxied call): whoever decides second sees the first.
+	mu sync.Mutex
+	// active counts the receivers not on standby, proxying the active
+	// ones performing a proxied call (blocked, perhaps for minutes): the
+	// others are, or are about to be, waiting on the listener.
+	active, proxying int32
 	// lastTid is the caller of the last notification received.
 	lastTid atomic.Uint32
 	// standby wakes a receiver on standby (a send succeeds only if one is
@@ -105,7 +111,7 @@ type listener struct {
 func (s *Sentry) serve(fd int) {
 	l := &listener{s: s, fd: fd, blocking: setSyncWakeup(fd) && !pollFirst,
 		standby: make(chan struct{}), hungUp: make(chan struct{})}
-	l.active.Store(1)
+	l.active = 1
 	l.receivers.Store(1)
 	l.users.Store(1)
 	go l.receive()
@@ -149,34 +155,62 @@ func (l *listener) addReceiver() bool {
 	return true
 }
 
-// grow makes one more receiver active, within maxActive.
+// grow makes one more receiver active, within maxActive (two calling at
+// once may pass it by one; maxReceivers still holds).
 func (l *listener) grow() {
-	for {
-		a := l.active.Load()
-		if a >= maxActive {
-			return
-		}
-		if l.active.CompareAndSwap(a, a+1) {
-			if !l.addReceiver() {
-				l.active.Add(-1)
-			}
-			return
-		}
+	l.mu.Lock()
+	full := l.active >= maxActive
+	l.mu.Unlock()
+	if !full && l.addReceiver() {
+		l.mu.Lock()
+		l.active++
+		l.mu.Unlock()
 	}
 }
 
-// shrink takes the calling receiver off the listener if another one is
-// active, and reports whether it did.
+// shrink takes the calling receiver off the listener if another active
+// one is not performing a proxied call (which may block for minutes), and
+// reports whether it did.
 func (l *listener) shrink() bool {
-	for {
-		a := l.active.Load()
-		if a <= 1 {
-			return false
-		}
-		if l.active.CompareAndSwap(a, a-1) {
-			return true
-		}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.active-l.proxying <= 1 {
+		return false
 	}
+	l.active--
+	return true
+}
+
+// startProxying reports whether the calling receiver may perform a
+// proxied call itself: another active receiver that is not performing
+// one is, or soon will be, waiting on the listener (it may not be there
+// yet: with synchronous wake-up, its caller runs as soon as it is
+// answered, before the receiver gets back to receiving), or one was made
+// active for it. Then it counts as proxying until stopProxying.
+func (l *listener) startProxying() bool {
+	l.mu.Lock()
+	ok := l.active-l.proxying >= 2
+	if ok {
+		l.proxying++
+	}
+	l.mu.Unlock()
+	if ok {
+		return true
+	}
+	if !l.addReceiver() {
+		return false
+	}
+	l.mu.Lock()
+	l.active++
+	l.proxying++
+	l.mu.Unlock()
+	return true
+}
+
+func (l *listener) stopProxying() {
+	l.mu.Lock()
+	l.proxying--
+	l.mu.Unlock()
 }
 
 // park waits on standby until the receiver is made active again (true)
@@ -296,21 +330,16 @@ func (l *listener) handle(n *notif, t *task) bool {
 		return false
 	}
 	if s.pool.acquire() {
-		// Another active receiver that is not performing a proxied call
-		// is, or soon will be, waiting on the listener (it may not be
-		// there yet: with synchronous wake-up, its caller runs as soon as
-		// it is answered, before the receiver gets back to receiving).
-		if p := l.proxying.Add(1); l.active.Load()-p >= 1 || l.addReceiver() && l.active.Add(1) > 0 {
+		if l.startProxying() {
 			// Someone else receives meanwhile: the call may block.
 			// Done with it before answering: the caller may run, and call
 			// again, before this thread is back from the answer.
 			resp := s.respond(n, t, e, out, start)
-			l.proxying.Add(-1)
+			l.stopProxying()
 			s.pool.release()
 			s.reply(l.fd, n, e, &resp)
 			return true
 		}
-		l.proxying.Add(-1)
 		s.pool.release()
 	}
 	// To the pool: the call waits for a slot on a goroutine of its own,

@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 	"unsafe"
@@ -187,4 +188,80 @@ func (k *fstatKey) stillOpen(fd int) bool {
 		return false
 	}
 	return st.Dev == k.dev && st.Ino == k.ino
+}
+
+// blockFirstPolicy proxies the first call it decides with a handler that
+// waits for release, and emulates every later one; each answer is the
+// caller's thread id. reached is closed once the later calls answered
+// number want.
+type blockFirstPolicy struct {
+	decided atomic.Int64
+	release chan struct{}
+	want    int64
+	reached chan struct{}
+	once    sync.Once
+}
+
+func (p *blockFirstPolicy) Decide(nr int, _ [6]uint64) (*syscalls.Entry, syscalls.Outcome) {
+	first := p.decided.Add(1) == 1
+	e := &syscalls.Entry{Nr: nr, Name: "getppid", Handler: func(t syscalls.Task, _ [6]uint64, _ *syscalls.Env) syscalls.Result {
+		if first {
+			<-p.release
+		} else if p.decided.Load() > p.want {
+			p.once.Do(func() { close(p.reached) })
+		}
+		return syscalls.Result{Val: int64(t.Pid())}
+	}}
+	if first {
+		return e, syscalls.Outcome{Tier: syscalls.Proxy}
+	}
+	return e, syscalls.Outcome{Tier: syscalls.Emulate}
+}
+
+// TestServeBesideBlockedProxy: while one thread's proxied call blocks in
+// its handler, another thread's calls go on being answered, well past the
+// quietCalls after which an extra receiver would go back to standby: the
+// receiver left must not be the one blocked.
+func TestServeBesideBlockedProxy(t *testing.T) {
+	requireRoot(t, "a seccomp filter in a helper and pidfd_getfd of its listener")
+	const calls = 4 * quietCalls
+	h := startHelper(t, "notify-threads", []string{helperThreadsEnv + "=2", helperCallsEnv + "=" + strconv.Itoa(calls)}, nil)
+	var childListener int
+	if _, err := fmt.Sscanf(h.line(t), "listener=%d", &childListener); err != nil {
+		t.Fatalf("helper said: %v (stderr: %q)", err, h.stderr.String())
+	}
+	pidfd, err := unix.PidfdOpen(h.cmd.Process.Pid, 0)
+	if err != nil {
+		t.Fatalf("pidfd_open: %v", err)
+	}
+	defer unix.Close(pidfd)
+	listener, err := unix.PidfdGetfd(pidfd, childListener, 0)
+	if err != nil {
+		t.Fatalf("taking the listener from the helper: %v", err)
+	}
+	p := &blockFirstPolicy{release: make(chan struct{}), want: 2 * quietCalls, reached: make(chan struct{})}
+	s := &Sentry{cfg: Config{Policy: p}, allDone: make(chan struct{}),
+		lost: make(chan error, 1), pool: newProxyPool(MaxProxying, MaxProxyQueue)}
+	s.active = 1
+	s.serve(listener)
+	select {
+	case <-p.reached:
+	case <-time.After(10 * time.Second):
+		close(p.release)
+		t.Fatalf("only %d calls answered in 10 s while one proxied call was blocked; want more than %d", p.decided.Load()-1, p.want)
+	}
+	close(p.release)
+	for {
+		l := h.line(t)
+		if l == "done" {
+			break
+		}
+		t.Errorf("call not answered for its own thread: %s", l)
+	}
+	h.stdin.Close()
+	select {
+	case <-s.allDone:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the listener's receivers did not end within 10 s of its process's exit")
+	}
 }
