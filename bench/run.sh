@@ -13,6 +13,13 @@
 #               ns/op for a batch calibrated to last --target-ms.
 #   end-to-end: wall time of `RUNTIME run` of a busybox bundle whose process
 #               is /bin/true, --runs runs per runtime.
+#   mediated:   in every round, syscage alone runs getppid under a profile
+#               file that makes it a checked call and the loopback connect
+#               benchmark under `strict` (connect proxied), and
+#               bench/notifyfloor.c measures the notification floor on the
+#               host (a C supervisor thread, a supervisor process, one that
+#               writes a struct utsname, and with 2 and 8 callers), so the
+#               mediated calls print beside the floor of the same run.
 #
 # runc+seccomp: the same runc binary on copies of the bundles whose
 # config.json also has a linux.seccomp section, the containers default
@@ -78,7 +85,7 @@ mkdir -p "$out"
 raw=$out/raw.csv # round,benchmark,runtime,value (micro: ns/op; run: ms)
 echo "round,benchmark,runtime,value" >"$raw"
 
-gcc -O2 -Wall -static -o "$work/syscallbench" "$repo/bench/syscallbench.c"
+gcc -O2 -Wall -static -pthread -o "$work/syscallbench" "$repo/bench/syscallbench.c"
 # The notification floor (bench/notifyfloor.c) runs on the host: a nested
 # listener is refused inside a syscage container.
 gcc -O2 -Wall -static -pthread -o "$work/notifyfloor" "$repo/bench/notifyfloor.c"
@@ -124,6 +131,13 @@ cleanup() {
 	fi
 }
 trap cleanup EXIT
+
+# A profile file that makes getppid a checked call (notified, decided on
+# values, then let go on to the kernel), for the checked-call benchmark.
+cat >"$work/check-getppid.json" <<'EOF_PROFILE'
+{"syscageProfile": 1, "name": "bench-check", "base": "default",
+ "syscalls": [{"names": ["getppid"], "tier": "check", "why": "bench/run.sh: a checked value-only call"}]}
+EOF_PROFILE
 
 # --- bundles -----------------------------------------------------------------
 # One busybox root file system; the end-to-end bundle runs /bin/true in it,
@@ -232,12 +246,35 @@ for ((r = 1; r <= rounds; r++)); do
 			fi
 		done
 	done
+	# Mediated calls under the profiles that notify them (syscage only):
+	# getppid checked (a profile file), loopback connect proxied (strict).
+	for m in "getppid-check getppid $work/check-getppid.json" "tcpconnect-strict tcpconnect strict"; do
+		# shellcheck disable=SC2086 # split the entry into its fields
+		set -- $m # NAME BENCHMARK PROFILE
+		if res=$(timeout 120 ${rt_cmd[syscage]} run --profile "$3" --bundle "$work/micro-$2" \
+			"bench-$SRANDOM$SRANDOM" </dev/null) && [ -n "$res" ]; then
+			echo "$r,$1,syscage,$(echo "$res" | cut -d' ' -f2)" >>"$raw"
+		else
+			log "$1 under syscage failed (round $r)"
+		fi
+	done
 	# The floor of a mediated call, in the same round: one notification
-	# round trip answered by a minimal C supervisor.
-	if res=$("$work/notifyfloor" 100000) && [ -n "$res" ]; then
-		# "notify round trip: N ns/op (...)"
-		echo "$r,notify-floor,host,$(echo "$res" | sed -n 's/^notify round trip: \([0-9]*\) ns.*/\1/p')" >>"$raw"
-	fi
+	# round trip answered by a minimal C supervisor (a thread of the
+	# caller's process; a process of its own, as the sentry is; one that
+	# also writes a struct utsname as uname's emulation must; and with 2
+	# and 8 callers at once).
+	for m in "notify-floor thread value 1" "notify-floor-process process value 1" \
+		"notify-floor-uname process uname 1" "notify-floor-uname-x2 process uname 2" \
+		"notify-floor-uname-x8 process uname 8"; do
+		# shellcheck disable=SC2086 # split the entry into its fields
+		set -- $m # NAME MODE CALL CALLERS
+		if res=$("$work/notifyfloor" 100000 "$2" "$3" "$4") && [ -n "$res" ]; then
+			# "notify round trip: N ns/op (...)"
+			echo "$r,$1,host,$(echo "$res" | sed -n 's/^notify round trip: \([0-9]*\) ns.*/\1/p')" >>"$raw"
+		else
+			log "notifyfloor $2 $3 $4 failed (round $r)"
+		fi
+	done
 done
 
 # --- end to end: run of /bin/true ------------------------------------------------
@@ -283,6 +320,8 @@ report() {
 		label["stat"] = "stat (tmpfs)"; label["forkwait"] = "fork+wait"
 		label["exec"] = "fork+exec+wait (static true)"; label["pipe"] = "pipe ping-pong (round trip)"
 		label["tcpconnect"] = "loopback TCP connect+accept+close"; label["uname"] = "uname (emulated by the sentry)"
+		label["uname-x2"] = "uname, 2 threads at once (per call)"; label["uname-x8"] = "uname, 8 threads at once (per call)"
+		label["getppid"] = "getppid"
 		label["run-true"] = "`run` of /bin/true, end to end"
 		label["sysinfo"] = "sysinfo (emulated: the cgroup)"; label["meminfo"] = "read /proc/meminfo (open, read to EOF, close)"
 		n = split(benches, bs, " ")
@@ -308,9 +347,35 @@ report() {
 	}
 	NR > 1 { vals[$2 "," $3] = vals[$2 "," $3] " " $4 }
 	END {
-		f = median("notify-floor,host"); u = median("uname,syscage")
-		if (f != "" && u != "")
-			printf "Notification floor (bench/notifyfloor.c on the host, median over rounds): %.2f µs; syscage'"'"'s emulated uname: %.2f µs = %.2f× the floor\n", f / 1000, u / 1000, u / f
+		f = median("notify-floor,host"); fp = median("notify-floor-process,host")
+		fu = median("notify-floor-uname,host"); f2 = median("notify-floor-uname-x2,host")
+		f8 = median("notify-floor-uname-x8,host"); rc = median("tcpconnect,runc")
+		if (f == "") exit
+		print "Mediated calls against the notification floor (bench/notifyfloor.c on the host, same rounds; medians, µs per call):"
+		print ""
+		print "| call | syscage | floor | syscage / floor | goal |"
+		print "|---|---:|---:|---:|---|"
+		row("uname (emulated)", median("uname,syscage"), f, "≤ 1.3× floor")
+		row("getppid (checked, a profile file)", median("getppid-check,syscage"), f, "≤ 1.3× floor")
+		c = median("tcpconnect-strict,syscage")
+		if (c != "" && rc != "")
+			printf "| loopback connect+accept+close (connect proxied, strict) | %.2f | %.2f + runc %.2f = %.2f | %.2f× | ≤ 1.3× (floor + runc) |\n", c / 1000, f / 1000, rc / 1000, (f + rc) / 1000, c / (f + rc)
+		print ""
+		print "floor = a getppid answered with a value by a C thread of the caller'"'"'s process. Other floors measured in the same rounds:"
+		printf "a supervisor process of its own %s µs; one that also checks the notification and writes a struct utsname (process_vm_writev) %s µs.\n", fmt(fp), fmt(fu)
+		print ""
+		print "Callers at once (µs per call = batch time / all calls: the inverse of throughput):"
+		print ""
+		print "| callers | syscage uname | C floor (supervisor process, uname written) |"
+		print "|---:|---:|---:|"
+		printf "| 1 | %s | %s |\n", fmt(median("uname,syscage")), fmt(fu)
+		printf "| 2 | %s | %s |\n", fmt(median("uname-x2,syscage")), fmt(f2)
+		printf "| 8 | %s | %s |\n", fmt(median("uname-x8,syscage")), fmt(f8)
+	}
+	function fmt(v) { return v == "" ? "n/a" : sprintf("%.2f", v / 1000) }
+	function row(name, v, fl, goal) {
+		if (v == "") { printf "| %s | n/a | %.2f | n/a | %s |\n", name, fl / 1000, goal; return }
+		printf "| %s | %.2f | %.2f | %.2f× | %s |\n", name, v / 1000, fl / 1000, v / fl, goal
 	}' "$raw"
 	echo
 	echo "Spread of syscage/runc and syscage/(runc+seccomp) over rounds (same-round pairs): min / median / max"

@@ -13,8 +13,11 @@
  * (dentry cache, sentry thread wake-up) are not counted.
  *
  * Timing is clock_gettime(CLOCK_MONOTONIC) around the whole batch; per-op
- * time is the batch time divided by the iteration count. Static build:
- *   gcc -O2 -static -o syscallbench syscallbench.c
+ * time is the batch time divided by the iteration count. The concurrent
+ * benchmarks (uname-x2, uname-x8) split each batch over that many threads
+ * started together and time it until the last one is done, so their
+ * per-op time is the inverse of the throughput. Static build:
+ *   gcc -O2 -static -pthread -o syscallbench syscallbench.c
  *
  * Files live under /tmp, which bench/run.sh mounts as a tmpfs in every
  * container, so read/write/open/stat measure the syscall path and tmpfs,
@@ -25,6 +28,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -134,6 +138,11 @@ static void op_meminfo(void)
 	if (n < 0)
 		die("read /proc/meminfo");
 	close(f);
+}
+
+static void op_getppid(void)
+{
+	syscall(SYS_getppid);
 }
 
 static void op_read(void)
@@ -293,6 +302,7 @@ struct bench {
 	void (*op)(void);
 	void (*teardown)(void);
 	long warmup; /* warm-up iterations before timing */
+	int threads; /* 0 or 1: the calling thread; more: split over threads */
 };
 
 static const struct bench benches[] = {
@@ -308,14 +318,53 @@ static const struct bench benches[] = {
 	{"uname", NULL, op_uname, NULL, 1000},
 	{"sysinfo", NULL, op_sysinfo, NULL, 1000},
 	{"meminfo", NULL, op_meminfo, NULL, 200},
+	{"uname-x2", NULL, op_uname, NULL, 1000, 2},
+	{"uname-x8", NULL, op_uname, NULL, 1000, 8},
+	{"getppid", NULL, op_getppid, NULL, 10000},
 };
+
+struct worker {
+	const struct bench *b;
+	long n;
+	pthread_barrier_t *start;
+};
+
+static void *work(void *arg)
+{
+	struct worker *w = arg;
+	pthread_barrier_wait(w->start);
+	for (long i = 0; i < w->n; i++)
+		w->b->op();
+	return NULL;
+}
 
 static uint64_t run_batch(const struct bench *b, long n)
 {
+	if (b->threads <= 1) {
+		uint64_t t0 = now_ns();
+		for (long i = 0; i < n; i++)
+			b->op();
+		return now_ns() - t0;
+	}
+	/* The threads are started first and released together; the clock
+	 * runs from their release until the last has made its calls. */
+	pthread_t t[64];
+	struct worker w[64];
+	pthread_barrier_t start;
+	int k = b->threads;
+	pthread_barrier_init(&start, NULL, (unsigned)k + 1);
+	for (int i = 0; i < k; i++) {
+		w[i] = (struct worker){b, n / k + (i < n % k), &start};
+		if (pthread_create(&t[i], NULL, work, &w[i]) != 0)
+			die("pthread_create");
+	}
+	pthread_barrier_wait(&start);
 	uint64_t t0 = now_ns();
-	for (long i = 0; i < n; i++)
-		b->op();
-	return now_ns() - t0;
+	for (int i = 0; i < k; i++)
+		pthread_join(t[i], NULL);
+	uint64_t el = now_ns() - t0;
+	pthread_barrier_destroy(&start);
+	return el;
 }
 
 int main(int argc, char **argv)

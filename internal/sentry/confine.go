@@ -172,6 +172,14 @@ func confine() error {
 			return fmt.Errorf("confining the sentry: %s (%s): %w", a.Name, a.Condition(), err)
 		}
 	}
+	// ioctl is the one call of every notification (receive, validity
+	// check, answer) that the kernel cannot allow from its per-call cache,
+	// since its rules test an argument: its rules come first in the
+	// filter, so each of those calls runs the fewest instructions.
+	// Only a hint to libseccomp; failing it costs speed, not safety.
+	if nr, err := seccomp.GetSyscallFromName("ioctl"); err == nil {
+		_ = filter.SetSyscallPriority(nr, 255)
+	}
 	if err := filter.SetNoNewPrivsBit(true); err != nil {
 		return fmt.Errorf("confining the sentry: %w", err)
 	}

@@ -52,6 +52,8 @@ func TestMain(m *testing.M) {
 		helperNotify()
 	case "notify-loop":
 		helperNotifyLoop()
+	case "notify-threads":
+		helperNotifyThreads()
 	case "confine":
 		helperConfine()
 	case "dial":

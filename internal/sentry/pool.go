@@ -48,5 +48,19 @@ func (p *proxyPool) submit(call func()) bool {
 	return true
 }
 
+// acquire takes a slot for a call its caller performs on its own thread
+// (a receiver, see listener.handle), and reports whether one was free;
+// release gives it back.
+func (p *proxyPool) acquire() bool {
+	select {
+	case p.slots <- struct{}{}:
+		return true
+	default:
+		return false
+	}
+}
+
+func (p *proxyPool) release() { <-p.slots }
+
 // errBusy is what a proxied call gets when its sentry's pool is full.
 const errBusy = unix.EAGAIN

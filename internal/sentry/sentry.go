@@ -124,6 +124,7 @@ type Sentry struct {
 // process that had one is gone (or, if none ever connects, until the idle
 // timeout). It closes l before returning.
 func Serve(l *net.UnixListener, cfg Config) error {
+	setProcs()
 	s := &Sentry{cfg: cfg, allDone: make(chan struct{}), lost: make(chan error, 1),
 		pool: newProxyPool(MaxProxying, MaxProxyQueue)}
 	acceptErr := make(chan error, 1)
@@ -235,7 +236,7 @@ func (s *Sentry) accept(l *net.UnixListener) error {
 		s.served = true
 		s.mu.Unlock()
 		logrus.Debugf("sentry: serving pid %d (%s)", state.Pid, strings.Join(state.Fds, ","))
-		go s.serveFd(fd)
+		s.serve(fd)
 		s.report("took %d", state.Pid)
 	}
 }
@@ -373,79 +374,24 @@ func closeAll(fds []int) {
 	}
 }
 
-// serveFd answers the notifications of one listener until every process
-// using its filter has exited (the fd reports POLLHUP).
-func (s *Sentry) serveFd(fd int) {
-	defer func() {
-		unix.Close(fd)
-		s.mu.Lock()
-		s.active--
-		if s.active == 0 {
-			s.closing = true
-			close(s.allDone)
-		}
-		s.mu.Unlock()
-	}()
-	setSyncWakeup(fd)
-	pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
-	for {
-		pfd[0].Revents = 0
-		if _, err := unix.Poll(pfd, -1); err != nil {
-			if err == unix.EINTR {
-				continue
-			}
-			s.lose(fmt.Errorf("polling a seccomp listener: %w", err))
-			return
-		}
-		if pfd[0].Revents&unix.POLLIN != 0 {
-			var n notif
-			if err := recv(fd, &n); err != nil {
-				if errors.Is(err, unix.ENOENT) {
-					continue // the caller went away before we read it
-				}
-				s.lose(fmt.Errorf("receiving a notification: %w", err))
-				return
-			}
-			s.handle(fd, &n)
-			continue
-		}
-		if pfd[0].Revents&(unix.POLLHUP|unix.POLLERR|unix.POLLNVAL) != 0 {
-			return
-		}
-	}
+// answer decides and answers one notification received on fd. t is the
+// caller as handlers see it, filled in from n by the receiver (a
+// receiver reuses one task for all its calls: nothing keeps it past the
+// handler). start is when the notification was received, for the audit
+// stream's latency (zero when auditing is off).
+func (s *Sentry) answer(fd int, n *notif, t *task, e *syscalls.Entry, out syscalls.Outcome, start time.Time) {
+	resp := s.respond(n, t, e, out, start)
+	s.reply(fd, n, e, &resp)
 }
 
-// handle answers one notification. Proxied calls may be slow, so they run
-// on their own goroutine and never hold up the rest of the container.
-func (s *Sentry) handle(fd int, n *notif) {
-	start := time.Now()
-	if s.cfg.Observer != nil {
-		s.cfg.Observer.Observe(int(n.Pid), int(n.Data.Nr), n.Data.Args)
-	}
-	if foreignABI(n.Data.Arch, n.Data.Nr) {
-		// Never decided by the native table: ENOSYS, as for a number
-		// the filter does not know.
-		s.answer(fd, n, nil, syscalls.Outcome{Tier: syscalls.Deny, Errno: unix.ENOSYS}, start)
-		return
-	}
-	e, out := s.cfg.Policy.Decide(int(n.Data.Nr), n.Data.Args)
-	if out.Tier == syscalls.Proxy {
-		nc := *n
-		if !s.pool.submit(func() { s.answer(fd, &nc, e, out, start) }) {
-			s.answer(fd, &nc, e, syscalls.Outcome{Tier: syscalls.Deny, Errno: errBusy}, start)
-		}
-		return
-	}
-	s.answer(fd, n, e, out, start)
-}
-
-func (s *Sentry) answer(fd int, n *notif, e *syscalls.Entry, out syscalls.Outcome, start time.Time) {
+// respond decides one notification and writes its audit event: all of
+// answer but the answer itself (reply).
+func (s *Sentry) respond(n *notif, t *task, e *syscalls.Entry, out syscalls.Outcome, start time.Time) notifResp {
 	resp := notifResp{ID: n.ID}
 	decision := out.Tier.String()
 	var handler syscalls.Handler
-	name := "syscall_" + strconv.Itoa(int(n.Data.Nr))
 	if e != nil {
-		handler, name = e.Handler, e.Name
+		handler = e.Handler
 	}
 	switch out.Tier {
 	case syscalls.Check, syscalls.Pass:
@@ -454,7 +400,6 @@ func (s *Sentry) answer(fd int, n *notif, e *syscalls.Entry, out syscalls.Outcom
 		// (never on memory it reads, which only it may follow).
 		if hook := e.CheckHook(); hook != nil && out.Tier == syscalls.Check {
 			s.utsOnce.Do(s.loadUTS)
-			t := &task{fd: fd, id: n.ID, pid: int(n.Pid)}
 			if r := hook(t, n.Data.Args, &s.cfg.Env); r.Errno != 0 {
 				resp.Error = -int32(r.Errno)
 				decision = "deny"
@@ -469,7 +414,6 @@ func (s *Sentry) answer(fd int, n *notif, e *syscalls.Entry, out syscalls.Outcom
 			break
 		}
 		s.utsOnce.Do(s.loadUTS)
-		t := &task{fd: fd, id: n.ID, pid: int(n.Pid)}
 		r := handler(t, n.Data.Args, &s.cfg.Env)
 		if r.Errno != 0 {
 			resp.Error = -int32(r.Errno)
@@ -488,11 +432,25 @@ func (s *Sentry) answer(fd int, n *notif, e *syscalls.Entry, out syscalls.Outcom
 	// may exit and its container be torn down (the sentry with it) before
 	// a later write; an audited call must never go unrecorded.
 	if s.cfg.Audit != nil {
-		s.audit(n, name, decision, &resp, time.Since(start))
+		s.audit(n, syscallName(e, n), decision, &resp, time.Since(start))
 	}
-	if err := send(fd, &resp); err != nil {
-		logrus.Warnf("sentry: answering %s from pid %d: %v", name, n.Pid, err)
+	return resp
+}
+
+// reply sends the answer respond made.
+func (s *Sentry) reply(fd int, n *notif, e *syscalls.Entry, resp *notifResp) {
+	if err := send(fd, resp); err != nil {
+		logrus.Warnf("sentry: answering %s from pid %d: %v", syscallName(e, n), n.Pid, err)
 	}
+}
+
+// syscallName is the call's name for the audit stream and logs: the
+// table's, or syscall_NR for a number the table lacks.
+func syscallName(e *syscalls.Entry, n *notif) string {
+	if e != nil {
+		return e.Name
+	}
+	return "syscall_" + strconv.Itoa(int(n.Data.Nr))
 }
 
 func (s *Sentry) audit(n *notif, name, decision string, resp *notifResp, lat time.Duration) {
