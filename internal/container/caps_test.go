@@ -10,7 +10,9 @@ import (
 )
 
 // TestContainerCaps: the profile's capability set is the union of the
-// process's sets; unknown names are left out, a missing section is none.
+// process's sets; unknown names and names libcontainer would not take
+// (lower case) are left out; a missing section is every capability, as
+// libcontainer then leaves the process all of them.
 func TestContainerCaps(t *testing.T) {
 	for _, tc := range []struct {
 		name string
@@ -18,7 +20,10 @@ func TestContainerCaps(t *testing.T) {
 		want syscalls.Caps
 	}{
 		{"no process", nil, 0},
-		{"no capabilities", &specs.Process{}, 0},
+		{"no capabilities section", &specs.Process{}, allCaps()},
+		{"lower case, as libcontainer ignores it", &specs.Process{Capabilities: &specs.LinuxCapabilities{
+			Bounding: []string{"cap_sys_nice", "Cap_Net_Admin", "CAP_KILL"},
+		}}, 1 << unix.CAP_KILL},
 		{"bounding only", &specs.Process{Capabilities: &specs.LinuxCapabilities{Bounding: []string{"CAP_NET_ADMIN"}}},
 			1 << unix.CAP_NET_ADMIN},
 		{"union of the sets", &specs.Process{Capabilities: &specs.LinuxCapabilities{

@@ -6,6 +6,7 @@ import (
 
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/sirupsen/logrus"
+	"golang.org/x/sys/unix"
 )
 
 // What the node's Config.Privileged may say.
@@ -30,14 +31,45 @@ const privilegedCapability = "CAP_SYS_ADMIN"
 // process is root, or root in a user namespace, does not matter: the
 // capability is over whatever namespaces the container owns.
 func isPrivileged(spec *specs.Spec) bool {
-	if spec.Process == nil || spec.Process.Capabilities == nil {
+	if spec.Process == nil {
 		return false
+	}
+	if spec.Process.Capabilities == nil {
+		return true // libcontainer leaves the process every capability
 	}
 	c := spec.Process.Capabilities
 	for _, set := range [][]string{c.Bounding, c.Effective, c.Permitted, c.Inheritable, c.Ambient} {
 		if slices.Contains(set, privilegedCapability) {
 			return true
 		}
+	}
+	return false
+}
+
+// ownUserNamespace reports whether the container runs in a user namespace
+// other than the runtime's: a new one, or one it joins by path that is not
+// ours. Only there is a privileged container's CAP_SYS_ADMIN over its own
+// namespaces rather than the host's, and only there may it mount: with
+// CAP_SYS_ADMIN over the host's user namespace, mount(2) makes new
+// instances of kernel-wide file systems (proc with writable sysctls,
+// devtmpfs, sysfs) and lifts the runtime's masks, which is the host's root
+// whatever mount namespace it happens in.
+func ownUserNamespace(spec *specs.Spec) bool {
+	if spec.Linux == nil {
+		return false
+	}
+	for _, ns := range spec.Linux.Namespaces {
+		if ns.Type != specs.UserNamespace {
+			continue
+		}
+		if ns.Path == "" {
+			return true
+		}
+		var theirs, ours unix.Stat_t
+		if unix.Stat(ns.Path, &theirs) != nil || unix.Stat("/proc/self/ns/user", &ours) != nil {
+			return false
+		}
+		return theirs.Dev != ours.Dev || theirs.Ino != ours.Ino
 	}
 	return false
 }

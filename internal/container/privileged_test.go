@@ -15,7 +15,8 @@ func TestIsPrivileged(t *testing.T) {
 		caps *specs.LinuxCapabilities
 		want bool
 	}{
-		{"no capabilities", nil, false},
+		{"no capabilities section (libcontainer leaves them all)", nil, true},
+		{"no capabilities", &specs.LinuxCapabilities{}, false},
 		{"docker's defaults", &specs.LinuxCapabilities{Bounding: []string{"CAP_CHOWN", "CAP_NET_RAW"}, Effective: []string{"CAP_CHOWN"}}, false},
 		{"bounding", &specs.LinuxCapabilities{Bounding: []string{"CAP_SYS_ADMIN"}}, true},
 		{"effective only", &specs.LinuxCapabilities{Effective: []string{"CAP_SYS_ADMIN"}}, true},
@@ -33,16 +34,26 @@ func TestIsPrivileged(t *testing.T) {
 }
 
 // TestResolveSandboxPrivileged: the node's setting alone decides; a
-// privileged container gets the built-in profile opened for its mounts,
-// or create fails naming the setting; an annotation changes neither.
+// privileged container in a user namespace of its own gets the built-in
+// profile opened for its mounts, one over the host's user namespace keeps
+// mount refused, or create fails naming the setting; an annotation
+// changes none of it.
 func TestResolveSandboxPrivileged(t *testing.T) {
-	priv := func(ann map[string]string) *specs.Spec {
+	privIn := func(userns bool, ann map[string]string) *specs.Spec {
 		all := []string{"CAP_SYS_ADMIN", "CAP_CHOWN"}
-		return &specs.Spec{
+		s := &specs.Spec{
 			Annotations: ann,
 			Process:     &specs.Process{Capabilities: &specs.LinuxCapabilities{Bounding: all, Effective: all, Permitted: all}},
+			Linux:       &specs.Linux{Namespaces: []specs.LinuxNamespace{{Type: specs.MountNamespace}}},
 		}
+		if userns {
+			s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.UserNamespace})
+		}
+		return s
 	}
+	priv := func(ann map[string]string) *specs.Spec { return privIn(true, ann) }
+	hostUserns := &specs.Spec{Process: privIn(false, nil).Process, Linux: &specs.Linux{Namespaces: []specs.LinuxNamespace{
+		{Type: specs.MountNamespace}, {Type: specs.UserNamespace, Path: "/proc/self/ns/user"}}}}
 	state := filepath.Join(t.TempDir(), "c1")
 	hostile := map[string]string{"dev.syscage.privileged": "sandboxed", "dev.syscage.profile": "default", "io.kubernetes.cri.privileged": "true"}
 	for _, tc := range []struct {
@@ -56,10 +67,13 @@ func TestResolveSandboxPrivileged(t *testing.T) {
 		{"default setting", "", priv(nil), "default", true, ""},
 		{"sandboxed", PrivilegedSandboxed, priv(nil), "default", true, ""},
 		{"sandboxed, strict", PrivilegedSandboxed, priv(map[string]string{AnnotationProfile: "strict"}), "strict", true, ""},
+		{"sandboxed, the host's user namespace", PrivilegedSandboxed, privIn(false, nil), "default", false, ""},
+		{"sandboxed, joins the host's user namespace by path", PrivilegedSandboxed, hostUserns, "default", false, ""},
 		{"refuse", PrivilegedRefuse, priv(nil), "", false, `privileged container refused: its config grants CAP_SYS_ADMIN, and this node refuses privileged containers ("privileged": "refuse" in /x/config.json`},
 		{"refuse, hostile annotations", PrivilegedRefuse, priv(hostile), "", false, `"privileged": "refuse" in /x/config.json`},
-		{"refuse, not privileged", PrivilegedRefuse, &specs.Spec{Annotations: hostile, Process: &specs.Process{}}, "default", false, ""},
-		{"sandboxed, not privileged", PrivilegedSandboxed, &specs.Spec{Process: &specs.Process{}}, "default", false, ""},
+		{"refuse, not privileged", PrivilegedRefuse, &specs.Spec{Annotations: hostile, Process: &specs.Process{Capabilities: &specs.LinuxCapabilities{}}}, "default", false, ""},
+		{"refuse, no capabilities section", PrivilegedRefuse, &specs.Spec{Process: &specs.Process{}}, "", false, `"privileged": "refuse"`},
+		{"sandboxed, not privileged", PrivilegedSandboxed, &specs.Spec{Process: &specs.Process{Capabilities: &specs.LinuxCapabilities{}}}, "default", false, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			o := SandboxOptions{Config: Config{Path: "/x/config.json", Privileged: tc.setting}}

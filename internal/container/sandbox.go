@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 
 	"github.com/syscage/syscage/internal/kernelcheck"
@@ -166,7 +167,11 @@ func resolveSandbox(o SandboxOptions, spec *specs.Spec, stateDir string) (sandbo
 		return sb, err
 	}
 	if privileged {
-		p = policy.Privileged(p)
+		if ownUserNamespace(spec) {
+			p = policy.Privileged(p)
+		} else {
+			logrus.Warnf("privileged container without a user namespace of its own: mount and umount2 stay refused (CAP_SYS_ADMIN over the host's user namespace would make a mount a change to the host: docs/profiles.md, \"Privileged containers\")")
+		}
 	}
 	sb.Profile = p
 	sb.KernelRelease = first(o.KernelRelease, ann[AnnotationKernelRelease], p.KernelRelease, DefaultKernelRelease())

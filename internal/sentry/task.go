@@ -235,5 +235,17 @@ func (t *task) ownNamespace(kind string) (bool, error) {
 	if err := statProc("self/ns/"+kind, &ours); err != nil {
 		return false, err
 	}
-	return theirs.Dev != ours.Dev || theirs.Ino != ours.Ino, nil
+	same := func(a, b unix.Stat_t) bool { return a.Dev == b.Dev && a.Ino == b.Ino }
+	if same(theirs, ours) {
+		return false, nil
+	}
+	// The host's is pid 1's too, where the sentry may look: a runtime
+	// started in a namespace of its own (a systemd unit's PrivateMounts)
+	// must not take a container that joined the host's for one of its
+	// own. (Some hosts' pid 1 lets no one read its namespaces.)
+	var host unix.Stat_t
+	if err := statProc("1/ns/"+kind, &host); err == nil && same(theirs, host) {
+		return false, nil
+	}
+	return true, nil
 }

@@ -72,8 +72,8 @@ func withBidirectional(src, dst string) specOpt {
 // file the container wrote.
 func TestPrivilegedMountsStayInside(t *testing.T) {
 	for _, ident := range sandboxtest.Identities {
-		if ident.Name == "uid1000" {
-			continue // holds no capability: the kernel refuses, as under runc
+		if ident.Name != "userns" {
+			continue // root: TestPrivilegedOverHostUserNamespace; uid 1000 holds no capability
 		}
 		t.Run(ident.Name, func(t *testing.T) {
 			t.Parallel()
@@ -171,5 +171,62 @@ func TestPrivilegedInHostMountNamespace(t *testing.T) {
 	m := hostMountsUnder(t, b)
 	if slices.Contains(m, free) || !slices.Contains(m, mounted) {
 		t.Errorf("host mounts under the bundle: %v; want %s still mounted, nothing on %s", m, mounted, free)
+	}
+}
+
+// TestPrivilegedOverHostUserNamespace: a privileged container without a
+// user namespace of its own holds CAP_SYS_ADMIN over the host's, where
+// mount(2) reaches the host whatever mount namespace it runs in (the
+// review changed a host sysctl after lifting /proc/sys, and wrote a file
+// into the host's /dev through a fresh devtmpfs). So its mounts stay
+// refused, and create says so; in a user namespace of its own the kernel
+// keeps the same attempts inside (they fail there too). The sysctl write
+// writes back the value it read: a regression shows as success, never as
+// a changed host.
+func TestPrivilegedOverHostUserNamespace(t *testing.T) {
+	script := `umount -l /proc/sys 2>&1; echo umount=$?
+mkdir -p /tmp/p /tmp/d
+mount -t proc proc /tmp/p 2>&1; echo proc=$?
+mount -t devtmpfs none /tmp/d 2>&1; echo devtmpfs=$?
+v=$(cat /proc/sys/kernel/printk_ratelimit); echo "$v" > /proc/sys/kernel/printk_ratelimit 2>&1; echo sysctl=$?`
+	for _, ident := range sandboxtest.Identities {
+		if ident.Name == "uid1000" {
+			continue
+		}
+		t.Run(ident.Name, func(t *testing.T) {
+			t.Parallel()
+			rt := newRuntime(t)
+			b := newBundle(t, withArgs("sh", "-c", script), ident.Opt, withCapability("CAP_SYS_ADMIN"), withWritableTmp())
+			before, err := os.ReadFile("/proc/sys/kernel/printk_ratelimit")
+			if err != nil {
+				t.Fatal(err)
+			}
+			res := rt.Container(b, nil)
+			if res.Code != 0 {
+				t.Fatalf("%s", res)
+			}
+			// Over the host's user namespace every attempt is refused; in
+			// its own, the kernel lets it lift its own masks (documented)
+			// and mount a procfs of its own, and refuses the rest.
+			mustFail := []string{"umount", "proc", "devtmpfs", "sysctl"}
+			if ident.Name == "userns" {
+				mustFail = []string{"devtmpfs", "sysctl"}
+			}
+			for _, k := range mustFail {
+				if !strings.Contains(res.Stdout, k+"=") || strings.Contains(res.Stdout, k+"=0\n") {
+					t.Errorf("%s did not fail in a privileged %s container: %s", k, ident.Name, res)
+				}
+			}
+			warned := strings.Contains(res.Stderr, "mount and umount2 stay refused")
+			if warned != (ident.Name == "root") {
+				t.Errorf("warning that mounts stay refused: %v, want %v: %s", warned, ident.Name == "root", res.Stderr)
+			}
+			if after, _ := os.ReadFile("/proc/sys/kernel/printk_ratelimit"); string(after) != string(before) {
+				t.Errorf("the host's printk_ratelimit changed from %q to %q", before, after)
+			}
+			if _, err := os.Stat("/dev/.syscage-canary"); err == nil {
+				t.Errorf("a file appeared in the host's /dev")
+			}
+		})
 	}
 }
