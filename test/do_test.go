@@ -257,3 +257,34 @@ func TestDoTerminal(t *testing.T) {
 		t.Errorf("left behind: %q", left)
 	}
 }
+
+// TestDoPlantedLinks replays the review's attack on do's paths: one run
+// leaves symbolic links in its writable working directory (out -> a host
+// directory, .git -> a hidden one), and a later run is given them as
+// --rw and --ro. The later run must be refused with the link named, and
+// the host directory must stay untouched.
+func TestDoPlantedLinks(t *testing.T) {
+	r := newRuntime(t)
+	dir := t.TempDir()
+	victim, secret := t.TempDir(), t.TempDir()
+	if err := os.WriteFile(filepath.Join(secret, "id_rsa"), []byte("SECRET"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if res := r.doRun(dir, "", "--", "sh", "-c", "ln -s "+victim+" out && ln -s "+secret+" .git"); res.Code != 0 {
+		t.Fatalf("planting the links: %s", res)
+	}
+	res := r.doRun(dir, "", "--rw", filepath.Join(dir, "out"), "--", "sh", "-c", "echo PWNED > "+victim+"/file")
+	if res.Code == 0 || !strings.Contains(res.Stderr, filepath.Join(dir, "out")+" is a symbolic link inside") {
+		t.Errorf("--rw through a planted link: %s", res)
+	}
+	if _, err := os.Stat(filepath.Join(victim, "file")); err == nil {
+		t.Errorf("the sandbox wrote into %s through a planted link", victim)
+	}
+	res = r.doRun(dir, "", "--hide", secret, "--ro", filepath.Join(dir, ".git"), "--", "cat", filepath.Join(secret, "id_rsa"))
+	if res.Code == 0 || strings.Contains(res.Stdout, "SECRET") {
+		t.Errorf("--ro through a planted link undid --hide: %s", res)
+	}
+	if left := doLeftovers(t, r.Root, doBase, dir); len(left) > 0 {
+		t.Errorf("left behind: %v", left)
+	}
+}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"io"
 	"os"
 	"path/filepath"
@@ -83,17 +82,12 @@ const maxID = 1<<32 - 2
 // may map these ids sets sentryIDs.
 var DefaultSentryIDs = IDRange{First: maxID - 65536, Size: 65536}
 
-// sentryID is the uid and gid of the sentry of the container whose state
-// dir is stateDir: a hash of it into the range. Two containers may share
-// an id; what matters is that no workload has one.
-func (c Config) sentryID(stateDir string) uint32 {
-	r := DefaultSentryIDs
+// sentryIDs is the range the node's sentries take their ids from.
+func (c Config) sentryIDs() IDRange {
 	if c.SentryIDs != nil {
-		r = *c.SentryIDs
+		return *c.SentryIDs
 	}
-	h := fnv.New32a()
-	h.Write([]byte(stateDir))
-	return r.First + h.Sum32()%r.Size
+	return DefaultSentryIDs
 }
 
 // ConfigError is a configuration file that cannot be used: which file,

@@ -9,29 +9,47 @@ import (
 	"testing"
 )
 
-// TestSentryID: a container's sentry id lies in the range, is the same
-// for the same state dir, and differs between containers (as a hash may).
-func TestSentryID(t *testing.T) {
-	for _, c := range []Config{{}, {SentryIDs: &IDRange{First: 200000, Size: 3}}} {
-		r := DefaultSentryIDs
-		if c.SentryIDs != nil {
-			r = *c.SentryIDs
+// TestAllocateSentryID: every container gets an id of the range that no
+// other live container holds; an exhausted range is an error naming the
+// setting; a released id, and one whose container's state dir is gone,
+// is taken again.
+func TestAllocateSentryID(t *testing.T) {
+	ids, states := t.TempDir(), t.TempDir()
+	r := IDRange{First: 200000, Size: 3}
+	newState := func(name string) string {
+		d := filepath.Join(states, name)
+		if err := os.Mkdir(d, 0o700); err != nil {
+			t.Fatal(err)
 		}
-		seen := map[uint32]bool{}
-		for i := 0; i < 50; i++ {
-			dir := fmt.Sprintf("/run/syscage/c%d", i)
-			id := c.sentryID(dir)
-			if id < r.First || uint64(id) >= uint64(r.First)+uint64(r.Size) || id == fallbackSentryID {
-				t.Errorf("sentryID(%s) = %d, outside [%d, +%d)", dir, id, r.First, r.Size)
-			}
-			if c.sentryID(dir) != id {
-				t.Errorf("sentryID(%s) is not stable", dir)
-			}
-			seen[id] = true
+		return d
+	}
+	seen := map[uint32]string{}
+	var dirs []string
+	for i := 0; i < 3; i++ {
+		d := newState(fmt.Sprintf("c%d", i))
+		id, err := allocateIDIn(ids, r, d)
+		if err != nil {
+			t.Fatal(err)
 		}
-		if want := min(int(r.Size), 2); len(seen) < want {
-			t.Errorf("range %v: 50 containers got %d distinct ids", r, len(seen))
+		if id < r.First || id >= r.First+r.Size || seen[id] != "" {
+			t.Fatalf("container %d got id %d (taken by %q)", i, id, seen[id])
 		}
+		seen[id] = d
+		dirs = append(dirs, d)
+	}
+	full := newState("c3")
+	if _, err := allocateIDIn(ids, r, full); err == nil || !strings.Contains(err.Error(), "sentryIDs") {
+		t.Fatalf("a full range: %v, want an error naming sentryIDs", err)
+	}
+	releaseIDIn(ids, dirs[0])
+	if id, err := allocateIDIn(ids, r, full); err != nil || seen[id] != dirs[0] {
+		t.Fatalf("after a release: id %d, %v; want the released one", id, err)
+	}
+	if err := os.RemoveAll(dirs[1]); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := allocateIDIn(ids, r, newState("c4")); err != nil {
+		t.Fatalf("an id whose container is gone is not taken back: %v", err)
 	}
 	if DefaultSentryIDs.First+DefaultSentryIDs.Size-1 >= maxID {
 		t.Errorf("DefaultSentryIDs %v reaches -2 (nfsnobody) or -1", DefaultSentryIDs)

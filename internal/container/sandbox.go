@@ -124,8 +124,10 @@ type sandbox struct {
 	// Caps is the container's capability set the profile is for
 	// (containerCaps); the sentry gets it too.
 	Caps syscalls.Caps
-	// SentryID is the uid and gid the sentry runs as (Config.sentryID).
-	SentryID uint32
+	// SentryIDs is the range the sentry's id is taken from, and SentryID
+	// that id once create has allocated it (allocateSentryID).
+	SentryIDs IDRange
+	SentryID  uint32
 	// Views: the container is shown its own resources (sysinfo emulated,
 	// the views server's files over /proc). Off, Profile passes sysinfo.
 	Views bool
@@ -145,7 +147,7 @@ type sandbox struct {
 // runtime's choice.
 func resolveSandbox(o SandboxOptions, spec *specs.Spec, stateDir string) (sandbox, error) {
 	ann := spec.Annotations
-	sb := sandbox{KernelVersion: DefaultKernelVersion, SentryID: o.Config.sentryID(stateDir)}
+	sb := sandbox{KernelVersion: DefaultKernelVersion, SentryIDs: o.Config.sentryIDs()}
 	privileged := isPrivileged(spec)
 	if privileged {
 		if err := o.Config.admitPrivileged(); err != nil {

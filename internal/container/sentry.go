@@ -342,6 +342,7 @@ func (rt *Runtime) SentryRunning(id string) bool {
 // without touching the container, which its caller is removing. A sentry
 // that outlived its watchdog is stopped directly.
 func stopSentry(stateDir string) {
+	defer releaseSentryID(stateDir)
 	defer os.Remove(agentSocket(stateDir))
 	defer os.Remove(controlSocket(stateDir))
 	stopRecorded(stateDir, watchdogPid, sentryStopGrace+2*time.Second)

@@ -91,6 +91,10 @@ func (b *Bundle) Remove() error {
 // its rootfs skeleton and config.json, and returns it. Nothing is left
 // behind when it fails.
 func Prepare(base string, o Options) (*Bundle, error) {
+	o, err := Resolve(o)
+	if err != nil {
+		return nil, err
+	}
 	if err := Check(o); err != nil {
 		return nil, err
 	}
@@ -125,8 +129,99 @@ func Prepare(base string, o Options) (*Bundle, error) {
 	return b, nil
 }
 
-// Check validates the options: a command, absolute paths that exist, and
-// writable ones where writing is asked for.
+// Resolve replaces the working directory and every --rw, --ro and --hide
+// path with the path it names once its symbolic links are followed, and
+// refuses a path that passes through a link lying in a directory the
+// sandbox may write (the working directory, a --rw path). The sandboxed
+// command writes there, so a link it left (out -> /etc, .git -> ~/.ssh)
+// would otherwise become, on a later run, a writable bind of /etc or a
+// read-only bind over a hidden directory: the review did both. Links
+// elsewhere are the user's own and are followed; the checks (Check) and
+// the binds (Build) see the resolved paths. (A sandbox running at the
+// same time that swaps a directory for a link between this and the mount
+// could still race it.)
+func Resolve(o Options) (Options, error) {
+	resolve := func(p, flag string) (string, error) {
+		if !filepath.IsAbs(p) {
+			return "", fmt.Errorf("do: %s %s: not an absolute path", flag, p)
+		}
+		r, err := filepath.EvalSymlinks(p)
+		if err != nil {
+			return "", fmt.Errorf("do: %s %s: %w", flag, p, err)
+		}
+		return r, nil
+	}
+	var err error
+	if o.Cwd != "" && o.Cwd != "/" {
+		if o.Cwd, err = resolve(o.Cwd, "the working directory"); err != nil {
+			return o, err
+		}
+	}
+	writable := []string{o.Cwd}
+	for _, p := range o.RW {
+		if r, err := filepath.EvalSymlinks(p); err == nil {
+			writable = append(writable, r)
+		}
+	}
+	for _, l := range []struct {
+		paths *[]string
+		flag  string
+	}{{&o.RW, "--rw"}, {&o.RO, "--ro"}, {&o.Hide, "--hide"}} {
+		out := make([]string, len(*l.paths))
+		for i, p := range *l.paths {
+			if filepath.IsAbs(p) {
+				if link, area := plantedLink(p, writable); link != "" {
+					return o, fmt.Errorf("do: %s %s: %s is a symbolic link inside %s, which the sandbox can write: a sandboxed command may have put it there; give the path it should name", l.flag, p, link, area)
+				}
+			}
+			if out[i], err = resolve(p, l.flag); err != nil {
+				return o, err
+			}
+		}
+		*l.paths = out
+	}
+	return o, nil
+}
+
+// plantedLink returns the first component of p that is a symbolic link
+// lying at or under one of the writable directories, and that directory;
+// "" if there is none.
+func plantedLink(p string, writable []string) (string, string) {
+	cur := "/"
+	for _, c := range strings.Split(strings.Trim(filepath.Clean(p), "/"), "/") {
+		if c == "" {
+			continue
+		}
+		next := filepath.Join(cur, c)
+		fi, err := os.Lstat(next)
+		if err != nil {
+			return "", ""
+		}
+		if fi.Mode()&os.ModeSymlink != 0 {
+			real, err := filepath.EvalSymlinks(cur)
+			if err != nil {
+				return "", ""
+			}
+			for _, w := range writable {
+				if w != "" && (real == w || strings.HasPrefix(real, strings.TrimSuffix(w, "/")+"/")) {
+					return next, w
+				}
+			}
+			// A link of the user's: follow it and go on from its target.
+			t, err := filepath.EvalSymlinks(next)
+			if err != nil {
+				return "", ""
+			}
+			next = t
+		}
+		cur = next
+	}
+	return "", ""
+}
+
+// Check validates the options (after Resolve): a command, absolute paths
+// that exist, writable ones where writing is asked for, and no bind at or
+// under a hidden directory (it would be mounted over the hiding tmpfs).
 func Check(o Options) error {
 	if len(o.Args) == 0 || o.Args[0] == "" {
 		return errors.New("do: no command given (usage: syscage do [flags] -- CMD [ARGS...])")
@@ -164,6 +259,18 @@ func Check(o Options) error {
 		}
 		if fi, _ := os.Stat(p); !fi.IsDir() {
 			return fmt.Errorf("do: --hide %s: not a directory", p)
+		}
+	}
+	for _, h := range o.Hide {
+		for _, l := range []struct {
+			paths []string
+			flag  string
+		}{{[]string{o.Cwd}, "the working directory"}, {o.RW, "--rw"}, {o.RO, "--ro"}} {
+			for _, p := range l.paths {
+				if p == h || strings.HasPrefix(p, strings.TrimSuffix(h, "/")+"/") {
+					return fmt.Errorf("do: %s %s is at or under the hidden directory %s", l.flag, p, h)
+				}
+			}
 		}
 	}
 	return nil

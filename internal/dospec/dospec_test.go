@@ -18,6 +18,9 @@ func TestCheck(t *testing.T) {
 	if err := os.WriteFile(file, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
+	if err := os.Mkdir(filepath.Join(dir, "sub"), 0o700); err != nil {
+		t.Fatal(err)
+	}
 	ok := Options{Args: []string{"true"}, Cwd: dir, Network: NetworkNone}
 	with := func(f func(*Options)) Options { o := ok; f(&o); return o }
 	tests := []struct {
@@ -37,7 +40,7 @@ func TestCheck(t *testing.T) {
 		{"rw proc", with(func(o *Options) { o.RW = []string{"/proc/self"} }), "cannot be made writable"},
 		{"rw root", with(func(o *Options) { o.RW = []string{"/"} }), "cannot be made writable"},
 		{"missing ro", with(func(o *Options) { o.RO = []string{"/nonexistent-x"} }), "--ro /nonexistent-x"},
-		{"hide", with(func(o *Options) { o.Hide = []string{dir} }), ""},
+		{"hide", with(func(o *Options) { o.Hide = []string{filepath.Dir(file) + "/sub"} }), ""},
 		{"hide a file", with(func(o *Options) { o.Hide = []string{file} }), "--hide " + file + ": not a directory"},
 		{"cwd is root", with(func(o *Options) { o.Cwd = "/" }), "working directory is /"},
 		{"negative cpus", with(func(o *Options) { o.CPUs = -1 }), "--cpus"},
@@ -171,5 +174,73 @@ func TestPrepare(t *testing.T) {
 	}
 	if left, _ := os.ReadDir(base); len(left) != 0 {
 		t.Errorf("left behind in %s: %v", base, left)
+	}
+}
+
+// TestResolve: links the sandboxed command may have left in its working
+// directory are followed before any check, so they can neither make a
+// host directory writable nor undo a --hide (the review planted out ->
+// /var/tmp/victim and .git -> ~/.ssh in one run and used them in the next).
+func TestResolve(t *testing.T) {
+	dir := t.TempDir()
+	proj, victim, secret := filepath.Join(dir, "proj"), filepath.Join(dir, "victim"), filepath.Join(dir, "ssh")
+	for _, d := range []string{proj, victim, secret} {
+		if err := os.Mkdir(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for link, target := range map[string]string{"out": victim, ".git": secret, "pr": "/proc", "root": "/"} {
+		if err := os.Symlink(target, filepath.Join(proj, link)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	base := Options{Args: []string{"true"}, Cwd: proj, Network: NetworkNone}
+	for _, tc := range []struct {
+		name string
+		f    func(*Options)
+		rw   string // the resolved --rw, if any
+		err  string
+	}{
+		{"rw through a link the sandbox could plant", func(o *Options) { o.RW = []string{filepath.Join(proj, "out")} }, "", filepath.Join(proj, "out") + " is a symbolic link inside " + proj},
+		{"rw through a planted link to /proc", func(o *Options) { o.RW = []string{filepath.Join(proj, "pr")} }, "", "is a symbolic link inside"},
+		{"ro through a planted link", func(o *Options) {
+			o.Hide = []string{secret}
+			o.RO = []string{filepath.Join(proj, ".git")}
+		}, "", "is a symbolic link inside"},
+		{"the user's own link outside the writable directories is followed", func(o *Options) {
+			o.Cwd = victim
+			o.RW = []string{filepath.Join(proj, "out")}
+		}, victim, ""},
+		{"ro at or under a hidden directory", func(o *Options) {
+			o.Hide = []string{secret}
+			o.RO = []string{secret}
+		}, "", "at or under the hidden directory " + secret},
+		{"cwd under a hidden directory", func(o *Options) { o.Hide = []string{dir} }, "", "working directory " + proj + " is at or under the hidden directory"},
+		{"a link of the user's", func(o *Options) {
+			o.Cwd = secret
+			o.RO = []string{filepath.Join(proj, "out")}
+		}, "", ""},
+		{"dangling rw link", func(o *Options) { o.RW = []string{filepath.Join(proj, "nope")} }, "", "no such file"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := base
+			tc.f(&o)
+			r, err := Resolve(o)
+			if err == nil {
+				err = Check(r)
+			}
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("error %v, want one containing %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.rw != "" && (len(r.RW) != 1 || r.RW[0] != tc.rw) {
+				t.Errorf("resolved --rw %v, want [%s]", r.RW, tc.rw)
+			}
+		})
 	}
 }

@@ -70,7 +70,7 @@ var affinityOf = func(tid int, buf []byte) (int, unix.Errno) {
 // (EINVAL for a length it refuses, ESRCH for a thread it cannot find,
 // EFAULT for a buffer the caller cannot have written).
 func SchedGetaffinity(t Task, args [6]uint64, env *Env) Result {
-	n := args[1]
+	n := uint64(uint32(args[1])) // the kernel's len is an unsigned int
 	if n&7 != 0 || n == 0 {
 		return Result{Errno: unix.EINVAL}
 	}

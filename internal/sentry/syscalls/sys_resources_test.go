@@ -84,6 +84,7 @@ func TestSchedGetaffinity(t *testing.T) {
 		{"view unreadable: the kernel's mask", 8, fakeResources{err: errors.New("gone")}, 0, false, real, 0},
 		{"length not a multiple of 8: EINVAL", 12, fakeResources{cpus: 1}, 0, false, nil, unix.EINVAL},
 		{"zero length: EINVAL", 0, fakeResources{cpus: 1}, 0, false, nil, unix.EINVAL},
+		{"length 1<<40, an unsigned int of 0 to the kernel: EINVAL", 1 << 40, fakeResources{cpus: 1}, 0, false, nil, unix.EINVAL},
 		{"the kernel's error", 8, fakeResources{cpus: 1}, unix.ESRCH, false, nil, unix.ESRCH},
 		{"bad buffer: EFAULT", 8, fakeResources{cpus: 1}, 0, true, nil, unix.EFAULT},
 	} {
