@@ -35,9 +35,11 @@ func init() {
 				ProfileFile    string `json:"profileFile,omitempty"`
 				LearnedProfile string `json:"learnedProfile,omitempty"`
 				Privileged     bool   `json:"privileged,omitempty"`
+				Mounts         string `json:"privilegedMounts,omitempty"`
 			}{State: st}
 			if rec := rt.SandboxOf(c.ID()); rec != nil {
 				out.Profile, out.ProfileFile, out.LearnedProfile, out.Privileged = rec.Profile, rec.ProfileFile, rec.LearnedProfile, rec.Privileged
+				out.Mounts = rec.PrivilegedMounts
 			}
 			return printJSON(out)
 		},

@@ -181,9 +181,12 @@ func (rt *Runtime) create(o CreateOptions, act action) (int, error) {
 		destroy(c, stateDir)
 		return -1, err
 	}
-	if sb.SentryID, err = allocateSentryID(sb.SentryIDs, stateDir); err != nil {
-		destroy(c, stateDir)
-		return -1, err
+	// A rootless runtime's sentry runs as its user: no id to allocate.
+	if os.Geteuid() == 0 {
+		if sb.SentryID, err = allocateSentryID(sb.SentryIDs, stateDir); err != nil {
+			destroy(c, stateDir)
+			return -1, err
+		}
 	}
 	waitSentry, err := startSentry(stateDir, o.ID, rt.SystemdCgroup, sb)
 	if err != nil {

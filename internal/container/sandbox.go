@@ -128,6 +128,10 @@ type sandbox struct {
 	// that id once create has allocated it (allocateSentryID).
 	SentryIDs IDRange
 	SentryID  uint32
+	// Privileged: the config grants CAP_SYS_ADMIN (isPrivileged); its
+	// mounts are open only in a user namespace of its own
+	// (Profile.Privileged).
+	Privileged bool
 	// Views: the container is shown its own resources (sysinfo emulated,
 	// the views server's files over /proc). Off, Profile passes sysinfo.
 	Views bool
@@ -168,6 +172,7 @@ func resolveSandbox(o SandboxOptions, spec *specs.Spec, stateDir string) (sandbo
 	if err != nil {
 		return sb, err
 	}
+	sb.Privileged = privileged
 	if privileged {
 		if ownUserNamespace(spec) {
 			p = policy.Privileged(p)
@@ -352,15 +357,24 @@ type SandboxRecord struct {
 	Profile        string `json:"profile"`
 	ProfileFile    string `json:"profileFile,omitempty"`
 	LearnedProfile string `json:"learnedProfile,omitempty"`
-	// Privileged: the container is privileged and runs within the
-	// sandbox's bounds (policy.Privileged).
-	Privileged bool `json:"privileged,omitempty"`
+	// Privileged: the container is privileged (its config grants
+	// CAP_SYS_ADMIN) and runs within the sandbox's bounds;
+	// PrivilegedMounts says whether it may mount (only in a user
+	// namespace of its own: policy.Privileged).
+	Privileged       bool   `json:"privileged,omitempty"`
+	PrivilegedMounts string `json:"privilegedMounts,omitempty"`
 }
 
 // writeSandboxFiles writes the profile copy and the sandbox record into
 // the (new) state dir.
 func writeSandboxFiles(stateDir string, sb sandbox) error {
-	rec := SandboxRecord{Profile: sb.Profile.Name, ProfileFile: sb.Profile.Source, LearnedProfile: sb.LearnedPath, Privileged: sb.Profile.Privileged}
+	rec := SandboxRecord{Profile: sb.Profile.Name, ProfileFile: sb.Profile.Source, LearnedProfile: sb.LearnedPath, Privileged: sb.Privileged}
+	switch {
+	case sb.Privileged && sb.Profile.Privileged:
+		rec.PrivilegedMounts = "in its own user and mount namespaces"
+	case sb.Privileged:
+		rec.PrivilegedMounts = "refused: no user namespace of its own"
+	}
 	if f := sb.Profile.File(); f != nil {
 		data, err := json.MarshalIndent(f, "", "  ")
 		if err != nil {

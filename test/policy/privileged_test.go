@@ -56,9 +56,11 @@ func TestPrivilegedRefused(t *testing.T) {
 			var st struct {
 				Profile    string `json:"profile"`
 				Privileged bool   `json:"privileged"`
+				Mounts     string `json:"privilegedMounts"`
 			}
-			if err := json.Unmarshal([]byte(res.Stdout), &st); err != nil || st.Profile != "default" || !st.Privileged {
-				t.Errorf("state: profile %q privileged %v (%v): %s", st.Profile, st.Privileged, err, res)
+			if err := json.Unmarshal([]byte(res.Stdout), &st); err != nil || st.Profile != "default" || !st.Privileged ||
+				st.Mounts != "refused: no user namespace of its own" {
+				t.Errorf("state: profile %q privileged %v, mounts %q (%v): %s", st.Profile, st.Privileged, st.Mounts, err, res)
 			}
 			if res := r.Run(nil, "delete", "--force", id); res.Code != 0 {
 				t.Errorf("%s", res)
