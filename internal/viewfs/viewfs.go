@@ -28,6 +28,7 @@ import (
 	"runtime"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -76,10 +77,20 @@ type file struct {
 	view   Renderer
 	limits *limitsWatch
 
+	// cur is the rendering the kernel's page cache holds (or will):
+	// replaced under mu, read without it (see Read).
+	cur  atomic.Pointer[[]byte]
 	mu   sync.Mutex
-	cur  []byte    // the rendering the kernel's page cache holds (or will)
 	made time.Time // when cur was rendered (or found unchanged)
 	gen  uint64    // limits.generation() when cur was rendered
+}
+
+// current is the current rendering (nil if none yet).
+func (f *file) current() []byte {
+	if p := f.cur.Load(); p != nil {
+		return *p
+	}
+	return nil
 }
 
 var (
@@ -97,12 +108,13 @@ func (f *file) Getattr(ctx context.Context, fh fs.FileHandle, out *fuse.AttrOut)
 	out.Nlink = 1
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.cur == nil {
+	if f.cur.Load() == nil {
 		if b, err := f.render(); err == nil {
-			f.cur, f.made, f.gen = b, time.Now(), f.limits.generation()
+			f.cur.Store(&b)
+			f.made, f.gen = time.Now(), f.limits.generation()
 		}
 	}
-	out.Size = uint64(len(f.cur))
+	out.Size = uint64(len(f.current()))
 	return 0
 }
 
@@ -142,19 +154,22 @@ func (f *file) Open(ctx context.Context, flags uint32) (fs.FileHandle, uint32, s
 	defer f.mu.Unlock()
 	now := time.Now()
 	gen := f.limits.generation()
-	if f.limits != nil && f.cur != nil && gen == f.gen && now.Sub(f.made) < Fresh {
+	cur := f.cur.Load()
+	if f.limits != nil && cur != nil && gen == f.gen && now.Sub(f.made) < Fresh {
 		return nil, fuse.FOPEN_KEEP_CACHE | fuse.FOPEN_NOFLUSH, 0
 	}
 	b, err := f.render()
 	if err != nil {
 		return nil, 0, syscall.EIO
 	}
-	same := f.cur != nil && bytes.Equal(b, f.cur)
+	same := cur != nil && bytes.Equal(b, *cur)
 	f.made, f.gen = now, gen
 	if same {
 		return nil, fuse.FOPEN_KEEP_CACHE | fuse.FOPEN_NOFLUSH, 0
 	}
-	f.cur = b
+	f.cur.Store(&b)
+	// The store may wait for a page a read holds locked while it waits
+	// for its READ: Read takes no lock, so that READ is answered.
 	if n := len(b); n > 0 {
 		if errno := f.WriteCache(int64(n-1), b[n-1:]); errno != 0 {
 			logrus.Warnf("views: %s: setting the size: %v", f.name, errno)
@@ -172,15 +187,15 @@ func (f *file) Read(ctx context.Context, fh fs.FileHandle, dest []byte, off int6
 	if off < 0 {
 		return nil, syscall.EINVAL
 	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if off >= int64(len(f.cur)) {
+	// No lock: an open may hold f.mu while the kernel makes it wait
+	// for this very read (see Open). A rendering is never changed once
+	// made (a new one replaces it), so the reply may share it.
+	cur := f.current()
+	if off >= int64(len(cur)) {
 		return fuse.ReadResultData(nil), 0
 	}
-	end := min(off+int64(len(dest)), int64(len(f.cur)))
-	// A rendering is never changed once made (a new one replaces it), so
-	// the reply, written after the lock is released, may share it.
-	return fuse.ReadResultData(f.cur[off:end]), 0
+	end := min(off+int64(len(dest)), int64(len(cur)))
+	return fuse.ReadResultData(cur[off:end]), 0
 }
 
 // Server is a running views file system.
