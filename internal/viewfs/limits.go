@@ -70,3 +70,10 @@ func (w *limitsWatch) generation() uint64 {
 		return w.gen
 	}
 }
+
+// close releases the inotify instance.
+func (w *limitsWatch) close() {
+	if w != nil {
+		unix.Close(w.fd)
+	}
+}
