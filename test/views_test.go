@@ -89,12 +89,18 @@ func TestResourceViews(t *testing.T) {
 }
 
 // TestResourceViewsFailClosed kills a container's views server: its
-// files then fail (ENOTCONN), they never show the host's values.
+// files then fail (ENOTCONN), they never show the host's values, nor
+// what the kernel still caches of them (each is read before the kill, so
+// its rendering is in the page cache).
 func TestResourceViewsFailClosed(t *testing.T) {
 	t.Parallel()
 	r := newRuntime(t)
 	bundle := newBundle(t, withLimits(256<<20, 100000))
 	id, _ := r.startContainer(bundle)
+	files := []string{"/proc/meminfo", "/proc/cpuinfo", "/proc/uptime", "/sys/devices/system/cpu/online"}
+	for _, f := range files {
+		r.ok("exec", id, "cat", f)
+	}
 	data, err := os.ReadFile(filepath.Join(r.Root, id, "views.pid"))
 	if err != nil {
 		t.Fatalf("the views server's pid: %v", err)
@@ -117,7 +123,7 @@ func TestResourceViewsFailClosed(t *testing.T) {
 			break
 		}
 	}
-	for _, f := range []string{"/proc/meminfo", "/proc/cpuinfo", "/proc/uptime", "/sys/devices/system/cpu/online"} {
+	for _, f := range files {
 		res := r.run("exec", id, "cat", f)
 		if res.Code == 0 {
 			t.Errorf("cat %s with the views server gone: succeeded: %q", f, res.Stdout)

@@ -83,7 +83,7 @@ func runViews(ctx *cli.Context) error {
 	if err != nil {
 		return fail(fmt.Errorf("views: %w", err))
 	}
-	srv, err := viewfs.Start(view)
+	srv, err := viewfs.Start(view, dirs)
 	if err != nil {
 		return fail(fmt.Errorf("views: %w", err))
 	}

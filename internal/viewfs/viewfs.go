@@ -8,14 +8,18 @@
 // attached in the host's namespace, so no other process can reach it and
 // nothing is left to unmount; the container's mounts are its only users.
 // One views server per container: a reader in one container never waits
-// on another's. Every open renders the file afresh from the cgroup (so
-// `syscage update` is followed) and reads are served from that copy
-// (direct I/O: no page cache, a reader sees the values of its own open).
-// If the server is gone, the kernel fails every access to the files with
-// ENOTCONN: a container never sees the host's values instead.
+// on another's. A rendering of a view is kept for Fresh (and dropped at
+// once when a file of the container's cgroup is written, as `syscage
+// update` does) and read from the kernel's page cache, so that a read
+// costs one FUSE request (the open) while it is fresh; see file.Open.
+// If the server is gone, the kernel fails every open of the files with
+// ENOTCONN: a container never sees the host's values instead (a file it
+// opened before keeps at most its container's last rendering, see
+// Start).
 package viewfs
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -23,6 +27,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -39,17 +45,26 @@ type Renderer interface {
 	Snapshot(need resview.Need) (*resview.Snapshot, error)
 }
 
+// Fresh is how long a rendering of a view is served again (from the
+// kernel's page cache) before the next open renders it anew: the bound
+// on how stale a view's usage figures (memory in use, CPU time, load,
+// uptime) can be. A change of the container's limits is seen at once:
+// a write to any file of its cgroup directories (`syscage update`)
+// makes the next open of every view render anew (see limitsWatch).
+const Fresh = 500 * time.Millisecond
+
 // root is the file system's root: one file per view.
 type root struct {
 	fs.Inode
-	view Renderer
+	view   Renderer
+	limits *limitsWatch
 }
 
 var _ = (fs.NodeOnAdder)((*root)(nil))
 
 func (r *root) OnAdd(ctx context.Context) {
 	for i, f := range resview.Files {
-		ch := r.NewPersistentInode(ctx, &file{name: f.Name, view: r.view},
+		ch := r.NewPersistentInode(ctx, &file{name: f.Name, view: r.view, limits: r.limits},
 			fs.StableAttr{Mode: syscall.S_IFREG, Ino: uint64(i + 2)})
 		r.AddChild(f.Name, ch, false)
 	}
@@ -58,23 +73,48 @@ func (r *root) OnAdd(ctx context.Context) {
 // file is one view.
 type file struct {
 	fs.Inode
-	name string
-	view Renderer
+	name   string
+	view   Renderer
+	limits *limitsWatch
+
+	// cur is the rendering the kernel's page cache holds (or will):
+	// replaced under mu, read without it (see Read).
+	cur  atomic.Pointer[[]byte]
+	mu   sync.Mutex
+	made time.Time // when cur was rendered (or found unchanged)
+	gen  uint64    // limits.generation() when cur was rendered
+}
+
+// current is the current rendering (nil if none yet).
+func (f *file) current() []byte {
+	if p := f.cur.Load(); p != nil {
+		return *p
+	}
+	return nil
 }
 
 var (
 	_ = (fs.NodeOpener)((*file)(nil))
 	_ = (fs.NodeGetattrer)((*file)(nil))
+	_ = (fs.NodeReader)((*file)(nil))
 )
 
-// Getattr: read-only for everyone; the size is that of the view rendered
-// now (see Open for how the kernel's idea of it is kept right).
+// Getattr: read-only for everyone; the size is that of the rendering the
+// kernel caches (rendered now if there is none yet). It never renders a
+// new one over it: a size the kernel finds unchanged would leave it
+// serving cached pages of the old rendering as the new one.
 func (f *file) Getattr(ctx context.Context, fh fs.FileHandle, out *fuse.AttrOut) syscall.Errno {
 	out.Mode = syscall.S_IFREG | 0o444
 	out.Nlink = 1
-	if b, err := f.render(); err == nil {
-		out.Size = uint64(len(b))
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.cur.Load() == nil {
+		if b, err := f.render(); err == nil {
+			f.cur.Store(&b)
+			f.made, f.gen = time.Now(), f.limits.generation()
+		}
 	}
+	out.Size = uint64(len(f.current()))
 	return 0
 }
 
@@ -87,49 +127,75 @@ func (f *file) render() ([]byte, error) {
 	return resview.Render(f.name, s)
 }
 
-// Open renders the view now; reads are served from this copy, with
-// direct I/O (read(2) always reaches us, whatever size the kernel holds;
-// each open reads one rendering, even across several reads), and no
-// FLUSH on close (nothing is written).
+// Open hands out the view's current rendering. Reads go through the
+// kernel's page cache (no FLUSH on close: nothing is written), so an
+// open is the one request a read costs while the rendering is fresh
+// (FOPEN_KEEP_CACHE: the cached pages are read again). Every open
+// reaches the server: with the server gone it fails (ENOTCONN), so no
+// new open ever reads what the kernel still caches.
 //
-// sendfile and splice do not: since Linux 6.5 they read a FUSE file
-// through the page cache, up to the size the kernel holds, even with
-// direct I/O (busybox cat uses sendfile). That size is made this open's
-// length: storing the view's last byte in the kernel's cache (FUSE
-// NOTIFY_STORE) extends it if it was shorter; a read that comes back
-// short shrinks it (the kernel takes a short read as the end of the
-// file). The stored byte never makes a page valid unless it is the
-// page's first and the file's last, which is then what it holds.
+// A rendering older than Fresh, or made before the container's limits
+// changed, is replaced by a new one; if that differs, the open is
+// answered without FOPEN_KEEP_CACHE, so the kernel drops the cached pages
+// and the next read fetches the new rendering (one READ: the kernel then
+// knows the end of the file from its size, no read at EOF reaches us).
+//
+// The kernel's idea of the size must be the rendering's: it ends reads
+// and sendfile/splice (which read through the page cache, busybox cat
+// uses it) there. Storing the rendering's last byte in the cache (FUSE
+// NOTIFY_STORE) extends the size if it was shorter (the open then drops
+// the page, the size stays); a read that comes back short shrinks it
+// (the kernel takes a short read as the end of the file).
 func (f *file) Open(ctx context.Context, flags uint32) (fs.FileHandle, uint32, syscall.Errno) {
 	if flags&syscall.O_ACCMODE != syscall.O_RDONLY {
 		return nil, 0, syscall.EACCES
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	now := time.Now()
+	gen := f.limits.generation()
+	cur := f.cur.Load()
+	if f.limits != nil && cur != nil && gen == f.gen && now.Sub(f.made) < Fresh {
+		return nil, fuse.FOPEN_KEEP_CACHE | fuse.FOPEN_NOFLUSH, 0
 	}
 	b, err := f.render()
 	if err != nil {
 		return nil, 0, syscall.EIO
 	}
+	same := cur != nil && bytes.Equal(b, *cur)
+	f.made, f.gen = now, gen
+	if same {
+		return nil, fuse.FOPEN_KEEP_CACHE | fuse.FOPEN_NOFLUSH, 0
+	}
+	f.cur.Store(&b)
+	// The store may wait for a page a read holds locked while it waits
+	// for its READ: Read takes no lock, so that READ is answered.
 	if n := len(b); n > 0 {
 		if errno := f.WriteCache(int64(n-1), b[n-1:]); errno != 0 {
 			logrus.Warnf("views: %s: setting the size: %v", f.name, errno)
 		}
 	}
-	return &handle{data: b}, fuse.FOPEN_DIRECT_IO | fuse.FOPEN_NOFLUSH, 0
+	return nil, fuse.FOPEN_NOFLUSH, 0
 }
 
-// handle is one open view.
-type handle struct{ data []byte }
-
-var _ = (fs.FileReader)((*handle)(nil))
-
-func (h *handle) Read(ctx context.Context, dest []byte, off int64) (fuse.ReadResult, syscall.Errno) {
+// Read serves the view's current rendering: the one the last open
+// installed, so that whatever pages a read fills in the kernel's cache
+// (whichever open it comes from) are those of the rendering the cache is
+// meant to hold. A read of a view longer than the kernel's read-ahead
+// (128 KiB) that spans a new rendering may join parts of two.
+func (f *file) Read(ctx context.Context, fh fs.FileHandle, dest []byte, off int64) (fuse.ReadResult, syscall.Errno) {
 	if off < 0 {
 		return nil, syscall.EINVAL
 	}
-	if off >= int64(len(h.data)) {
+	// No lock: an open may hold f.mu while the kernel makes it wait
+	// for this very read (see Open). A rendering is never changed once
+	// made (a new one replaces it), so the reply may share it.
+	cur := f.current()
+	if off >= int64(len(cur)) {
 		return fuse.ReadResultData(nil), 0
 	}
-	end := min(off+int64(len(dest)), int64(len(h.data)))
-	return fuse.ReadResultData(h.data[off:end]), 0
+	end := min(off+int64(len(dest)), int64(len(cur)))
+	return fuse.ReadResultData(cur[off:end]), 0
 }
 
 // Server is a running views file system.
@@ -140,8 +206,9 @@ type Server struct {
 }
 
 // Start creates the file system (detached: fsopen/fsmount on /dev/fuse)
-// and serves it.
-func Start(view Renderer) (*Server, error) {
+// and serves it. dirs are the container's cgroup directories, watched
+// for changes of its limits (limitsWatch).
+func Start(view Renderer, dirs resview.Dirs) (*Server, error) {
 	devfd, err := unix.Open("/dev/fuse", unix.O_RDWR|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, fmt.Errorf("opening /dev/fuse: %w", err)
@@ -153,9 +220,12 @@ func Start(view Renderer) (*Server, error) {
 	}
 	opts := &fs.Options{
 		// The files never change identity: the kernel may keep their
-		// entries and attributes (content is never cached: direct I/O).
+		// entries. Their attributes (the size) expire after Fresh: a
+		// read that reaches the end of the file then asks for them, so
+		// a file kept open after the server died fails (ENOTCONN)
+		// within Fresh too, rather than reading its cached pages on.
 		EntryTimeout: ptr(time.Hour),
-		AttrTimeout:  ptr(time.Hour),
+		AttrTimeout:  ptr(Fresh),
 		MountOptions: fuse.MountOptions{
 			AllowOther:    true,
 			FsName:        "syscage-views",
@@ -164,7 +234,7 @@ func Start(view Renderer) (*Server, error) {
 			MaxBackground: 4,
 		},
 	}
-	srv, err := fuse.NewServer(fs.NewNodeFS(&root{view: view}, opts), "/dev/fd/"+strconv.Itoa(devfd), &opts.MountOptions)
+	srv, err := fuse.NewServer(fs.NewNodeFS(&root{view: view, limits: watchLimits(dirList(dirs))}, opts), "/dev/fd/"+strconv.Itoa(devfd), &opts.MountOptions)
 	if err != nil {
 		unix.Close(mfd)
 		unix.Close(devfd)
@@ -351,6 +421,25 @@ func DropPrivileges(id uint32) error {
 	return nil
 }
 
+// dirList is the directories of d a views server joins and watches: on
+// v1 memory, cpu, cpuacct and cpuset (each once), on v2 the one cgroup.
+func dirList(d resview.Dirs) []string {
+	dirs := []string{d.Memory, d.CPU, d.CPUAcct, d.CPUSet}
+	if d.V2 {
+		dirs = []string{d.Unified}
+	}
+	var list []string
+	seen := map[string]bool{}
+	for _, dir := range dirs {
+		if dir == "" || seen[dir] {
+			continue
+		}
+		seen[dir] = true
+		list = append(list, dir)
+	}
+	return list
+}
+
 // JoinCgroups moves the calling process into the container's cgroups
 // (d, resview.DirsOf its init): on v1 its memory, cpu, cpuacct and cpuset
 // hierarchies — not pids (the server's threads would count against the
@@ -359,16 +448,7 @@ func DropPrivileges(id uint32) error {
 // are then the container's: a reader that floods its views slows and
 // fills only its own container, never the host or another container.
 func JoinCgroups(d resview.Dirs) error {
-	dirs := []string{d.Memory, d.CPU, d.CPUAcct, d.CPUSet}
-	if d.V2 {
-		dirs = []string{d.Unified}
-	}
-	seen := map[string]bool{}
-	for _, dir := range dirs {
-		if dir == "" || seen[dir] {
-			continue
-		}
-		seen[dir] = true
+	for _, dir := range dirList(d) {
 		if err := os.WriteFile(filepath.Join(dir, "cgroup.procs"), []byte("0"), 0); err != nil {
 			return fmt.Errorf("joining the container's cgroup %s: %w", dir, err)
 		}
