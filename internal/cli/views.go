@@ -9,6 +9,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"syscall"
@@ -20,6 +21,9 @@ import (
 	"github.com/syscage/syscage/internal/resview"
 	"github.com/syscage/syscage/internal/viewfs"
 )
+
+// maxViewsThreads bounds the views server's OS threads.
+const maxViewsThreads = 256
 
 func init() {
 	commands = append(commands, cli.Command{
@@ -72,6 +76,12 @@ func runViews(ctx *cli.Context) error {
 	// /dev/fuse: +40 µs a read); and the server runs in the container's
 	// own cgroups, so what its readers make it spend is theirs.
 	runtime.GOMAXPROCS(2)
+	// GOMAXPROCS bounds the threads running Go code, not those blocked
+	// in system calls, which a flood of readers can multiply (a review
+	// saw 280). Past this bound the server ends, and its container's
+	// views fail (ENOTCONN), never the host's: the container spends its
+	// own views, not the node's threads.
+	debug.SetMaxThreads(maxViewsThreads)
 	dirs, err := resview.DirsOf(pid)
 	if err != nil {
 		return fail(fmt.Errorf("views: %w", err))
