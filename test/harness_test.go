@@ -33,7 +33,7 @@ var env *sandboxtest.Env
 const markerEnv = "SYSCAGE_TEST_BUNDLE"
 
 func TestMain(m *testing.M) {
-	os.Exit(sandboxtest.Main(m, "integration", sandboxtest.Options{
+	code := sandboxtest.Main(m, "integration", sandboxtest.Options{
 		ModuleRoot: "..",
 		Marker:     markerEnv,
 		IDPrefix:   "it",
@@ -41,7 +41,9 @@ func TestMain(m *testing.M) {
 		Args:       []string{"sleep", "1000"},
 		// Without `syscage spec` the other tests still run; TestSpec fails.
 		FallbackSpec: specconv.Example(),
-	}, func(e *sandboxtest.Env) error { env = e; return nil }))
+	}, func(e *sandboxtest.Env) error { env = e; return nil })
+	removeUserBinary()
+	os.Exit(code)
 }
 
 // The shared harness, under the names these tests use.

@@ -74,6 +74,7 @@ func newRootlessAs(t *testing.T, name string) *rootless {
 	// The test binary lives in a 0700 directory: give the user a copy.
 	userBinOnce.Do(func() {
 		d, err := os.MkdirTemp("", "syscage-rootless-bin-")
+		userBinDir = d
 		if err == nil {
 			err = os.Chmod(d, 0o755)
 		}
@@ -366,5 +367,15 @@ func TestRootlessSubIDs(t *testing.T) {
 	res := r.syscage("", "do", "--", "cat", "/proc/self/uid_map")
 	if got := strings.Join(strings.Fields(res.Stdout), " "); res.Code != 0 || got != want {
 		t.Errorf("uid_map %q, want %q: %s", got, want, res)
+	}
+}
+
+// userBinDir holds the unprivileged user's copy of the binary; TestMain
+// removes it when the tests are done.
+var userBinDir string
+
+func removeUserBinary() {
+	if userBinDir != "" {
+		os.RemoveAll(userBinDir)
 	}
 }
