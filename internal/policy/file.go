@@ -247,6 +247,9 @@ func (f *File) compile() (*Profile, string, error) {
 			if err := checkFloor(e, tier, when); err != nil {
 				return nil, nat, err
 			}
+			if k, err := checkArgFacts(e, when); err != nil {
+				return nil, fmt.Sprintf("%s.when[%d]", at, k), err
+			}
 			r := rules[e.Nr]
 			if r == nil {
 				r = &fileRule{listed: true}
@@ -483,4 +486,40 @@ func usesTier(r syscalls.Rule, t syscalls.Tier) bool {
 		}
 	}
 	return false
+}
+
+// checkArgFacts checks conditions against the table's facts about the
+// call's arguments (syscalls.Entry.Args): the argument exists, and the
+// condition looks at no bit above the argument's width. The kernel reads
+// only the low 32 bits of an int argument, so a value or mask above them
+// is either never true (eq, masked-eq) or decided by bits the caller
+// chooses freely and the kernel ignores (ne, lt, gt ...): a deny entry
+// written that way would be undone by setting an upper bit. It returns
+// the index of the condition at fault.
+func checkArgFacts(e *syscalls.Entry, when []syscalls.Cond) (int, error) {
+	for k, c := range when {
+		a, ok := e.ArgAt(c.Index)
+		if !ok {
+			args, _ := e.Args()
+			return k, fmt.Errorf("%s takes %d arguments; there is no arg %d", e.Name, len(args), c.Index)
+		}
+		bits := c.Value
+		if c.Op == syscalls.OpMaskedEq {
+			bits |= c.Mask
+		}
+		if bits&^a.Mask() != 0 {
+			return k, fmt.Errorf("%s: arg %d (%s) is a %d-bit %s; %s compares bits above them, which the kernel ignores "+
+				"(for a negative value, compare the low 32 bits: masked-eq with mask 0xffffffff)",
+				e.Name, c.Index, a.Name, a.Width(), a.Kind, fileCondString(c))
+		}
+	}
+	return -1, nil
+}
+
+// fileCondString is a condition as the file spells it.
+func fileCondString(c syscalls.Cond) string {
+	if c.Op == syscalls.OpMaskedEq {
+		return fmt.Sprintf("masked-eq mask %#x value %#x", c.Mask, c.Value)
+	}
+	return fmt.Sprintf("%s %#x", fileOpName(c.Op), c.Value)
 }
