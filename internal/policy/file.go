@@ -374,6 +374,19 @@ func (f *File) compileAs(builtin bool) (*Profile, string, error) {
 		return unlisted(e, c)
 	}
 	p.listed = func(e *syscalls.Entry, c syscalls.Caps) bool { _, ok := byCaps[c&capsUsed][e.Nr]; return ok }
+	deps := map[int]syscalls.Caps{}
+	for _, fe := range entries {
+		for _, e := range fe.names {
+			deps[e.Nr] |= fe.withCaps | fe.withoutCaps
+		}
+	}
+	p.capDeps = func(e *syscalls.Entry) syscalls.Caps {
+		d := deps[e.Nr]
+		if base != nil && f.Unlisted == UnlistedBase {
+			d |= base.CapDeps(e)
+		}
+		return d
+	}
 	switch f.Unlisted {
 	case UnlistedDeny:
 		p.noMatch = syscalls.Outcome{Tier: syscalls.Deny, Errno: unix.EPERM}
@@ -562,8 +575,7 @@ func compileConds(fc []FileCond) ([]syscalls.Cond, string, error) {
 // tierAllowed says whether a profile may give the entry a tier: pass and
 // deny always; check for every call the kernel lets us notify (not write:
 // libcontainer hands over the listener with it); emulate and proxy only
-// where the table has a handler doing that (one of the built-in profiles
-// uses the tier for the entry).
+// where the table has a handler doing that (Entry.HandlerTier).
 func tierAllowed(e *syscalls.Entry, t syscalls.Tier) error {
 	switch t {
 	case syscalls.Pass, syscalls.Deny:
@@ -575,7 +587,7 @@ func tierAllowed(e *syscalls.Entry, t syscalls.Tier) error {
 	if t == syscalls.Check {
 		return nil
 	}
-	if e.Handler == nil || !usesTier(e.Default, t) && !usesTier(e.Strict, t) {
+	if e.HandlerTier() != t {
 		return fmt.Errorf("%s cannot be %s: the sentry has no %s handler for it", e.Name, t, t)
 	}
 	return nil
@@ -596,18 +608,6 @@ func checkFloor(e *syscalls.Entry, t syscalls.Tier, when []syscalls.Cond) error 
 		}
 	}
 	return nil
-}
-
-func usesTier(r syscalls.Rule, t syscalls.Tier) bool {
-	if r.Tier == t {
-		return true
-	}
-	for _, c := range r.Cases {
-		if c.Tier == t {
-			return true
-		}
-	}
-	return false
 }
 
 // checkArgFacts checks conditions against the table's facts about the

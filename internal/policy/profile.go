@@ -61,10 +61,23 @@ type Profile struct {
 	// process instead (the file's "unlisted": "kill").
 	kill bool
 	file *File
+	// capDeps gives the capabilities an entry's rule may depend on (nil:
+	// none).
+	capDeps func(e *syscalls.Entry) syscalls.Caps
+}
+
+// CapDeps is the set of capabilities the entry's rule under the profile
+// depends on: holding one of them may change it (the withCaps/withoutCaps
+// of a profile file's entries, the base's for calls a file leaves to it).
+func (p *Profile) CapDeps(e *syscalls.Entry) syscalls.Caps {
+	if p.capDeps == nil {
+		return 0
+	}
+	return p.capDeps(e)
 }
 
 // New makes a profile from a function that gives each entry its rule. It is
-// the seam for profiles that do not come from the table's columns. The
+// the seam for profiles that do not come from a profile file. The
 // profile keeps the floor (floor.go) whatever rule says.
 func New(name string, rule func(e *syscalls.Entry) syscalls.Rule) *Profile {
 	return NewForCaps(name, func(e *syscalls.Entry, _ syscalls.Caps) syscalls.Rule { return rule(e) })
@@ -82,8 +95,9 @@ func (p *Profile) Rule(e *syscalls.Entry) syscalls.Rule { return floor(e, p.rule
 
 // ForCaps returns the profile for a container whose capabilities (the
 // union of its process's sets: what it holds or could gain) are c. A
-// built-in profile opens the doors of syscalls.CapRule that c allows; a
-// file profile's base does, for the calls the file does not list.
+// profile (built-in or file) opens the doors its entries open with
+// withCaps; a file profile's base does, for the calls the file does not
+// list.
 // Without it a profile is for a container holding no capability that
 // matters: the strictest choice.
 func (p *Profile) ForCaps(c syscalls.Caps) *Profile {

@@ -15,7 +15,7 @@ func TestSignaturesNameTableEntries(t *testing.T) {
 // and the condition looks at no bit the kernel does not read.
 func TestRulesFitArgumentFacts(t *testing.T) {
 	for _, e := range All() {
-		rules := map[string]Rule{"default": e.Default, "strict": e.Strict}
+		rules := map[string]Rule{"default": e.col(0), "strict": e.col(1)}
 		if cr, ok := e.CapRuleOf(); ok {
 			rules["default+"+CapName(cr.Cap)] = cr.Default
 			rules["strict+"+CapName(cr.Cap)] = cr.Strict

@@ -1,4 +1,10 @@
-package policy
+package syscalls_test
+
+// The built-in profiles are profile files (internal/policy/builtin); this
+// test checks them against the rules they were first written as
+// (rules_linux_test.go, columns_amd64_test.go), and writes them from
+// those rules with -update-builtins. It lives here, in an external test
+// package, because those rules are this package's test data.
 
 import (
 	"bytes"
@@ -12,18 +18,19 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/syscage/syscage/internal/policy"
 	"github.com/syscage/syscage/internal/sentry/syscalls"
 )
 
 var updateBuiltins = flag.Bool("update-builtins", false, "rewrite builtin/*.json from the syscall table's Default and Strict columns")
 
-// columnRule is the rule the table's columns give an entry under a
-// built-in profile: the cross-check for the embedded profile files.
 func columnRule(name string, e *syscalls.Entry, c syscalls.Caps) syscalls.Rule {
-	if name == "strict" {
-		return e.StrictFor(c)
-	}
-	return e.DefaultFor(c)
+	return syscalls.ColumnRule(name, e, c)
+}
+
+var fileOps = map[syscalls.Op]string{
+	syscalls.OpEq: "eq", syscalls.OpNe: "ne", syscalls.OpLt: "lt", syscalls.OpLe: "le",
+	syscalls.OpGt: "gt", syscalls.OpGe: "ge", syscalls.OpMaskedEq: "masked-eq",
 }
 
 // TestBuiltinFilesMatchTable checks that the embedded built-in profile
@@ -32,12 +39,12 @@ func columnRule(name string, e *syscalls.Entry, c syscalls.Caps) syscalls.Rule {
 // the files from the columns instead).
 func TestBuiltinFilesMatchTable(t *testing.T) {
 	if *updateBuiltins {
-		for _, name := range Names() {
+		for _, name := range policy.Names() {
 			data, err := exportBuiltin(name)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := os.WriteFile(filepath.Join("builtin", name+".json"), data, 0o644); err != nil {
+			if err := os.WriteFile(filepath.Join("..", "..", "policy", "builtin", name+".json"), data, 0o644); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -45,21 +52,22 @@ func TestBuiltinFilesMatchTable(t *testing.T) {
 	}
 	capSets := []syscalls.Caps{0, syscalls.MustCaps("CAP_NET_ADMIN"), syscalls.MustCaps("CAP_SYS_NICE"),
 		syscalls.MustCaps("CAP_NET_ADMIN", "CAP_SYS_NICE"), syscalls.Caps(1<<41 - 1)}
-	for _, name := range Names() {
-		p, err := Builtin(name)
+	for _, name := range policy.Names() {
+		p, err := policy.Builtin(name)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if p.File() != nil || p.Source != "" || p.Base != "" || !p.Listed(&syscalls.Entry{}) {
 			t.Errorf("%s: a built-in must look like one (no file, source or base; lists every call)", name)
 		}
-		if p.Description != descriptions[name] {
-			t.Errorf("%s: description %q, want %q", name, p.Description, descriptions[name])
+		if p.Description != policy.Describe(name) {
+			t.Errorf("%s: description %q, want %q", name, p.Description, policy.Describe(name))
 		}
+		cols := policy.NewForCaps(name, func(e *syscalls.Entry, c syscalls.Caps) syscalls.Rule { return columnRule(name, e, c) })
 		for _, c := range capSets {
-			q := p.ForCaps(c)
+			q, w := p.ForCaps(c), cols.ForCaps(c)
 			for _, e := range syscalls.All() {
-				got, want := q.ruleFor(&e, c), columnRule(name, &e, c)
+				got, want := q.Rule(&e), w.Rule(&e)
 				if !reflect.DeepEqual(got, want) {
 					t.Errorf("%s/%s with %v:\n got  %+v\n want %+v", name, e.Name, c.Names(), got, want)
 				}
@@ -98,22 +106,22 @@ func exportBuiltin(name string) ([]byte, error) {
 	}
 	for _, e := range syscalls.All() {
 		without := columnRule(name, &e, 0)
-		cr, ok := e.CapRuleOf()
+		cp, ok := syscalls.ColumnCap(&e)
 		if !ok {
 			place(&e, without, nil, nil)
 			continue
 		}
-		with := columnRule(name, &e, 1<<cr.Cap)
+		with := columnRule(name, &e, 1<<cp)
 		if reflect.DeepEqual(with, without) {
 			place(&e, without, nil, nil)
 			continue
 		}
-		cn := []string{syscalls.CapName(cr.Cap)}
+		cn := []string{syscalls.CapName(cp)}
 		place(&e, without, nil, cn)
 		place(&e, with, cn, nil)
 	}
 	var lines [][]byte
-	entry := func(fe FileEntry) error {
+	entry := func(fe policy.FileEntry) error {
 		b, err := json.Marshal(fe)
 		lines = append(lines, b)
 		return err
@@ -130,20 +138,20 @@ func exportBuiltin(name string) ([]byte, error) {
 	}
 	for _, g := range uncond {
 		tier, errno := outcome(syscalls.Outcome{Tier: g.rule.Tier, Errno: g.rule.Errno})
-		if err := entry(FileEntry{Names: g.names, Tier: tier, Errno: errno, WithCaps: g.with, WithoutCaps: g.witho}); err != nil {
+		if err := entry(policy.FileEntry{Names: g.names, Tier: tier, Errno: errno, WithCaps: g.with, WithoutCaps: g.witho}); err != nil {
 			return nil, err
 		}
 	}
 	for _, g := range cond {
 		for k, c := range g.rule.Cases {
 			tier, errno := outcome(c.Outcome)
-			fe := FileEntry{Names: g.names, Tier: tier, Errno: errno, WithCaps: g.with, WithoutCaps: g.witho}
+			fe := policy.FileEntry{Names: g.names, Tier: tier, Errno: errno, WithCaps: g.with, WithoutCaps: g.witho}
 			if k == 0 {
 				fe.Summary = g.rule.Summary
 			}
 			for _, w := range c.When {
 				arg, val := w.Index, w.Value
-				fc := FileCond{Arg: &arg, Op: fileOpName(w.Op), Value: &val}
+				fc := policy.FileCond{Arg: &arg, Op: fileOps[w.Op], Value: &val}
 				if w.Op == syscalls.OpMaskedEq {
 					m := w.Mask
 					fc.Mask = &m
@@ -161,10 +169,10 @@ func exportBuiltin(name string) ([]byte, error) {
 		fmt.Fprintf(&b, "  %q: %s,\n", k, j)
 	}
 	b.WriteString("{\n")
-	head("syscageProfile", FileVersion)
+	head("syscageProfile", policy.FileVersion)
 	head("name", name)
-	head("description", descriptions[name])
-	head("base", BaseNone)
+	head("description", policy.Describe(name))
+	head("base", policy.BaseNone)
 	b.WriteString("  \"syscalls\": [\n")
 	for i, l := range lines {
 		b.WriteString("    ")
