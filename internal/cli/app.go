@@ -118,15 +118,15 @@ func runtimeOf(ctx *cli.Context) *container.Runtime {
 // argCount checks the number of positional arguments of a command.
 func argCount(ctx *cli.Context, min, max int) error {
 	n := ctx.NArg()
-	usage := ctx.Command.Name
+	usage := ctx.Command.FullName()
 	if ctx.Command.ArgsUsage != "" {
 		usage += " " + strings.SplitN(ctx.Command.ArgsUsage, "\n", 2)[0]
 	}
 	switch {
 	case n < min:
-		return fmt.Errorf("%s: %d argument(s) expected, %d given (usage: syscage %s)", ctx.Command.Name, min, n, usage)
+		return fmt.Errorf("%s: %d argument(s) expected, %d given (usage: syscage %s)", ctx.Command.FullName(), min, n, usage)
 	case max >= 0 && n > max:
-		return fmt.Errorf("%s: at most %d argument(s) expected, %d given (usage: syscage %s)", ctx.Command.Name, max, n, usage)
+		return fmt.Errorf("%s: at most %d argument(s) expected, %d given (usage: syscage %s)", ctx.Command.FullName(), max, n, usage)
 	}
 	return nil
 }

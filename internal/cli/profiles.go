@@ -19,6 +19,26 @@ func init() {
 by name. --profile accepts a profile file (a path) as well; the annotation accepts
 only names the administrator allows in /etc/syscage/config.json, a file by its
 name in the profile directory; see docs/profiles.md.`,
+		Subcommands: []cli.Command{{
+			Name:      "show",
+			Usage:     "print a profile in the profile-file format",
+			ArgsUsage: "NAME|FILE",
+			Description: `Prints a built-in profile (default, strict) as the profile file embedded in
+the binary: the format of docs/profiles.md, which a profile file of one's
+own may copy from. A FILE (a path, or a name ending in .json) is validated
+first and printed as it is.`,
+			Action: func(ctx *cli.Context) error {
+				if err := argCount(ctx, 1, 1); err != nil {
+					return err
+				}
+				data, err := profileText(ctx.Args().First())
+				if err != nil {
+					return fmt.Errorf("profiles show: %w", err)
+				}
+				_, err = os.Stdout.Write(data)
+				return err
+			},
+		}},
 		Action: func(ctx *cli.Context) error {
 			if err := argCount(ctx, 0, 0); err != nil {
 				return err
@@ -33,6 +53,21 @@ name in the profile directory; see docs/profiles.md.`,
 			return w.Flush()
 		},
 	})
+}
+
+// profileText is a profile as a file holds it: a built-in's embedded file,
+// or a profile file, once it has loaded without error.
+func profileText(ref string) ([]byte, error) {
+	switch {
+	case ref == policy.Learn:
+		return nil, fmt.Errorf("%s is a mode, not a profile: it writes a profile file of what the workload did (docs/profiles.md, Learn mode)", ref)
+	case policy.IsFileRef(ref):
+		if _, err := policy.LoadFile(ref); err != nil {
+			return nil, err
+		}
+		return os.ReadFile(ref)
+	}
+	return policy.BuiltinFile(ref)
 }
 
 // runtimeConfig is the administrator's configuration (container.ConfigFile,

@@ -196,26 +196,27 @@ func note(p *policy.Profile, e *syscalls.Entry) string {
 }
 
 // capNote says how the entry's rule changes for a container that also
-// holds the capability its capability-dependent rule names ("" if it
-// does not, or the profile already holds it).
+// holds a capability the profile's rule depends on (CapDeps; "" if none,
+// or the profile already holds it).
 func capNote(p *policy.Profile, e *syscalls.Entry) string {
-	cr, ok := e.CapRuleOf()
-	if !ok || p.Caps().Has(cr.Cap) {
-		return ""
+	var notes []string
+	for _, n := range (p.CapDeps(e) &^ p.Caps()).Names() {
+		c, _ := syscalls.CapsOf(n)
+		r, w := p.Rule(e), p.ForCaps(p.Caps()|c).Rule(e)
+		if r.Tier == w.Tier && r.Describe() == w.Describe() {
+			continue
+		}
+		if w.Conditional() {
+			notes = append(notes, "with "+n+": other argument rules (--caps "+n+")")
+			continue
+		}
+		desc := w.Tier.String()
+		if d := w.Describe(); d != "" {
+			desc += " " + d
+		}
+		notes = append(notes, "with "+n+": "+desc)
 	}
-	r, w := p.Rule(e), p.ForCaps(p.Caps()|1<<cr.Cap).Rule(e)
-	if r.Tier == w.Tier && r.Describe() == w.Describe() {
-		return ""
-	}
-	n := syscalls.CapName(cr.Cap)
-	if w.Conditional() {
-		return "with " + n + ": other argument rules (--caps " + n + ")"
-	}
-	desc := w.Tier.String()
-	if d := w.Describe(); d != "" {
-		desc += " " + d
-	}
-	return "with " + n + ": " + desc
+	return strings.Join(notes, "; ")
 }
 
 func withCapNote(note, capNote string) string {

@@ -61,7 +61,7 @@ func TestCompileShape(t *testing.T) {
 			t.Errorf("%s: %d unconditional rules: not grouped by outcome", name, uncond)
 		}
 	}
-	if _, err := Compile(builtins["default"], ""); err == nil {
+	if _, err := Compile(builtins()["default"], ""); err == nil {
 		t.Error("notify rules without a listener path: no error")
 	}
 	if _, err := Builtin("nope"); err == nil {

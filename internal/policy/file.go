@@ -52,7 +52,16 @@ type FileEntry struct {
 	Tier  string     `json:"tier"`
 	Errno string     `json:"errno,omitempty"`
 	When  []FileCond `json:"when,omitempty"`
-	Why   string     `json:"why,omitempty"`
+	// WithCaps and WithoutCaps make the entry apply only to a container
+	// holding all of WithCaps and none of WithoutCaps (capability names,
+	// CAP_NET_ADMIN ...), in any of its process's sets.
+	WithCaps    []string `json:"withCaps,omitempty"`
+	WithoutCaps []string `json:"withoutCaps,omitempty"`
+	// Summary says in one line what a syscall's conditional entries do
+	// together, for listings; the first entry of a syscall that has one
+	// gives it (otherwise the conditions are spelled out).
+	Summary string `json:"summary,omitempty"`
+	Why     string `json:"why,omitempty"`
 }
 
 // FileCond is one condition on a value argument.
@@ -120,6 +129,21 @@ func LoadFile(path string) (*Profile, error) {
 // ParseFile validates a profile file's contents; path is only used in
 // errors and as the profile's Source.
 func ParseFile(path string, data []byte) (*Profile, error) {
+	f, err := decodeFile(path, data)
+	if err != nil {
+		return nil, err
+	}
+	p, field, err := f.compile()
+	if err != nil {
+		return nil, &FileError{Path: path, Field: field, Err: err}
+	}
+	p.Source = path
+	return p, nil
+}
+
+// decodeFile decodes a profile file strictly: unknown fields and trailing
+// data are errors.
+func decodeFile(path string, data []byte) (*File, error) {
 	var f File
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
@@ -129,12 +153,7 @@ func ParseFile(path string, data []byte) (*Profile, error) {
 	if _, err := dec.Token(); err != io.EOF {
 		return nil, &FileError{Path: path, Err: errors.New("trailing data after the profile object")}
 	}
-	p, field, err := f.compile()
-	if err != nil {
-		return nil, &FileError{Path: path, Field: field, Err: err}
-	}
-	p.Source = path
-	return p, nil
+	return &f, nil
 }
 
 // jsonField extracts the field a decoding error is about.
@@ -173,27 +192,64 @@ var errnoByName = func() map[string]unix.Errno {
 
 // fileRule is what the file says about one syscall.
 type fileRule struct {
-	rule   syscalls.Rule
-	listed bool
-	from   []int // the entry index of each case
+	rule    syscalls.Rule
+	from    []int  // the entry index of each case
+	summary string // the first entry's summary, if any
+}
+
+// BaseNone is the "base" of a file that extends no profile: a call it
+// does not name gets ENOSYS, as a number the table lacks (or the unlisted
+// deny/kill). The built-in profiles are written that way.
+const BaseNone = "none"
+
+// maxFileCaps bounds the distinct capabilities a file's entries depend on
+// (the loader compiles the file once for each combination).
+const maxFileCaps = 6
+
+// fileEntry is a validated entry: what it decides and when.
+type fileEntry struct {
+	at          string
+	names       []*syscalls.Entry
+	tier        syscalls.Tier
+	errno       unix.Errno
+	when        []syscalls.Cond
+	withCaps    syscalls.Caps
+	withoutCaps syscalls.Caps
+	summary     string
+}
+
+// appliesTo reports whether the entry is in force for a container whose
+// capabilities are c.
+func (fe *fileEntry) appliesTo(c syscalls.Caps) bool {
+	return c&fe.withCaps == fe.withCaps && c&fe.withoutCaps == 0
 }
 
 func (f *File) compile() (*Profile, string, error) {
+	return f.compileAs(false)
+}
+
+// compileAs is compile; builtin is set for the embedded built-in profiles,
+// which may (must) carry a built-in's name.
+func (f *File) compileAs(builtin bool) (*Profile, string, error) {
 	if f.SyscageProfile != FileVersion {
 		return nil, "syscageProfile", fmt.Errorf("version %d is not supported (want %d)", f.SyscageProfile, FileVersion)
 	}
 	if f.Name == "" {
 		return nil, "name", errors.New("missing")
 	}
-	if f.Name == Learn || slices.Contains(Names(), f.Name) {
+	if !builtin && (f.Name == Learn || slices.Contains(Names(), f.Name)) {
 		return nil, "name", fmt.Errorf("%q is a built-in profile's name", f.Name)
 	}
 	if f.Base == "" {
 		f.Base = DefaultName
 	}
-	base, err := Builtin(f.Base)
-	if err != nil {
-		return nil, "base", err
+	var base *Profile
+	if f.Base != BaseNone {
+		b, err := Builtin(f.Base)
+		if err != nil {
+			return nil, "base", err
+		}
+		base = b
 	}
 	if f.KernelRelease != "" && (strings.ContainsAny(f.KernelRelease, "\n\x00") || len(f.KernelRelease) > 64) {
 		return nil, "kernelRelease", errors.New("must be one line of at most 64 bytes")
@@ -208,14 +264,16 @@ func (f *File) compile() (*Profile, string, error) {
 	if f.Syscalls == nil {
 		return nil, "syscalls", errors.New("missing (an empty list is [])")
 	}
-	rules := map[int]*fileRule{}
+	var entries []*fileEntry
+	var capsUsed syscalls.Caps
 	for i, ent := range f.Syscalls {
 		at := fmt.Sprintf("syscalls[%d]", i)
+		fe := &fileEntry{at: at, summary: ent.Summary}
 		tier, err := syscalls.ParseTier(ent.Tier)
 		if err != nil {
 			return nil, at + ".tier", err
 		}
-		errno := unix.Errno(0)
+		fe.tier = tier
 		if ent.Errno != "" {
 			if tier != syscalls.Deny {
 				return nil, at + ".errno", fmt.Errorf("only a deny entry has an errno (tier is %s)", tier)
@@ -224,14 +282,25 @@ func (f *File) compile() (*Profile, string, error) {
 			if !ok {
 				return nil, at + ".errno", fmt.Errorf("unknown errno %q", ent.Errno)
 			}
-			errno = e
+			fe.errno = e
 		} else if tier == syscalls.Deny {
-			errno = unix.EPERM
+			fe.errno = unix.EPERM
 		}
 		when, field, err := compileConds(ent.When)
 		if err != nil {
 			return nil, at + ".when" + field, err
 		}
+		fe.when = when
+		if fe.withCaps, err = syscalls.CapsOf(ent.WithCaps...); err != nil {
+			return nil, at + ".withCaps", err
+		}
+		if fe.withoutCaps, err = syscalls.CapsOf(ent.WithoutCaps...); err != nil {
+			return nil, at + ".withoutCaps", err
+		}
+		if fe.withCaps&fe.withoutCaps != 0 {
+			return nil, at + ".withoutCaps", fmt.Errorf("%v also in withCaps: the entry could never apply", (fe.withCaps & fe.withoutCaps).Names())
+		}
+		capsUsed |= fe.withCaps | fe.withoutCaps
 		if len(ent.Names) == 0 {
 			return nil, at + ".names", errors.New("empty")
 		}
@@ -247,51 +316,51 @@ func (f *File) compile() (*Profile, string, error) {
 			if err := checkFloor(e, tier, when); err != nil {
 				return nil, nat, err
 			}
-			r := rules[e.Nr]
-			if r == nil {
-				r = &fileRule{listed: true}
-				rules[e.Nr] = r
+			if k, err := checkArgFacts(e, when); err != nil {
+				return nil, fmt.Sprintf("%s.when[%d]", at, k), err
 			}
-			switch {
-			case len(when) == 0 && (r.rule.Tier != 0 || len(r.rule.Cases) > 0):
-				return nil, nat, fmt.Errorf("%s already has an entry; an entry without conditions must be its only one", name)
-			case len(when) > 0 && r.rule.Tier != 0 && len(r.rule.Cases) == 0:
-				return nil, nat, fmt.Errorf("%s already has an entry without conditions", name)
-			case len(when) == 0:
-				r.rule = syscalls.Rule{Tier: tier, Errno: errno}
-			default:
-				c := syscalls.Case{When: when, Outcome: syscalls.Outcome{Tier: tier, Errno: errno}}
-				for k, prev := range r.rule.Cases {
-					if prev.Outcome != c.Outcome && mayOverlap(prev.When, c.When) {
-						return nil, nat, fmt.Errorf("%s: these conditions can hold together with those of syscalls[%d], which decides otherwise; make the entries disjoint", name, r.from[k])
-					}
-				}
-				if r.rule.Tier == 0 || tier == syscalls.Pass {
-					r.rule.Tier = tier
-				}
-				r.rule.Cases = append(r.rule.Cases, c)
-				r.from = append(r.from, i)
-			}
+			fe.names = append(fe.names, e)
+		}
+		entries = append(entries, fe)
+	}
+	if n := len(capsUsed.Names()); n > maxFileCaps {
+		return nil, "syscalls", fmt.Errorf("entries depend on %d capabilities; at most %d", n, maxFileCaps)
+	}
+	// One rule set for each combination of the capabilities the entries
+	// name; a container's set picks one (ruleFor below).
+	byCaps := map[syscalls.Caps]map[int]*fileRule{}
+	listed := map[int]bool{}
+	for sub := capsUsed; ; sub = (sub - 1) & capsUsed {
+		rules, field, err := fileRules(entries, sub, builtin)
+		if err != nil {
+			return nil, field, err
+		}
+		for nr := range rules {
+			listed[nr] = true
+		}
+		byCaps[sub] = rules
+		if sub == 0 {
+			break
 		}
 	}
 	p := &Profile{
 		Name:          f.Name,
 		Description:   f.Description,
-		Base:          base.Name,
 		KernelRelease: f.KernelRelease,
 		Audit:         f.Audit,
 		ResourceViews: f.ResourceViews,
 		Unlisted:      f.Unlisted,
 		file:          f,
 	}
-	for _, r := range rules {
-		if len(r.rule.Cases) > 0 {
-			r.rule.Summary = summarize(r.rule.Cases)
-		}
+	if base != nil {
+		p.Base = base.Name
 	}
 	unlisted := func(e *syscalls.Entry, c syscalls.Caps) syscalls.Rule {
 		switch f.Unlisted {
 		case UnlistedBase:
+			if base == nil {
+				return syscalls.Rule{Tier: syscalls.Deny, Errno: DefaultErrno}
+			}
 			return base.ruleFor(e, c)
 		case UnlistedKill:
 			return syscalls.Rule{Tier: syscalls.Deny, Errno: unix.EPERM, Summary: "kill"}
@@ -299,12 +368,25 @@ func (f *File) compile() (*Profile, string, error) {
 		return syscalls.Rule{Tier: syscalls.Deny, Errno: unix.EPERM}
 	}
 	p.ruleFor = func(e *syscalls.Entry, c syscalls.Caps) syscalls.Rule {
-		if r, ok := rules[e.Nr]; ok {
+		if r, ok := byCaps[c&capsUsed][e.Nr]; ok {
 			return r.rule
 		}
 		return unlisted(e, c)
 	}
-	p.listed = func(e *syscalls.Entry) bool { _, ok := rules[e.Nr]; return ok }
+	p.listed = func(e *syscalls.Entry, c syscalls.Caps) bool { _, ok := byCaps[c&capsUsed][e.Nr]; return ok }
+	deps := map[int]syscalls.Caps{}
+	for _, fe := range entries {
+		for _, e := range fe.names {
+			deps[e.Nr] |= fe.withCaps | fe.withoutCaps
+		}
+	}
+	p.capDeps = func(e *syscalls.Entry) syscalls.Caps {
+		d := deps[e.Nr]
+		if base != nil && f.Unlisted == UnlistedBase {
+			d |= base.CapDeps(e)
+		}
+		return d
+	}
 	switch f.Unlisted {
 	case UnlistedDeny:
 		p.noMatch = syscalls.Outcome{Tier: syscalls.Deny, Errno: unix.EPERM}
@@ -313,6 +395,66 @@ func (f *File) compile() (*Profile, string, error) {
 		p.noMatch = syscalls.Outcome{Tier: syscalls.Deny, Errno: unix.EPERM}
 	}
 	return p, "", nil
+}
+
+// fileRules builds each named syscall's rule from the entries in force for
+// the capability set c, checking that they fit together.
+//
+// trusted skips the check that cases with different outcomes are
+// disjoint, quadratic in a call's cases: for the embedded built-ins, which
+// their tests load with it (TestBuiltinFilesCheck).
+func fileRules(entries []*fileEntry, c syscalls.Caps, trusted bool) (map[int]*fileRule, string, error) {
+	holding := ""
+	if c != 0 {
+		holding = fmt.Sprintf(" (for a container holding %s)", strings.Join(c.Names(), ", "))
+	}
+	rules := map[int]*fileRule{}
+	for i, fe := range entries {
+		if !fe.appliesTo(c) {
+			continue
+		}
+		for j, e := range fe.names {
+			nat := fmt.Sprintf("%s.names[%d]", fe.at, j)
+			name := e.Name
+			r := rules[e.Nr]
+			if r == nil {
+				r = &fileRule{}
+				rules[e.Nr] = r
+			}
+			if r.summary == "" {
+				r.summary = fe.summary
+			}
+			switch {
+			case len(fe.when) == 0 && (r.rule.Tier != 0 || len(r.rule.Cases) > 0):
+				return nil, nat, fmt.Errorf("%s already has an entry%s; an entry without conditions must be its only one", name, holding)
+			case len(fe.when) > 0 && r.rule.Tier != 0 && len(r.rule.Cases) == 0:
+				return nil, nat, fmt.Errorf("%s already has an entry without conditions%s", name, holding)
+			case len(fe.when) == 0:
+				r.rule = syscalls.Rule{Tier: fe.tier, Errno: fe.errno}
+			default:
+				c := syscalls.Case{When: fe.when, Outcome: syscalls.Outcome{Tier: fe.tier, Errno: fe.errno}}
+				for k, prev := range r.rule.Cases {
+					if !trusted && prev.Outcome != c.Outcome && mayOverlap(prev.When, c.When) {
+						return nil, nat, fmt.Errorf("%s: these conditions can hold together with those of syscalls[%d], which decides otherwise%s; make the entries disjoint", name, r.from[k], holding)
+					}
+				}
+				if r.rule.Tier == 0 || fe.tier == syscalls.Pass {
+					r.rule.Tier = fe.tier
+				}
+				r.rule.Cases = append(r.rule.Cases, c)
+				r.from = append(r.from, i)
+			}
+		}
+	}
+	for _, r := range rules {
+		if len(r.rule.Cases) > 0 {
+			r.rule.Summary = r.summary
+			if r.rule.Summary == "" {
+				r.rule.Summary = summarize(r.rule.Cases)
+			}
+		}
+	}
+	return rules, "", nil
 }
 
 func summarize(cs []syscalls.Case) string {
@@ -437,8 +579,7 @@ func compileConds(fc []FileCond) ([]syscalls.Cond, string, error) {
 // tierAllowed says whether a profile may give the entry a tier: pass and
 // deny always; check for every call the kernel lets us notify (not write:
 // libcontainer hands over the listener with it); emulate and proxy only
-// where the table has a handler doing that (one of the built-in profiles
-// uses the tier for the entry).
+// where the table has a handler doing that (Entry.HandlerTier).
 func tierAllowed(e *syscalls.Entry, t syscalls.Tier) error {
 	switch t {
 	case syscalls.Pass, syscalls.Deny:
@@ -450,7 +591,7 @@ func tierAllowed(e *syscalls.Entry, t syscalls.Tier) error {
 	if t == syscalls.Check {
 		return nil
 	}
-	if e.Handler == nil || !usesTier(e.Default, t) && !usesTier(e.Strict, t) {
+	if e.HandlerTier() != t {
 		return fmt.Errorf("%s cannot be %s: the sentry has no %s handler for it", e.Name, t, t)
 	}
 	return nil
@@ -473,14 +614,38 @@ func checkFloor(e *syscalls.Entry, t syscalls.Tier, when []syscalls.Cond) error 
 	return nil
 }
 
-func usesTier(r syscalls.Rule, t syscalls.Tier) bool {
-	if r.Tier == t {
-		return true
-	}
-	for _, c := range r.Cases {
-		if c.Tier == t {
-			return true
+// checkArgFacts checks conditions against the table's facts about the
+// call's arguments (syscalls.Entry.Args): the argument exists, and the
+// condition looks at no bit above the argument's width. The kernel reads
+// only the low 32 bits of an int argument, so a value or mask above them
+// is either never true (eq, masked-eq) or decided by bits the caller
+// chooses freely and the kernel ignores (ne, lt, gt ...): a deny entry
+// written that way would be undone by setting an upper bit. It returns
+// the index of the condition at fault.
+func checkArgFacts(e *syscalls.Entry, when []syscalls.Cond) (int, error) {
+	for k, c := range when {
+		a, ok := e.ArgAt(c.Index)
+		if !ok {
+			args, _ := e.Args()
+			return k, fmt.Errorf("%s takes %d arguments; there is no arg %d", e.Name, len(args), c.Index)
+		}
+		bits := c.Value
+		if c.Op == syscalls.OpMaskedEq {
+			bits |= c.Mask
+		}
+		if bits&^a.Mask() != 0 {
+			return k, fmt.Errorf("%s: arg %d (%s) is a %d-bit %s; %s compares bits above them, which the kernel ignores "+
+				"(for a negative value, compare the low 32 bits: masked-eq with mask 0xffffffff)",
+				e.Name, c.Index, a.Name, a.Width(), a.Kind, fileCondString(c))
 		}
 	}
-	return false
+	return -1, nil
+}
+
+// fileCondString is a condition as the file spells it.
+func fileCondString(c syscalls.Cond) string {
+	if c.Op == syscalls.OpMaskedEq {
+		return fmt.Sprintf("masked-eq mask %#x value %#x", c.Mask, c.Value)
+	}
+	return fmt.Sprintf("%s %#x", fileOpName(c.Op), c.Value)
 }

@@ -128,6 +128,12 @@ func TestFileErrors(t *testing.T) {
 		{"mask without masked-eq", wrap(`{"names": ["socket"], "tier": "pass", "when": [{"arg": 0, "op": "eq", "value": 1, "mask": 3}]}`), "syscalls[0].when[0].mask", "only masked-eq"},
 		{"zero mask", wrap(`{"names": ["socket"], "tier": "pass", "when": [{"arg": 0, "op": "masked-eq", "value": 0, "mask": 0}]}`), "syscalls[0].when[0].mask", "zero mask"},
 		{"value outside mask", wrap(`{"names": ["socket"], "tier": "pass", "when": [{"arg": 0, "op": "masked-eq", "value": 4, "mask": 3}]}`), "syscalls[0].when[0].value", "can never match"},
+		{"value above an int argument", wrap(`{"names": ["ioctl"], "tier": "deny", "when": [{"arg": 1, "op": "eq", "value": 4294988818}]}`), "syscalls[0].when[0]", "ioctl: arg 1 (cmd) is a 32-bit uint; eq 0x100005412 compares bits above them"},
+		{"mask above an int argument", wrap(`{"names": ["read"], "tier": "pass"}, {"names": ["socket"], "tier": "pass", "when": [{"arg": 1, "op": "eq", "value": 1}, {"arg": 0, "op": "masked-eq", "mask": 18446744073709551615, "value": 2}]}`), "syscalls[1].when[1]", "socket: arg 0 (family) is a 32-bit int"},
+		{"argument past the call's", wrap(`{"names": ["socket"], "tier": "pass", "when": [{"arg": 3, "op": "eq", "value": 1}]}`), "syscalls[0].when[0]", "socket takes 3 arguments; there is no arg 3"},
+		{"unknown capability", wrap(`{"names": ["mbind"], "tier": "pass", "withCaps": ["CAP_FLY"]}`), "syscalls[0].withCaps", `unknown capability "CAP_FLY"`},
+		{"with and without one capability", wrap(`{"names": ["mbind"], "tier": "pass", "withCaps": ["CAP_SYS_NICE"], "withoutCaps": ["CAP_SYS_NICE"]}`), "syscalls[0].withoutCaps", "could never apply"},
+		{"capability entries that meet", wrap(`{"names": ["mbind"], "tier": "deny"}, {"names": ["mbind"], "tier": "pass", "withCaps": ["CAP_SYS_NICE"]}`), "syscalls[1].names[0]", "already has an entry (for a container holding CAP_SYS_NICE)"},
 		{"two conds one arg", wrap(`{"names": ["socket"], "tier": "pass", "when": [{"arg": 0, "op": "ge", "value": 1}, {"arg": 0, "op": "le", "value": 3}]}`), "syscalls[0].when[1].arg", "second condition on arg 0"},
 		{"unconditional twice", wrap(`{"names": ["read"], "tier": "pass"}, {"names": ["read"], "tier": "deny"}`), "syscalls[1].names[0]", "already has an entry"},
 		{"overlapping cases", wrap(`{"names": ["socket"], "tier": "pass", "when": [{"arg": 0, "op": "eq", "value": 2}]}, {"names": ["socket"], "tier": "deny", "when": [{"arg": 0, "op": "masked-eq", "mask": 255, "value": 2}]}`), "syscalls[1].names[0]", "can hold together with those of syscalls[0]"},
@@ -435,5 +441,53 @@ func TestLearnedValuesBounded(t *testing.T) {
 				t.Errorf("ioctl 0x1fffff (never seen) with collapsed=%v: %v", collapsed, out.Tier)
 			}
 		})
+	}
+}
+
+// TestFileCapabilityEntries: withCaps/withoutCaps entries apply by the
+// container's capability set; a call with no entry in force for a set
+// falls to the unlisted rule; "base": "none" gives unlisted calls ENOSYS;
+// summary names a conditional rule.
+func TestFileCapabilityEntries(t *testing.T) {
+	p, err := ParseFile("/etc/caps.json", []byte(`{"syscageProfile": 1, "name": "caps", "base": "none", "syscalls": [
+		{"names": ["mbind"], "tier": "deny", "errno": "EPERM", "withoutCaps": ["CAP_SYS_NICE"]},
+		{"names": ["mbind"], "tier": "pass", "withCaps": ["CAP_SYS_NICE"]},
+		{"names": ["kexec_load"], "tier": "pass", "withCaps": ["CAP_SYS_BOOT", "CAP_SYS_ADMIN"]},
+		{"names": ["socket"], "tier": "pass", "summary": "unix only", "when": [{"arg": 0, "op": "masked-eq", "mask": 4294967295, "value": 1}], "withoutCaps": ["CAP_NET_ADMIN"]},
+		{"names": ["socket"], "tier": "pass", "when": [{"arg": 0, "op": "masked-eq", "mask": 4294967295, "value": 16}], "withCaps": ["CAP_NET_ADMIN"]}
+	]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	byName := func(n string) *syscalls.Entry { e, _ := syscalls.ByName(n); return e }
+	nice, boot, admin, net := syscalls.MustCaps("CAP_SYS_NICE"), syscalls.MustCaps("CAP_SYS_BOOT"), syscalls.MustCaps("CAP_SYS_ADMIN"), syscalls.MustCaps("CAP_NET_ADMIN")
+	enosys := syscalls.Outcome{Tier: syscalls.Deny, Errno: unix.ENOSYS}
+	for _, tc := range []struct {
+		call string
+		caps syscalls.Caps
+		args [6]uint64
+		want syscalls.Outcome
+	}{
+		{"mbind", 0, [6]uint64{}, syscalls.Outcome{Tier: syscalls.Deny, Errno: unix.EPERM}},
+		{"mbind", nice, [6]uint64{}, syscalls.Outcome{Tier: syscalls.Pass}},
+		{"kexec_load", boot, [6]uint64{}, enosys},
+		{"kexec_load", boot | admin, [6]uint64{}, syscalls.Outcome{Tier: syscalls.Pass}},
+		{"socket", 0, [6]uint64{1}, syscalls.Outcome{Tier: syscalls.Pass}},
+		{"socket", 0, [6]uint64{16}, enosys},
+		{"socket", net, [6]uint64{16}, syscalls.Outcome{Tier: syscalls.Pass}},
+		{"socket", net, [6]uint64{1}, enosys},
+		{"getpid", 0, [6]uint64{}, enosys},
+	} {
+		e := byName(tc.call)
+		_, got := p.ForCaps(tc.caps).Decide(e.Nr, tc.args)
+		if got != tc.want {
+			t.Errorf("%s%v with %v: %v, want %v", tc.call, tc.args[:1], tc.caps.Names(), got, tc.want)
+		}
+	}
+	if s := p.Rule(byName("socket")).Summary; s != "unix only" {
+		t.Errorf("socket's summary %q, want the entry's", s)
+	}
+	if p.Base != "" || p.Listed(byName("getpid")) || !p.Listed(byName("mbind")) {
+		t.Errorf("base %q, getpid listed %v, mbind listed %v", p.Base, p.Listed(byName("getpid")), p.Listed(byName("mbind")))
 	}
 }

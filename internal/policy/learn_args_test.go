@@ -75,3 +75,24 @@ func TestLearnWithCapabilities(t *testing.T) {
 		t.Errorf("a call the base refuses was recorded (%d records)", n)
 	}
 }
+
+// TestLearnDetailFitsArgumentFacts: every argument learn mode records the
+// exact value of exists and is at least as wide as the bits recorded, so
+// a learned profile passes the loader's argument checks.
+func TestLearnDetailFitsArgumentFacts(t *testing.T) {
+	for name, ds := range learnDetail {
+		e, ok := syscalls.ByName(name)
+		if !ok {
+			t.Fatalf("learnDetail names %s, not in the table", name)
+		}
+		if _, known := e.Args(); !known {
+			t.Errorf("%s: learn mode records its arguments, the table has no facts for them", name)
+		}
+		for _, d := range ds {
+			a, ok := e.ArgAt(d.arg)
+			if !ok || a.Memory() || d.mask&^a.Mask() != 0 {
+				t.Errorf("%s arg %d (%v, ok %v): mask %#x does not fit", name, d.arg, a, ok, d.mask)
+			}
+		}
+	}
+}

@@ -52,11 +52,11 @@ func TestPrivileged(t *testing.T) {
 			}
 		}
 	}
-	learn := LearnProfile(builtins["default"])
+	learn := LearnProfile(builtins()["default"])
 	if Privileged(learn) != learn {
 		t.Error("learn mode changed by Privileged")
 	}
-	file := &Profile{Name: "web", Source: "/etc/syscage/profiles/web.json", ruleFor: builtins["default"].ruleFor}
+	file := &Profile{Name: "web", Source: "/etc/syscage/profiles/web.json", ruleFor: builtins()["default"].ruleFor}
 	if Privileged(file) != file {
 		t.Error("a profile file changed by Privileged")
 	}

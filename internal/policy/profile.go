@@ -4,15 +4,21 @@
 // loads, and Merge combines it with a seccomp section the container's
 // config already carries, the stricter decision winning for each call.
 //
-// The built-in profiles are "default" and "strict"; their rules are the
-// table's Default and Strict columns, and for a container holding a
-// capability a syscalls.CapRule names, that rule (Profile.ForCaps). Profiles from files (file.go) and
-// the learn mode (learn.go) are built on them.
+// The built-in profiles are "default" and "strict", profile files
+// embedded from builtin/ (their rules may depend on the container's
+// capabilities: Profile.ForCaps). Profiles from files (file.go) and the
+// learn mode (learn.go) are built on them.
 package policy
 
 import (
+	"embed"
+	"errors"
 	"fmt"
+	"io/fs"
+	"path/filepath"
 	"sort"
+	"strings"
+	"sync"
 
 	"golang.org/x/sys/unix"
 
@@ -47,7 +53,7 @@ type Profile struct {
 	ruleFor func(e *syscalls.Entry, c syscalls.Caps) syscalls.Rule
 	caps    syscalls.Caps
 	// listed reports whether a file profile names the entry (nil: all).
-	listed func(e *syscalls.Entry) bool
+	listed func(e *syscalls.Entry, c syscalls.Caps) bool
 	// noMatch is the outcome of a call that matches none of its rule's
 	// cases, and of a number outside the table; zero means deny ENOSYS.
 	noMatch syscalls.Outcome
@@ -55,10 +61,23 @@ type Profile struct {
 	// process instead (the file's "unlisted": "kill").
 	kill bool
 	file *File
+	// capDeps gives the capabilities an entry's rule may depend on (nil:
+	// none).
+	capDeps func(e *syscalls.Entry) syscalls.Caps
+}
+
+// CapDeps is the set of capabilities the entry's rule under the profile
+// depends on: holding one of them may change it (the withCaps/withoutCaps
+// of a profile file's entries, the base's for calls a file leaves to it).
+func (p *Profile) CapDeps(e *syscalls.Entry) syscalls.Caps {
+	if p.capDeps == nil {
+		return 0
+	}
+	return p.capDeps(e)
 }
 
 // New makes a profile from a function that gives each entry its rule. It is
-// the seam for profiles that do not come from the table's columns. The
+// the seam for profiles that do not come from a profile file. The
 // profile keeps the floor (floor.go) whatever rule says.
 func New(name string, rule func(e *syscalls.Entry) syscalls.Rule) *Profile {
 	return NewForCaps(name, func(e *syscalls.Entry, _ syscalls.Caps) syscalls.Rule { return rule(e) })
@@ -76,8 +95,9 @@ func (p *Profile) Rule(e *syscalls.Entry) syscalls.Rule { return floor(e, p.rule
 
 // ForCaps returns the profile for a container whose capabilities (the
 // union of its process's sets: what it holds or could gain) are c. A
-// built-in profile opens the doors of syscalls.CapRule that c allows; a
-// file profile's base does, for the calls the file does not list.
+// profile (built-in or file) opens the doors its entries open with
+// withCaps; a file profile's base does, for the calls the file does not
+// list.
 // Without it a profile is for a container holding no capability that
 // matters: the strictest choice.
 func (p *Profile) ForCaps(c syscalls.Caps) *Profile {
@@ -99,7 +119,7 @@ func (p *Profile) Decide(nr int, args [6]uint64) (*syscalls.Entry, syscalls.Outc
 		return nil, syscalls.Outcome{Tier: syscalls.Deny, Errno: unix.ENOSYS}
 	}
 	r := p.Rule(e)
-	if p.kill && p.listed != nil && !p.listed(e) {
+	if p.kill && p.listed != nil && !p.listed(e, p.caps) {
 		return e, p.noMatch
 	}
 	if len(r.Cases) == 0 || p.noMatch.Tier == 0 {
@@ -125,12 +145,12 @@ func holdsAll(cs []syscalls.Cond, args [6]uint64) bool {
 // Kills reports whether the profile kills a process making the call
 // (an unlisted call under "unlisted": "kill").
 func (p *Profile) Kills(e *syscalls.Entry) bool {
-	return p.kill && p.listed != nil && !p.listed(e)
+	return p.kill && p.listed != nil && !p.listed(e, p.caps)
 }
 
 // Listed reports whether the profile names the entry itself (a file
 // profile's entry); built-in profiles list every entry.
-func (p *Profile) Listed(e *syscalls.Entry) bool { return p.listed == nil || p.listed(e) }
+func (p *Profile) Listed(e *syscalls.Entry) bool { return p.listed == nil || p.listed(e, p.caps) }
 
 // File returns the file a profile was loaded from, nil for built-ins.
 func (p *Profile) File() *File { return p.file }
@@ -158,9 +178,76 @@ func (p *Profile) Passes() int {
 	return n
 }
 
-var builtins = map[string]*Profile{
-	"default": NewForCaps("default", func(e *syscalls.Entry, c syscalls.Caps) syscalls.Rule { return e.DefaultFor(c) }),
-	"strict":  NewForCaps("strict", func(e *syscalls.Entry, c syscalls.Caps) syscalls.Rule { return e.StrictFor(c) }),
+// builtinFS holds the built-in profiles, written in the profile-file
+// format (docs/profiles.md) with "base": "none": the policy is data, the
+// syscall table only facts. Adding a built-in is adding a file here (and
+// its description below).
+//
+//go:embed builtin/*.json
+var builtinFS embed.FS
+
+// builtins returns the compiled built-in profiles, compiling them on first
+// use (a few milliseconds; commands that need no profile never pay it).
+func builtins() map[string]*Profile {
+	builtinOnce.Do(func() { builtinMap = loadBuiltins() })
+	return builtinMap
+}
+
+var (
+	builtinOnce sync.Once
+	builtinMap  map[string]*Profile
+)
+
+// loadBuiltins compiles the embedded profile files. They are part of the
+// binary, so an error is a build mistake: it panics.
+func loadBuiltins() map[string]*Profile {
+	m := map[string]*Profile{}
+	files, err := fs.Glob(builtinFS, "builtin/*.json")
+	if err != nil || len(files) == 0 {
+		panic(fmt.Sprintf("policy: no embedded built-in profiles: %v", err))
+	}
+	for _, path := range files {
+		data, err := builtinFS.ReadFile(path)
+		if err != nil {
+			panic(fmt.Sprintf("policy: built-in profile %s: %v", path, err))
+		}
+		p, err := parseBuiltin(path, data)
+		if err != nil {
+			panic(fmt.Sprintf("policy: built-in profile: %v", err))
+		}
+		if want := strings.TrimSuffix(filepath.Base(path), ".json"); p.Name != want {
+			panic(fmt.Sprintf("policy: built-in profile %s is named %q", path, p.Name))
+		}
+		m[p.Name] = p
+	}
+	return m
+}
+
+// parseBuiltin compiles an embedded built-in profile file: as a user's
+// file, except that it carries a built-in's name, and the profile is
+// marked built-in (no file or source; every call counts as listed).
+func parseBuiltin(path string, data []byte) (*Profile, error) {
+	f, err := decodeFile(path, data)
+	if err != nil {
+		return nil, err
+	}
+	p, field, err := f.compileAs(true)
+	if err != nil {
+		return nil, &FileError{Path: path, Field: field, Err: err}
+	}
+	if f.Base != BaseNone || f.Unlisted != UnlistedBase {
+		return nil, &FileError{Path: path, Err: errors.New(`a built-in has "base": "none" and no "unlisted"`)}
+	}
+	p.file, p.listed = nil, nil
+	return p, nil
+}
+
+// BuiltinFile returns a built-in profile as its embedded file holds it.
+func BuiltinFile(name string) ([]byte, error) {
+	if _, ok := builtins()[name]; !ok {
+		return nil, &UnknownProfileError{Name: name}
+	}
+	return builtinFS.ReadFile("builtin/" + name + ".json")
 }
 
 // DefaultName is the profile a container gets when none is chosen.
@@ -172,18 +259,12 @@ var descriptions = map[string]string{
 	Learn:     "run the workload under default, record every call it makes, write a profile that allows only those",
 }
 
-func init() {
-	for n, p := range builtins {
-		p.Description = descriptions[n]
-	}
-}
-
 // Describe returns a built-in profile's one-line description.
 func Describe(name string) string { return descriptions[name] }
 
 // Builtin returns a built-in profile by name.
 func Builtin(name string) (*Profile, error) {
-	if p, ok := builtins[name]; ok {
+	if p, ok := builtins()[name]; ok {
 		return p, nil
 	}
 	return nil, &UnknownProfileError{Name: name}
@@ -192,7 +273,7 @@ func Builtin(name string) (*Profile, error) {
 // Names lists the built-in profiles.
 func Names() []string {
 	var n []string
-	for k := range builtins {
+	for k := range builtins() {
 		n = append(n, k)
 	}
 	sort.Strings(n)

@@ -38,7 +38,7 @@ func DirName(name string) (string, error) {
 
 // IsBuiltin reports whether name is a built-in profile ("learn" is not).
 func IsBuiltin(name string) bool {
-	_, ok := builtins[name]
+	_, ok := builtins()[name]
 	return ok
 }
 

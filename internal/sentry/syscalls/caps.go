@@ -81,38 +81,3 @@ func CapName(n int) string {
 	}
 	return fmt.Sprintf("CAP_%d", n)
 }
-
-// CapRule is what a built-in profile gives an entry when the container
-// holds a capability: the table's Default and Strict columns are the rules
-// without it (the zero capability set and Docker's default set alike), and
-// Default and Strict here the rules with it. Like Docker's profile's
-// includes/excludes on caps: a door the kernel guards with the capability
-// anyway stays closed for a container that could never pass that check,
-// and opens for one that can.
-type CapRule struct {
-	Cap             int
-	Default, Strict Rule
-}
-
-// CapRuleOf returns the entry's capability-dependent rule, if it has one.
-func (e *Entry) CapRuleOf() (CapRule, bool) {
-	r, ok := capRules[e.Name]
-	return r, ok
-}
-
-// DefaultFor is the entry's rule under the default profile for a container
-// whose capabilities (any of its sets) are c.
-func (e *Entry) DefaultFor(c Caps) Rule {
-	if r, ok := capRules[e.Name]; ok && c.Has(r.Cap) {
-		return r.Default
-	}
-	return e.Default
-}
-
-// StrictFor is DefaultFor for the strict profile.
-func (e *Entry) StrictFor(c Caps) Rule {
-	if r, ok := capRules[e.Name]; ok && c.Has(r.Cap) {
-		return r.Strict
-	}
-	return e.Strict
-}

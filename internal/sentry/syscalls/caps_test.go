@@ -31,7 +31,7 @@ func TestCapRulesOnlyOpen(t *testing.T) {
 		if !ok {
 			t.Fatalf("capRules names %s, which is not in the table", name)
 		}
-		for prof, pair := range map[string][2]Rule{"default": {e.Default, cr.Default}, "strict": {e.Strict, cr.Strict}} {
+		for prof, pair := range map[string][2]Rule{"default": {e.col(0), cr.Default}, "strict": {e.col(1), cr.Strict}} {
 			for _, a := range append(samples(pair[0]), samples(pair[1])...) {
 				if without, with := pair[0].Eval(a), pair[1].Eval(a); without.Tier != Deny && with.Tier == Deny {
 					t.Errorf("%s/%s(%#x): %v without %s, %v with it", name, prof, a[:3], without, CapName(cr.Cap), with)

@@ -155,16 +155,6 @@ func (r Rule) Describe() string {
 	return ""
 }
 
-// Rules used throughout the table.
-var (
-	pass    = Rule{Tier: Pass}
-	emulate = Rule{Tier: Emulate}
-	proxy   = Rule{Tier: Proxy}
-	check   = Rule{Tier: Check}
-	eperm   = Rule{Tier: Deny, Errno: unix.EPERM}
-	enosys  = Rule{Tier: Deny, Errno: unix.ENOSYS}
-)
-
 // Argument widths: the bits the kernel looks at.
 const (
 	width32 = uint64(0xffffffff)
@@ -216,90 +206,4 @@ func sorted(v []uint64) []uint64 {
 		}
 	}
 	return s
-}
-
-// oneOf returns one condition per value: argument i seen through width
-// equals it.
-func oneOf(i uint, width uint64, values ...uint64) []Cond {
-	out := make([]Cond, len(values))
-	for k, v := range values {
-		out[k] = Cond{Index: i, Op: OpMaskedEq, Mask: width, Value: v}
-	}
-	return out
-}
-
-// anyBit returns one condition per set bit of mask: that bit of argument i
-// is set. Together: arg & mask != 0.
-func anyBit(i uint, mask uint64) []Cond {
-	var out []Cond
-	for b := uint64(1); b != 0; b <<= 1 {
-		if mask&b != 0 {
-			out = append(out, Cond{Index: i, Op: OpMaskedEq, Mask: b, Value: b})
-		}
-	}
-	return out
-}
-
-// cases turns alternatives (each a list of conditions to AND) into cases
-// with one outcome.
-func cases(o Outcome, alts ...[]Cond) []Case {
-	out := make([]Case, len(alts))
-	for k, a := range alts {
-		out[k] = Case{When: a, Outcome: o}
-	}
-	return out
-}
-
-// each wraps single conditions as one-condition alternatives.
-func each(cs []Cond) [][]Cond {
-	out := make([][]Cond, len(cs))
-	for k, c := range cs {
-		out[k] = []Cond{c}
-	}
-	return out
-}
-
-// cross ANDs every alternative of a with every alternative of b.
-func cross(a, b [][]Cond) [][]Cond {
-	var out [][]Cond
-	for _, x := range a {
-		for _, y := range b {
-			out = append(out, append(append([]Cond(nil), x...), y...))
-		}
-	}
-	return out
-}
-
-// passUnlessBits passes a call unless argument i has any bit of mask set;
-// then it is denied with errno. Exact: the pass case is arg&mask == 0, the
-// deny cases are one per bit.
-func passUnlessBits(i uint, mask uint64, errno unix.Errno, summary string) Rule {
-	passCase := Case{When: []Cond{{Index: i, Op: OpMaskedEq, Mask: mask, Value: 0}}, Outcome: Outcome{Tier: Pass}}
-	return Rule{
-		Tier:    Pass,
-		Cases:   append([]Case{passCase}, cases(Outcome{Tier: Deny, Errno: errno}, each(anyBit(i, mask))...)...),
-		Summary: summary,
-	}
-}
-
-// passOnly passes a call when argument i (seen through width) is one of
-// values and denies it with errno otherwise.
-func passOnly(i uint, width uint64, errno unix.Errno, summary string, values ...uint64) Rule {
-	return Rule{
-		Tier: Pass,
-		Cases: append(cases(Outcome{Tier: Pass}, each(oneOf(i, width, values...))...),
-			cases(Outcome{Tier: Deny, Errno: errno}, each(span(i, width, 0, width, values...))...)...),
-		Summary: summary,
-	}
-}
-
-// passExcept passes a call unless argument i (seen through width) is one of
-// values, which are denied with errno.
-func passExcept(i uint, width uint64, errno unix.Errno, summary string, values ...uint64) Rule {
-	return Rule{
-		Tier: Pass,
-		Cases: append(cases(Outcome{Tier: Pass}, each(span(i, width, 0, width, values...))...),
-			cases(Outcome{Tier: Deny, Errno: errno}, each(oneOf(i, width, values...))...)...),
-		Summary: summary,
-	}
 }

@@ -76,7 +76,7 @@ func samples(r Rule) [][6]uint64 {
 // columns returns an entry's rules under the built-in profiles, with and
 // without the capability its capability-dependent rule names.
 func columns(e *Entry) map[string]Rule {
-	m := map[string]Rule{"default": e.Default, "strict": e.Strict}
+	m := map[string]Rule{"default": e.col(0), "strict": e.col(1)}
 	if cr, ok := e.CapRuleOf(); ok {
 		m["default+"+CapName(cr.Cap)], m["strict+"+CapName(cr.Cap)] = cr.Default, cr.Strict
 	}
@@ -256,13 +256,13 @@ func TestStrictRefusesFastOpen(t *testing.T) {
 		var with, without [6]uint64
 		with[tc.idx] = tc.flags | 0xffffffff00000000
 		without[tc.idx] = unix.MSG_DONTWAIT | unix.MSG_NOSIGNAL
-		if o := e.Strict.Eval(with); o.Tier != Deny || o.Errno != unix.EPERM {
+		if o := e.col(1).Eval(with); o.Tier != Deny || o.Errno != unix.EPERM {
 			t.Errorf("strict %s with MSG_FASTOPEN: %v, want deny EPERM", tc.name, o)
 		}
-		if o := e.Strict.Eval(without); o.Tier != Pass {
+		if o := e.col(1).Eval(without); o.Tier != Pass {
 			t.Errorf("strict %s without MSG_FASTOPEN: %v, want pass", tc.name, o)
 		}
-		if o := e.Default.Eval(with); o.Tier != Pass {
+		if o := e.col(0).Eval(with); o.Tier != Pass {
 			t.Errorf("default %s with MSG_FASTOPEN: %v, want pass", tc.name, o)
 		}
 	}
@@ -347,11 +347,11 @@ func TestStrictPrctlAllowlist(t *testing.T) {
 	}
 	for _, v := range vals {
 		for _, hi := range []uint64{0, 0xdead_0000_0000_0000} {
-			o := e.Strict.Eval([6]uint64{v | hi})
+			o := e.col(1).Eval([6]uint64{v | hi})
 			if allowed[v] && o.Tier != Pass || !allowed[v] && (o.Tier != Deny || o.Errno != unix.EPERM) {
 				t.Errorf("strict prctl(%#x): %v, allowed=%v", v|hi, o, allowed[v])
 			}
-			if d := e.Default.Eval([6]uint64{v | hi}); d.Tier != Pass {
+			if d := e.col(0).Eval([6]uint64{v | hi}); d.Tier != Pass {
 				t.Errorf("default prctl(%#x): %v, want pass", v|hi, d)
 			}
 		}

@@ -6,13 +6,10 @@ import "sort"
 type Entry struct {
 	Nr   int
 	Name string
-	// Default and Strict are the entry's rules under the built-in profiles
-	// of the same names (internal/policy).
-	Default Rule
-	Strict  Rule
 	// Handler answers the call for the sentry when a profile emulates or
-	// proxies it; nil if the sentry has none (then those tiers fail with
-	// ENOSYS, and Check lets the kernel continue after auditing).
+	// proxies it (HandlerTier says which); nil if the sentry has none
+	// (then those tiers fail with ENOSYS, and Check lets the kernel
+	// continue after auditing).
 	Handler Handler
 	// Note says in one line what is supported and why the tiers are what
 	// they are.
@@ -50,3 +47,21 @@ func ByName(name string) (*Entry, bool) {
 
 // All returns a copy of the table in syscall number order.
 func All() []Entry { return append([]Entry(nil), table...) }
+
+// handlerTiers says what each handler does: emulate (answer from the
+// container's Env, never the host) or proxy (act for the caller after
+// copying its arguments once).
+var handlerTiers = map[string]Tier{
+	"uname": Emulate, "sysinfo": Emulate, "sched_getaffinity": Emulate,
+	"connect": Proxy, "adjtimex": Proxy, "clock_adjtime": Proxy,
+}
+
+// HandlerTier is the tier the entry's handler serves, Emulate or Proxy; 0
+// for an entry without a handler. A profile may give a call that tier
+// only.
+func (e *Entry) HandlerTier() Tier {
+	if e.Handler == nil {
+		return 0
+	}
+	return handlerTiers[e.Name]
+}

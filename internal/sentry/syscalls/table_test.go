@@ -105,9 +105,34 @@ func TestDefaultProfile(t *testing.T) {
 				t.Errorf("no entry %s", n)
 				continue
 			}
-			if e.Default.Tier != tc.tier || e.Default.Conditional() || (tc.tier == Deny && e.Default.ErrnoOf() != tc.errno) {
-				t.Errorf("%s: default is %v %v, want %v %v", n, e.Default.Tier, e.Default.ErrnoOf(), tc.tier, tc.errno)
+			if e.col(0).Tier != tc.tier || e.col(0).Conditional() || (tc.tier == Deny && e.col(0).ErrnoOf() != tc.errno) {
+				t.Errorf("%s: default is %v %v, want %v %v", n, e.col(0).Tier, e.col(0).ErrnoOf(), tc.tier, tc.errno)
 			}
+		}
+	}
+}
+
+func TestHandlerTiers(t *testing.T) {
+	for _, e := range All() {
+		ht := e.HandlerTier()
+		switch {
+		case e.Handler != nil && ht != Emulate && ht != Proxy:
+			t.Errorf("%s has a handler but no handler tier (%v)", e.Name, ht)
+		case e.Handler == nil && ht != 0:
+			t.Errorf("%s has a handler tier %v but no handler", e.Name, ht)
+		}
+		// The rules first written used a handler with its tier only.
+		for _, r := range []Rule{e.col(0), e.col(1)} {
+			for _, o := range append([]Case{{Outcome: Outcome{Tier: r.Tier}}}, r.Cases...) {
+				if (o.Tier == Emulate || o.Tier == Proxy) && o.Tier != ht {
+					t.Errorf("%s: a built-in uses %v, its handler serves %v", e.Name, o.Tier, ht)
+				}
+			}
+		}
+	}
+	for name := range handlerTiers {
+		if _, ok := ByName(name); !ok {
+			t.Errorf("handlerTiers names %s, not in the table", name)
 		}
 	}
 }

@@ -2,10 +2,14 @@ package syscalls
 
 import "golang.org/x/sys/unix"
 
-// Value-dependent rules shared by the architectures' tables. Each passes
+// The rules the built-in profiles were first written as, before they
+// became profile files (internal/policy/builtin/*.json): test data only,
+// the cross-check of those files (columns_amd64_test.go holds which entry
+// got which; builtin_test.go compares). The comments say why each door
+// is closed; docs/profiles.md says it for users. Each rule passes
 // exactly the calls its summary says and denies the rest of the argument
-// space with an explicit errno (the table's tests check both halves
-// against the summary).
+// space with an explicit errno (the tests check both halves against the
+// summary).
 
 // nsFlags are clone's namespace-creating flags. CLONE_NEWTIME (0x80) is not
 // among them: in clone(2)'s flags that bit belongs to the exit signal, and
@@ -263,3 +267,138 @@ func socket(t Tier, netAdmin bool) Rule {
 			"ESOCKTNOSUPPORT other types, EPROTONOSUPPORT other protocols; else " + t.String(),
 	}
 }
+
+// Rules used throughout the table.
+var (
+	pass    = Rule{Tier: Pass}
+	emulate = Rule{Tier: Emulate}
+	proxy   = Rule{Tier: Proxy}
+	check   = Rule{Tier: Check}
+	eperm   = Rule{Tier: Deny, Errno: unix.EPERM}
+	enosys  = Rule{Tier: Deny, Errno: unix.ENOSYS}
+)
+
+// oneOf returns one condition per value: argument i seen through width
+// equals it.
+func oneOf(i uint, width uint64, values ...uint64) []Cond {
+	out := make([]Cond, len(values))
+	for k, v := range values {
+		out[k] = Cond{Index: i, Op: OpMaskedEq, Mask: width, Value: v}
+	}
+	return out
+}
+
+// anyBit returns one condition per set bit of mask: that bit of argument i
+// is set. Together: arg & mask != 0.
+func anyBit(i uint, mask uint64) []Cond {
+	var out []Cond
+	for b := uint64(1); b != 0; b <<= 1 {
+		if mask&b != 0 {
+			out = append(out, Cond{Index: i, Op: OpMaskedEq, Mask: b, Value: b})
+		}
+	}
+	return out
+}
+
+// cases turns alternatives (each a list of conditions to AND) into cases
+// with one outcome.
+func cases(o Outcome, alts ...[]Cond) []Case {
+	out := make([]Case, len(alts))
+	for k, a := range alts {
+		out[k] = Case{When: a, Outcome: o}
+	}
+	return out
+}
+
+// each wraps single conditions as one-condition alternatives.
+func each(cs []Cond) [][]Cond {
+	out := make([][]Cond, len(cs))
+	for k, c := range cs {
+		out[k] = []Cond{c}
+	}
+	return out
+}
+
+// cross ANDs every alternative of a with every alternative of b.
+func cross(a, b [][]Cond) [][]Cond {
+	var out [][]Cond
+	for _, x := range a {
+		for _, y := range b {
+			out = append(out, append(append([]Cond(nil), x...), y...))
+		}
+	}
+	return out
+}
+
+// passUnlessBits passes a call unless argument i has any bit of mask set;
+// then it is denied with errno. Exact: the pass case is arg&mask == 0, the
+// deny cases are one per bit.
+func passUnlessBits(i uint, mask uint64, errno unix.Errno, summary string) Rule {
+	passCase := Case{When: []Cond{{Index: i, Op: OpMaskedEq, Mask: mask, Value: 0}}, Outcome: Outcome{Tier: Pass}}
+	return Rule{
+		Tier:    Pass,
+		Cases:   append([]Case{passCase}, cases(Outcome{Tier: Deny, Errno: errno}, each(anyBit(i, mask))...)...),
+		Summary: summary,
+	}
+}
+
+// passOnly passes a call when argument i (seen through width) is one of
+// values and denies it with errno otherwise.
+func passOnly(i uint, width uint64, errno unix.Errno, summary string, values ...uint64) Rule {
+	return Rule{
+		Tier: Pass,
+		Cases: append(cases(Outcome{Tier: Pass}, each(oneOf(i, width, values...))...),
+			cases(Outcome{Tier: Deny, Errno: errno}, each(span(i, width, 0, width, values...))...)...),
+		Summary: summary,
+	}
+}
+
+// passExcept passes a call unless argument i (seen through width) is one of
+// values, which are denied with errno.
+func passExcept(i uint, width uint64, errno unix.Errno, summary string, values ...uint64) Rule {
+	return Rule{
+		Tier: Pass,
+		Cases: append(cases(Outcome{Tier: Pass}, each(span(i, width, 0, width, values...))...),
+			cases(Outcome{Tier: Deny, Errno: errno}, each(oneOf(i, width, values...))...)...),
+		Summary: summary,
+	}
+}
+
+// CapRule is what a built-in profile gives an entry when the container
+// holds a capability: the table's Default and Strict columns are the rules
+// without it (the zero capability set and Docker's default set alike), and
+// Default and Strict here the rules with it. Like Docker's profile's
+// includes/excludes on caps: a door the kernel guards with the capability
+// anyway stays closed for a container that could never pass that check,
+// and opens for one that can.
+type CapRule struct {
+	Cap             int
+	Default, Strict Rule
+}
+
+// CapRuleOf returns the entry's capability-dependent rule, if it has one.
+func (e *Entry) CapRuleOf() (CapRule, bool) {
+	r, ok := capRules[e.Name]
+	return r, ok
+}
+
+// DefaultFor is the entry's rule under the default profile for a container
+// whose capabilities (any of its sets) are c.
+func (e *Entry) DefaultFor(c Caps) Rule {
+	if r, ok := capRules[e.Name]; ok && c.Has(r.Cap) {
+		return r.Default
+	}
+	return e.col(0)
+}
+
+// StrictFor is DefaultFor for the strict profile.
+func (e *Entry) StrictFor(c Caps) Rule {
+	if r, ok := capRules[e.Name]; ok && c.Has(r.Cap) {
+		return r.Strict
+	}
+	return e.col(1)
+}
+
+// col is the entry's rule under the built-in profile default (0) or
+// strict (1) without capabilities, as first written.
+func (e *Entry) col(i int) Rule { return columnRules[e.Name][i] }
