@@ -301,6 +301,20 @@ func TestDeniedCallsAllCapabilities(t *testing.T) {
 	}
 }
 
+// TestDeniedCallsAllCapabilitiesUserns is the same in a user namespace of
+// the container's own, where a privileged container may mount: its mount
+// family answers privilegedCalls, every other call stays refused.
+func TestDeniedCallsAllCapabilitiesUserns(t *testing.T) {
+	t.Parallel()
+	rt := newRuntime(t)
+	b := newBundle(t, withArgs("/t/attack"), withAllCapabilities(t), sandboxtest.WithUserNamespace(100000, 65536))
+	res := rt.Container(b, nil)
+	if res.Code != 0 {
+		t.Fatalf("attack container: %s", res)
+	}
+	checkDeniedWith(t, res.Stdout, privilegedCalls)
+}
+
 // TestDeniedCompatEntries tries the other doors into the kernel: the
 // 32-bit entry (int $0x80, with i386 syscall numbers) and the x32 bit.
 // The profile lists only x86_64, so every such call must be refused
