@@ -432,7 +432,7 @@ func fileRules(entries []*fileEntry, c syscalls.Caps, trusted bool) (map[int]*fi
 			case len(fe.when) == 0:
 				r.rule = syscalls.Rule{Tier: fe.tier, Errno: fe.errno}
 			default:
-				c := syscalls.Case{When: fe.when, Outcome: syscalls.Outcome{Tier: fe.tier, Errno: fe.errno}}
+				c := syscalls.Case{When: narrowed(e, fe.when), Outcome: syscalls.Outcome{Tier: fe.tier, Errno: fe.errno}}
 				for k, prev := range r.rule.Cases {
 					if !trusted && prev.Outcome != c.Outcome && mayOverlap(prev.When, c.When) {
 						return nil, nat, fmt.Errorf("%s: these conditions can hold together with those of syscalls[%d], which decides otherwise%s; make the entries disjoint", name, r.from[k], holding)
@@ -629,6 +629,11 @@ func checkArgFacts(e *syscalls.Entry, when []syscalls.Cond) (int, error) {
 			args, _ := e.Args()
 			return k, fmt.Errorf("%s takes %d arguments; there is no arg %d", e.Name, len(args), c.Index)
 		}
+		if a.Width() == 32 && c.Op != syscalls.OpEq && c.Op != syscalls.OpMaskedEq {
+			return k, fmt.Errorf("%s: arg %d (%s) is a 32-bit %s; %s would compare the whole 64-bit register, whose upper bits "+
+				"the caller sets freely and the kernel ignores, so a rule on it could be undone: use eq or masked-eq",
+				e.Name, c.Index, a.Name, a.Kind, fileCondString(c))
+		}
 		bits := c.Value
 		if c.Op == syscalls.OpMaskedEq {
 			bits |= c.Mask
@@ -640,6 +645,27 @@ func checkArgFacts(e *syscalls.Entry, when []syscalls.Cond) (int, error) {
 		}
 	}
 	return -1, nil
+}
+
+// narrowed is when as the filter must test it for e: an equality on a
+// 32-bit argument compares its low 32 bits only (masked-eq 0xffffffff),
+// as the kernel reads it, so upper bits a caller sets cannot make a deny
+// entry miss or a pass entry match a value the kernel sees otherwise.
+// (checkArgFacts has refused every other comparison on such arguments.)
+func narrowed(e *syscalls.Entry, when []syscalls.Cond) []syscalls.Cond {
+	out := make([]syscalls.Cond, len(when))
+	for i, c := range when {
+		out[i] = c
+		if a, ok := e.ArgAt(c.Index); ok && a.Width() == 32 {
+			switch c.Op {
+			case syscalls.OpEq:
+				out[i] = syscalls.Cond{Index: c.Index, Op: syscalls.OpMaskedEq, Mask: 0xffffffff, Value: c.Value}
+			case syscalls.OpMaskedEq:
+				out[i].Mask &= 0xffffffff
+			}
+		}
+	}
+	return out
 }
 
 // fileCondString is a condition as the file spells it.

@@ -26,8 +26,8 @@ const goodProfile = `{
     {"names": ["read", "write", "close", "exit_group"], "tier": "pass", "why": "basics"},
     {"names": ["socket"], "tier": "pass", "when": [{"arg": 0, "op": "masked-eq", "mask": 4294967295, "value": 2}]},
     {"names": ["socket"], "tier": "deny", "errno": "EAFNOSUPPORT", "when": [{"arg": 0, "op": "eq", "value": 10}]},
-    {"names": ["ioctl"], "tier": "pass", "when": [{"arg": 1, "op": "lt", "value": 100}]},
-    {"names": ["ioctl"], "tier": "deny", "when": [{"arg": 1, "op": "ge", "value": 100}, {"arg": 0, "op": "ne", "value": 7}]},
+    {"names": ["lseek"], "tier": "pass", "when": [{"arg": 1, "op": "lt", "value": 100}]},
+    {"names": ["lseek"], "tier": "deny", "when": [{"arg": 1, "op": "ge", "value": 100}, {"arg": 2, "op": "eq", "value": 7}]},
     {"names": ["uname"], "tier": "emulate"},
     {"names": ["connect"], "tier": "proxy"},
     {"names": ["openat"], "tier": "check"},
@@ -70,6 +70,11 @@ func TestParseFileGood(t *testing.T) {
 		{unix.SYS_READ, [6]uint64{}, syscalls.Outcome{Tier: syscalls.Pass}},
 		{unix.SYS_SOCKET, [6]uint64{unix.AF_INET | 0xdead_0000_0000}, syscalls.Outcome{Tier: syscalls.Pass}},
 		{unix.SYS_SOCKET, [6]uint64{unix.AF_INET6}, syscalls.Outcome{Tier: syscalls.Deny, Errno: unix.EAFNOSUPPORT}},
+		// eq on a 32-bit argument compares the low 32 bits, as the kernel
+		// reads them: upper bits do not slip past a deny entry.
+		{unix.SYS_SOCKET, [6]uint64{unix.AF_INET6 | 0xdead_0000_0000}, syscalls.Outcome{Tier: syscalls.Deny, Errno: unix.EAFNOSUPPORT}},
+		{unix.SYS_LSEEK, [6]uint64{0, 5}, syscalls.Outcome{Tier: syscalls.Pass}},
+		{unix.SYS_LSEEK, [6]uint64{0, 200, 7}, syscalls.Outcome{Tier: syscalls.Deny, Errno: unix.EPERM}},
 		{unix.SYS_SOCKET, [6]uint64{unix.AF_UNIX}, syscalls.Outcome{Tier: syscalls.Deny, Errno: unix.EPERM}},
 		{unix.SYS_UNAME, [6]uint64{}, syscalls.Outcome{Tier: syscalls.Emulate}},
 		{unix.SYS_CONNECT, [6]uint64{}, syscalls.Outcome{Tier: syscalls.Proxy}},
@@ -137,7 +142,9 @@ func TestFileErrors(t *testing.T) {
 		{"two conds one arg", wrap(`{"names": ["socket"], "tier": "pass", "when": [{"arg": 0, "op": "ge", "value": 1}, {"arg": 0, "op": "le", "value": 3}]}`), "syscalls[0].when[1].arg", "second condition on arg 0"},
 		{"unconditional twice", wrap(`{"names": ["read"], "tier": "pass"}, {"names": ["read"], "tier": "deny"}`), "syscalls[1].names[0]", "already has an entry"},
 		{"overlapping cases", wrap(`{"names": ["socket"], "tier": "pass", "when": [{"arg": 0, "op": "eq", "value": 2}]}, {"names": ["socket"], "tier": "deny", "when": [{"arg": 0, "op": "masked-eq", "mask": 255, "value": 2}]}`), "syscalls[1].names[0]", "can hold together with those of syscalls[0]"},
-		{"overlapping ranges", wrap(`{"names": ["ioctl"], "tier": "pass", "when": [{"arg": 1, "op": "lt", "value": 100}]}, {"names": ["ioctl"], "tier": "deny", "when": [{"arg": 1, "op": "ge", "value": 99}]}`), "syscalls[1].names[0]", "make the entries disjoint"},
+		{"overlapping ranges", wrap(`{"names": ["lseek"], "tier": "pass", "when": [{"arg": 1, "op": "lt", "value": 100}]}, {"names": ["lseek"], "tier": "deny", "when": [{"arg": 1, "op": "ge", "value": 99}]}`), "syscalls[1].names[0]", "make the entries disjoint"},
+		{"range on a 32-bit argument", wrap(`{"names": ["ioctl"], "tier": "pass", "when": [{"arg": 1, "op": "lt", "value": 100}]}`), "syscalls[0].when[0]", "ioctl: arg 1 (cmd) is a 32-bit uint; lt 0x64 would compare the whole 64-bit register"},
+		{"ne on a 32-bit argument", wrap(`{"names": ["socket"], "tier": "deny", "when": [{"arg": 0, "op": "ne", "value": 1}]}`), "syscalls[0].when[0]", "use eq or masked-eq"},
 		{"conditional after unconditional", wrap(`{"names": ["socket"], "tier": "pass"}, {"names": ["socket"], "tier": "deny", "when": [{"arg": 0, "op": "eq", "value": 1}]}`), "syscalls[1].names[0]", "already has an entry without conditions"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
