@@ -143,7 +143,7 @@ func TestConditionalRules(t *testing.T) {
 		{"socket", [6]uint64{unix.AF_INET, unix.SOCK_STREAM, unix.IPPROTO_MPTCP}, ok, 0},
 		{"socket", [6]uint64{unix.AF_INET6, unix.SOCK_STREAM, unix.IPPROTO_TCP | garbage}, ok, 0},
 		{"socket", [6]uint64{unix.AF_INET6, unix.SOCK_DGRAM, unix.IPPROTO_ICMPV6}, ok, 0},
-		{"socket", [6]uint64{unix.AF_INET, unix.SOCK_DGRAM, unix.IPPROTO_UDPLITE}, eprotonosupport, 0},
+		{"socket", [6]uint64{unix.AF_INET, unix.SOCK_DGRAM, unix.IPPROTO_UDPLITE}, ok, 0}, // CPython's test_socket
 		{"socket", [6]uint64{unix.AF_INET, unix.SOCK_DGRAM, unix.IPPROTO_L2TP}, eprotonosupport, 0},
 		{"socket", [6]uint64{unix.AF_NETLINK, unix.SOCK_RAW, unix.NETLINK_SOCK_DIAG}, ok, 0},
 		{"socket", [6]uint64{unix.AF_NETLINK, unix.SOCK_RAW, unix.NETLINK_AUDIT}, ok, 0},
@@ -277,7 +277,7 @@ func TestSocketAllowlist(t *testing.T) {
 	families := map[uint64]bool{unix.AF_UNIX: true, unix.AF_INET: true, unix.AF_INET6: true, unix.AF_NETLINK: true}
 	ipProtos := map[uint64]map[uint64]bool{
 		unix.SOCK_STREAM: {0: true, unix.IPPROTO_TCP: true, unix.IPPROTO_MPTCP: true},
-		unix.SOCK_DGRAM:  {0: true, unix.IPPROTO_UDP: true, unix.IPPROTO_ICMP: true, unix.IPPROTO_ICMPV6: true},
+		unix.SOCK_DGRAM:  {0: true, unix.IPPROTO_UDP: true, unix.IPPROTO_UDPLITE: true, unix.IPPROTO_ICMP: true, unix.IPPROTO_ICMPV6: true},
 	}
 	nlOpen := map[uint64]bool{unix.NETLINK_ROUTE: true, unix.NETLINK_SOCK_DIAG: true, unix.NETLINK_AUDIT: true, unix.NETLINK_KOBJECT_UEVENT: true}
 	nlAdmin := map[uint64]bool{unix.NETLINK_XFRM: true, unix.NETLINK_NETFILTER: true, unix.NETLINK_GENERIC: true}

@@ -188,14 +188,17 @@ var (
 // IP protocols (socket's arg 2 in AF_INET and AF_INET6) by socket type:
 // TCP and MPTCP streams (programs and runtimes may ask for MPTCP and fall
 // back to TCP),
-// UDP and ICMP echo datagrams (ping's unprivileged datagram sockets, for
-// the groups in net.ipv4.ping_group_range); 0 picks the type's default
-// (TCP, UDP). SCTP (SOCK_SEQPACKET, or SOCK_STREAM with IPPROTO_SCTP),
-// UDP-Lite, and the rest are refused as a kernel without them refuses
-// them: EPROTONOSUPPORT, ESOCKTNOSUPPORT for a type no protocol offers.
+// UDP, UDP-Lite and ICMP echo datagrams (ping's unprivileged datagram
+// sockets, for the groups in net.ipv4.ping_group_range); 0 picks the
+// type's default (TCP, UDP). UDP-Lite is UDP's own code with a partial
+// checksum; CPython's test_socket creates it unconditionally on Linux and
+// fails where it is refused and passes under runc, so it stays open.
+// SCTP (SOCK_SEQPACKET, or SOCK_STREAM with IPPROTO_SCTP) and the rest
+// are refused as a kernel without them refuses them: EPROTONOSUPPORT,
+// ESOCKTNOSUPPORT for a type no protocol offers.
 var (
 	inetStream = []uint64{0, unix.IPPROTO_TCP, unix.IPPROTO_MPTCP}
-	inetDgram  = []uint64{0, unix.IPPROTO_UDP, unix.IPPROTO_ICMP, unix.IPPROTO_ICMPV6}
+	inetDgram  = []uint64{0, unix.IPPROTO_UDP, unix.IPPROTO_UDPLITE, unix.IPPROTO_ICMP, unix.IPPROTO_ICMPV6}
 )
 
 // socket(2) and socketpair(2) with the given tier for the calls they let
@@ -263,7 +266,7 @@ func socket(t Tier, netAdmin bool) Rule {
 		Tier:  t,
 		Cases: cs,
 		Summary: "EAFNOSUPPORT: family not unix/inet/inet6/netlink; " + nlSummary +
-			"; in inet/inet6: STREAM tcp/mptcp, DGRAM udp/icmp/icmpv6, EPERM SOCK_RAW, " +
+			"; in inet/inet6: STREAM tcp/mptcp, DGRAM udp/udplite/icmp/icmpv6, EPERM SOCK_RAW, " +
 			"ESOCKTNOSUPPORT other types, EPROTONOSUPPORT other protocols; else " + t.String(),
 	}
 }
