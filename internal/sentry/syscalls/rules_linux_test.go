@@ -103,7 +103,7 @@ var (
 	// options that want CAP_NET_ADMIN, every level of a family strict
 	// does not open, and whatever a future kernel adds. level and option
 	// are ints.
-	setsockoptStrictRule = setsockoptOnly("pass: (level, option) in the strict allowlist (SOL_SOCKET, IP, IPV6, TCP, UDP, "+
+	setsockoptStrictRule = setsockoptOnly("pass: (level, option) in the strict allowlist (SOL_SOCKET, IP, IPV6, TCP, UDP, UDPLITE, "+
 		"ICMPV6, NETLINK options programs set); else EPERM", setsockoptPairs)
 
 	// Under strict, execveat(2) with AT_EMPTY_PATH (0x1000, flags, arg 4)
@@ -231,6 +231,9 @@ var setsockoptPairs = map[uint64][]uint64{
 	unix.IPPROTO_TCP: {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 12, 13, 16, 17, 18, 23, 25, 36},
 	// IPPROTO_UDP: CORK, NO_CHECK6_TX/RX, SEGMENT, GRO. Not UDP_ENCAP.
 	unix.IPPROTO_UDP: {1, 101, 102, 103, 104},
+	// IPPROTO_UDPLITE: CORK and the checksum coverage, SEND_CSCOV and
+	// RECV_CSCOV (UDP-Lite's options live at its own level).
+	unix.IPPROTO_UDPLITE: {1, 10, 11},
 	// IPPROTO_ICMPV6: ICMP6_FILTER (ping6).
 	unix.IPPROTO_ICMPV6: {1},
 	// SOL_NETLINK: ADD/DROP_MEMBERSHIP, PKTINFO, BROADCAST_ERROR,
