@@ -255,7 +255,7 @@ const DefaultName = "default"
 
 var descriptions = map[string]string{
 	"default": "compatibility first: real programs run unmodified; identity virtualized; dangerous subsystems denied",
-	"strict":  "default, plus connect proxied (no cloud-metadata or unix destinations), MSG_FASTOPEN refused, prctl options allowlisted",
+	"strict":  "default, plus connect proxied (no cloud-metadata or unix destinations), MSG_FASTOPEN refused, prctl options, ioctl requests and setsockopt pairs allowlisted, execveat AT_EMPTY_PATH refused",
 	Learn:     "run the workload under default, record every call it makes, write a profile that allows only those",
 }
 

@@ -69,10 +69,18 @@ var doors = []door{
 	{"set_mempolicy", "set_mempolicy", unix.EPERM, 0, "CAP_SYS_NICE", ""},
 	{"socket_inet6_stream", "socket(AF_INET6) (not used while learning)", 0, 0, "", ""},
 	{"prctl_syscall_user_dispatch", "prctl(PR_SET_SYSCALL_USER_DISPATCH) (strict's allowlist)", 0, 0, "", ""},
+	{"ioctl_fioqsize", "ioctl(FIOQSIZE) (strict's allowlist)", 0, 0, "", ""},
+	{"setsockopt_ip_minttl", "setsockopt(IPPROTO_IP, IP_MINTTL) (strict's allowlist)", 0, 0, "", ""},
+	{"execveat_empty_path", "execveat(AT_EMPTY_PATH) (fexecve; strict)", 0, 0, "", ""},
 }
 
 // strictDoors are the doors strict closes beyond default.
-var strictDoors = map[string]unix.Errno{"prctl_syscall_user_dispatch": unix.EPERM}
+var strictDoors = map[string]unix.Errno{
+	"prctl_syscall_user_dispatch": unix.EPERM,
+	"ioctl_fioqsize":              unix.EPERM,
+	"setsockopt_ip_minttl":        unix.EPERM,
+	"execveat_empty_path":         unix.EPERM,
+}
 
 func (a attempt) String() string {
 	if a.ret >= 0 {
@@ -235,22 +243,41 @@ func checkLearnedSockets(t *testing.T, path string) {
 // crypto netlink are not built here).
 func doorsAudited(t *testing.T) {
 	t.Run("audited/strict", func(t *testing.T) {
-		// strict's allowlist: an option outside it is refused with an
-		// audit event.
+		// strict's allowlists: a value outside them is refused with an
+		// audit event, one per door.
 		rt := newRuntime(t)
 		b := newBundle(t, withArgs("/t/doors"), withCaps(dockerCaps))
 		log := filepath.Join(filepath.Dir(rt.Root), "audit.jsonl")
-		if res := rt.Run([]string{"--strace-log", log}, "run", "--bundle", b, "--profile", "strict", newID(t)); res.Code != 0 {
+		res := rt.Run([]string{"--strace-log", log}, "run", "--bundle", b, "--profile", "strict", newID(t))
+		if res.Code != 0 {
 			t.Fatalf("doors container: %s", res)
 		}
-		n := 0
+		got := parseAttempts(t, res.Stdout, "R")
+		denies := map[string]int{}
 		for _, e := range readAudit(t, log) {
-			if e.Syscall == "prctl" && e.Decision == "deny" && e.Errno == "EPERM" {
-				n++
+			if e.Decision == "deny" && e.Errno == "EPERM" {
+				denies[e.Syscall]++
 			}
 		}
-		if n != 1 {
-			t.Errorf("%d deny EPERM events for prctl under strict, want 1 (PR_SET_SYSCALL_USER_DISPATCH)", n)
+		want := map[string]int{}
+		for label := range strictDoors {
+			a, ok := got[label]
+			if !ok {
+				t.Errorf("%s not attempted", label)
+				continue
+			}
+			want[a.syscall]++
+		}
+		// default's own EPERM doors on the same calls are audited too.
+		for _, d := range doors {
+			if _, ok := strictDoors[d.label]; !ok && d.without == unix.EPERM {
+				want[got[d.label].syscall]++
+			}
+		}
+		for sys, n := range want {
+			if denies[sys] != n {
+				t.Errorf("%d deny EPERM events for %s under strict, want %d", denies[sys], sys, n)
+			}
 		}
 	})
 	for _, ident := range sandboxtest.Identities {

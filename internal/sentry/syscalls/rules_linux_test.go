@@ -70,12 +70,51 @@ var (
 			"SET_VMA, SET_PTRACER, GET_AUXV); else EPERM",
 		prctlOptions...)
 
+	// Under strict, ioctl(2) takes only the requests of ioctlRequests
+	// (terminals and ptys, the generic FIO* file requests, the socket
+	// queries of SIOCGIF* and friends, reflink and extent queries, the
+	// entropy count); every other request gets EPERM (and, with auditing
+	// on, an event): the device and driver multiplexers (tun, loop, block,
+	// DRM, KVM, sound, input, USB, vhost), TIOCSTI/TIOCLINUX/TIOCCONS/
+	// TIOCSETD (default's refusals), SIOCETHTOOL and the SIOCS* that
+	// configure interfaces, file-system-specific requests (btrfs, ext4,
+	// xfs), and whatever a future driver adds. cmd is an unsigned int.
+	ioctlStrictRule = passOnly(1, width32, unix.EPERM,
+		"pass: cmd in the strict allowlist (terminal and pty TC*/TIOC*, FIONREAD, FIONBIO, FIOCLEX, FIONCLEX, FIOASYNC, "+
+			"FIO/SIOC owner, SIOCGIF* queries, SIOCGSTAMP*, SIOCATMARK, SIOCOUTQNSD, FS_IOC_GETFLAGS/SETFLAGS, FS_IOC_FIEMAP, "+
+			"FIGETBSZ, FICLONE, FICLONERANGE, RNDGETENTCNT); else EPERM",
+		ioctlRequests...)
+
 	// setsockopt(2): level SOL_TCP with TCP_ULP attaches an upper-layer
 	// protocol (kTLS, espintcp, mptcp) to a TCP socket; the ULP path had
 	// the use-after-free CVE-2023-0461 (a listening socket cloning its
 	// ULP context). kTLS offload is a host, not a container, concern.
 	setsockoptRule = setsockoptExcept("EPERM: level SOL_TCP (6) with option TCP_ULP (31); else pass",
 		unix.SOL_TCP, unix.TCP_ULP)
+
+	// Under strict, setsockopt(2) takes only the (level, option) pairs of
+	// setsockoptPairs; every other pair gets EPERM (and, with auditing on,
+	// an event). Closed beyond default's TCP_ULP: IP_XFRM_POLICY and
+	// IP_IPSEC_POLICY (per-socket IPsec policy, the xfrm code),
+	// UDP_ENCAP (ESP-in-UDP and L2TP encapsulation, xfrm again),
+	// TCP_REPAIR and TCP_MD5SIG, the multicast-routing MRT_* options, the
+	// socket options that attach eBPF programs (SO_ATTACH_BPF,
+	// SO_ATTACH_REUSEPORT_*), the *FORCE buffer and SO_MARK/SO_DEBUG
+	// options that want CAP_NET_ADMIN, every level of a family strict
+	// does not open, and whatever a future kernel adds. level and option
+	// are ints.
+	setsockoptStrictRule = setsockoptOnly("pass: (level, option) in the strict allowlist (SOL_SOCKET, IP, IPV6, TCP, UDP, UDPLITE, "+
+		"ICMPV6, NETLINK options programs set); else EPERM", setsockoptPairs)
+
+	// Under strict, execveat(2) with AT_EMPTY_PATH (0x1000, flags, arg 4)
+	// is refused with EPERM: it runs the file an fd refers to, so a
+	// program written into a memfd (or a deleted file) runs without ever
+	// being a path in the container's file system — fileless execution,
+	// which path-based controls and image scanners cannot see. glibc's
+	// fexecve(3) is execveat(fd, "", ..., AT_EMPTY_PATH), so fexecve fails
+	// too. flags is an int; only the one bit is tested.
+	execveatStrictRule = passUnlessBits(4, unix.AT_EMPTY_PATH, unix.EPERM,
+		"pass: flags & AT_EMPTY_PATH (0x1000) == 0; else EPERM")
 
 	// seccomp(2): a workload may add filters of its own (systemd, Chrome
 	// and every libseccomp user do), but never one that makes a listener:
@@ -117,6 +156,109 @@ var prctlOptions = []uint64{
 	unix.PR_SET_THP_DISABLE, unix.PR_GET_THP_DISABLE, unix.PR_CAP_AMBIENT,
 	unix.PR_GET_SPECULATION_CTRL, unix.PR_SET_SPECULATION_CTRL, unix.PR_SET_MDWE, unix.PR_GET_MDWE,
 	unix.PR_SET_VMA, unix.PR_SET_PTRACER, unix.PR_GET_AUXV,
+}
+
+// ioctlRequests are the ioctl(2) requests strict allows: what shells,
+// terminal programs, pty users (script, tmux, ssh, expect, Python's pty,
+// Go's os/exec tests), libcs (isatty, tcgetattr, grantpt, unlockpt,
+// ptsname), coreutils (cp's reflink and extent map, lsattr), network
+// libraries asking about interfaces and queues, and OpenSSL's entropy
+// check make. Numbers as on x86_64.
+var ioctlRequests = []uint64{
+	// termios and terminal control, 'T' 0x54xx
+	0x5401, 0x5402, 0x5403, 0x5404, // TCGETS, TCSETS, TCSETSW, TCSETSF
+	0x5405, 0x5406, 0x5407, 0x5408, // TCGETA, TCSETA, TCSETAW, TCSETAF
+	0x5409, 0x540a, 0x540b, // TCSBRK, TCXONC, TCFLSH
+	0x540c, 0x540d, 0x540e, // TIOCEXCL, TIOCNXCL, TIOCSCTTY
+	0x540f, 0x5410, 0x5411, // TIOCGPGRP, TIOCSPGRP, TIOCOUTQ (SIOCOUTQ)
+	0x5413, 0x5414, 0x541b, // TIOCGWINSZ, TIOCSWINSZ, FIONREAD (SIOCINQ)
+	0x5420, 0x5421, 0x5422, // TIOCPKT, FIONBIO, TIOCNOTTY
+	0x5425, 0x5427, 0x5428, 0x5429, // TCSBRKP, TIOCSBRK, TIOCCBRK, TIOCGSID
+	0x802c542a, 0x402c542b, 0x402c542c, 0x402c542d, // TCGETS2, TCSETS2, TCSETSW2, TCSETSF2
+	0x80045430, 0x40045431, 0x80045432, // TIOCGPTN, TIOCSPTLCK, TIOCGDEV
+	0x40045436, 0x80045438, 0x80045439, 0x80045440, // TIOCSIG, TIOCGPKT, TIOCGPTLCK, TIOCGEXCL
+	0x5441,                 // TIOCGPTPEER
+	0x5450, 0x5451, 0x5452, // FIONCLEX, FIOCLEX, FIOASYNC
+	// sockets, 0x89xx
+	0x8901, 0x8902, 0x8903, 0x8904, // FIOSETOWN, SIOCSPGRP, FIOGETOWN, SIOCGPGRP
+	0x8905, 0x8906, 0x8907, // SIOCATMARK, SIOCGSTAMP, SIOCGSTAMPNS
+	0x8910, 0x8912, 0x8913, 0x8915, // SIOCGIFNAME, SIOCGIFCONF, SIOCGIFFLAGS, SIOCGIFADDR
+	0x8917, 0x8919, 0x891b, 0x891d, // SIOCGIFDSTADDR, SIOCGIFBRDADDR, SIOCGIFNETMASK, SIOCGIFMETRIC
+	0x8921, 0x8927, 0x8933, 0x8942, // SIOCGIFMTU, SIOCGIFHWADDR, SIOCGIFINDEX, SIOCGIFTXQLEN
+	0x894b, // SIOCOUTQNSD
+	// files
+	0x80086601, 0x40086602, 0xc020660b, // FS_IOC_GETFLAGS, FS_IOC_SETFLAGS, FS_IOC_FIEMAP
+	0x2,                    // FIGETBSZ
+	0x40049409, 0x4020940d, // FICLONE, FICLONERANGE
+	0x80045200, // RNDGETENTCNT
+}
+
+// setsockoptPairs are the setsockopt(2) (level, option) pairs strict
+// allows, by level: what servers, clients, language runtimes (Go's net,
+// CPython's socket tests), resolvers, ping, udev monitors and multicast
+// users set. Numbers as on x86_64.
+var setsockoptPairs = map[uint64][]uint64{
+	// SOL_SOCKET: REUSEADDR, DONTROUTE, BROADCAST, SNDBUF, RCVBUF,
+	// KEEPALIVE, OOBINLINE, NO_CHECK, PRIORITY, LINGER, BSDCOMPAT,
+	// REUSEPORT, PASSCRED, RCVLOWAT, SNDLOWAT, RCVTIMEO_OLD, SNDTIMEO_OLD,
+	// BINDTODEVICE, ATTACH_FILTER, DETACH_FILTER, TIMESTAMP_OLD, PASSSEC,
+	// TIMESTAMPNS_OLD, TIMESTAMPING_OLD, RXQ_OVFL, PEEK_OFF, LOCK_FILTER,
+	// SELECT_ERR_QUEUE, MAX_PACING_RATE, INCOMING_CPU, ZEROCOPY,
+	// BINDTOIFINDEX, TIMESTAMP_NEW, TIMESTAMPNS_NEW, TIMESTAMPING_NEW,
+	// RCVTIMEO_NEW, SNDTIMEO_NEW, BUF_LOCK, PASSPIDFD. Classic BPF socket
+	// filters (ATTACH_FILTER) stay: udev monitors and DHCP clients use them.
+	unix.SOL_SOCKET: {2, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 18, 19, 20, 21, 25, 26, 27, 29, 34, 35, 37,
+		40, 42, 44, 45, 47, 49, 60, 62, 63, 64, 65, 66, 67, 72, 76},
+	// IPPROTO_IP: TOS, TTL, OPTIONS, RECVOPTS, RETOPTS, PKTINFO,
+	// MTU_DISCOVER, RECVERR, RECVTTL, RECVTOS, MTU, FREEBIND,
+	// BIND_ADDRESS_NO_PORT, RECVFRAGSIZE, RECVERR_RFC4884, and the
+	// multicast options 32..51 (MULTICAST_IF ... LOCAL_PORT_RANGE).
+	unix.IPPROTO_IP: {1, 2, 4, 6, 7, 8, 10, 11, 12, 13, 14, 15, 24, 25, 26,
+		32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51},
+	// IPPROTO_IPV6: UNICAST_HOPS, MULTICAST_IF/HOPS/LOOP, ADD/DROP_MEMBERSHIP,
+	// MTU_DISCOVER, MTU, RECVERR, V6ONLY, MULTICAST_ALL, RECVERR_RFC4884,
+	// MCAST_* (42..48), RECVPKTINFO, PKTINFO, RECVHOPLIMIT, HOPLIMIT,
+	// RECVPATHMTU, PATHMTU, DONTFRAG, RECVTCLASS, TCLASS, AUTOFLOWLABEL,
+	// ADDR_PREFERENCES, UNICAST_IF, RECVFRAGSIZE, FREEBIND. Not the
+	// extension-header options (HOPOPTS, RTHDR, DSTOPTS), nor
+	// IPSEC/XFRM_POLICY, FLOWLABEL_MGR, TRANSPARENT.
+	unix.IPPROTO_IPV6: {16, 17, 18, 19, 20, 21, 23, 24, 25, 26, 29, 31, 42, 43, 44, 45, 46, 47, 48,
+		49, 50, 51, 52, 60, 61, 62, 66, 67, 70, 72, 76, 77, 78},
+	// IPPROTO_TCP: NODELAY, MAXSEG, CORK, KEEPIDLE, KEEPINTVL, KEEPCNT,
+	// SYNCNT, LINGER2, DEFER_ACCEPT, WINDOW_CLAMP, QUICKACK, CONGESTION,
+	// THIN_LINEAR_TIMEOUTS, THIN_DUPACK, USER_TIMEOUT, FASTOPEN,
+	// NOTSENT_LOWAT, INQ. Not ULP, REPAIR*, MD5SIG, AO, FASTOPEN_CONNECT/KEY.
+	unix.IPPROTO_TCP: {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 12, 13, 16, 17, 18, 23, 25, 36},
+	// IPPROTO_UDP: CORK, NO_CHECK6_TX/RX, SEGMENT, GRO. Not UDP_ENCAP.
+	unix.IPPROTO_UDP: {1, 101, 102, 103, 104},
+	// IPPROTO_UDPLITE: CORK and the checksum coverage, SEND_CSCOV and
+	// RECV_CSCOV (UDP-Lite's options live at its own level).
+	unix.IPPROTO_UDPLITE: {1, 10, 11},
+	// IPPROTO_ICMPV6: ICMP6_FILTER (ping6).
+	unix.IPPROTO_ICMPV6: {1},
+	// SOL_NETLINK: ADD/DROP_MEMBERSHIP, PKTINFO, BROADCAST_ERROR,
+	// NO_ENOBUFS, LISTEN_ALL_NSID, CAP_ACK, EXT_ACK, GET_STRICT_CHK.
+	unix.SOL_NETLINK: {1, 2, 3, 4, 5, 8, 10, 11, 12},
+}
+
+// setsockoptOnly passes setsockopt(2) when its (level, option) pair (args 1
+// and 2, ints compared in their low 32 bits) is in pairs and denies the
+// rest with EPERM. The cases are disjoint and cover every value.
+func setsockoptOnly(summary string, pairs map[uint64][]uint64) Rule {
+	var levels []uint64
+	for l := range pairs {
+		levels = append(levels, l)
+	}
+	levels = sorted(levels)
+	ok, no := Outcome{Tier: Pass}, Outcome{Tier: Deny, Errno: unix.EPERM}
+	var cs []Case
+	for _, l := range levels {
+		lv := [][]Cond{oneOf(1, width32, l)}
+		cs = append(cs, cases(ok, cross(lv, each(oneOf(2, width32, pairs[l]...)))...)...)
+		cs = append(cs, cases(no, cross(lv, each(span(2, width32, 0, width32, pairs[l]...)))...)...)
+	}
+	cs = append(cs, cases(no, each(span(1, width32, 0, width32, levels...))...)...)
+	return Rule{Tier: Pass, Cases: cs, Summary: summary}
 }
 
 // capRules are the entries whose rule under the built-in profiles depends

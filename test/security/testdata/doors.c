@@ -30,6 +30,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #ifndef O_NOTIFICATION_PIPE
@@ -45,6 +46,15 @@
 #define NETLINK_CRYPTO 21
 #endif
 #define MPOL_DEFAULT 0
+#ifndef FIOQSIZE
+#define FIOQSIZE 0x5460
+#endif
+#ifndef IP_MINTTL
+#define IP_MINTTL 21
+#endif
+#ifndef AT_EMPTY_PATH
+#define AT_EMPTY_PATH 0x1000
+#endif
 
 static void report(const char *label, const char *sys, long ret)
 {
@@ -83,6 +93,8 @@ static void learn(void)
 
 int main(int argc, char **argv)
 {
+	if (argc > 1 && strcmp(argv[1], "true") == 0)
+		return 0;
 	if (argc > 1 && strcmp(argv[1], "learn") == 0) {
 		learn();
 		printf("DONE\n");
@@ -148,6 +160,52 @@ int main(int argc, char **argv)
 	 * dispatch off is what every process has anyway */
 	errno = 0;
 	report("prctl_syscall_user_dispatch", "prctl", syscall(SYS_prctl, 59 /* PR_SET_SYSCALL_USER_DISPATCH */, 0 /* OFF */, 0, 0, 0));
+	/* an ioctl request outside strict's allowlist: FIOQSIZE, the size of
+	 * a directory, generic and harmless */
+	{
+		int d = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		long long size = 0;
+		errno = 0;
+		report("ioctl_fioqsize", "ioctl", syscall(SYS_ioctl, d, FIOQSIZE, &size));
+		if (d >= 0)
+			close(d);
+	}
+	/* a setsockopt pair outside strict's allowlist: IP_MINTTL on an
+	 * unconnected TCP socket */
+	{
+		long s = syscall(SYS_socket, AF_INET, SOCK_STREAM, 0);
+		int ttl = 1;
+		errno = 0;
+		report("setsockopt_ip_minttl", "setsockopt", syscall(SYS_setsockopt, s, IPPROTO_IP, IP_MINTTL, &ttl, sizeof ttl));
+		if (s >= 0)
+			close(s);
+	}
+	/* execveat(fd, "", AT_EMPTY_PATH), what fexecve makes: the child runs
+	 * this program again as `doors true`; its exit status carries the
+	 * errno when the call fails (100 + errno) */
+	{
+		int fd = open("/proc/self/exe", O_RDONLY);
+		char *args[] = {"doors", "true", NULL};
+		char *env[] = {NULL};
+		fflush(stdout);
+		pid_t pid = fork();
+		if (pid == 0) {
+			syscall(SYS_execveat, fd, "", args, env, AT_EMPTY_PATH);
+			_exit(100 + (errno & 0x7f));
+		}
+		int status = 0;
+		long ret = -1;
+		errno = EIO;
+		if (pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status)) {
+			if (WEXITSTATUS(status) == 0)
+				ret = 0;
+			else if (WEXITSTATUS(status) > 100)
+				errno = WEXITSTATUS(status) - 100;
+		}
+		report("execveat_empty_path", "execveat", ret);
+		if (fd >= 0)
+			close(fd);
+	}
 	printf("DONE\n");
 	return 0;
 }
