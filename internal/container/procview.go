@@ -5,11 +5,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strconv"
 
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
+
+	"github.com/syscage/syscage/internal/mountns"
 )
 
 // Kernel identity files the container sees instead of the host's. They are
@@ -58,32 +59,16 @@ func hideKernelIdentity(initPid int, stateDir string, o sandbox) error {
 			unix.Close(fd)
 		}
 	}()
-	nsfd, err := unix.Open("/proc/"+strconv.Itoa(initPid)+"/ns/mnt", unix.O_RDONLY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return fmt.Errorf("kernel identity: opening the container's mount namespace: %w", err)
+	if err := mountns.Do(initPid, func() error { return attachInNamespace(trees) }); err != nil {
+		return fmt.Errorf("kernel identity: %w", err)
 	}
-	defer unix.Close(nsfd)
-	errc := make(chan error, 1)
-	go func() {
-		// This thread joins the container's mount namespace and is never
-		// handed back to the Go scheduler: returning without
-		// UnlockOSThread makes the runtime end the thread.
-		runtime.LockOSThread()
-		errc <- attachInNamespace(nsfd, trees)
-	}()
-	return <-errc
+	return nil
 }
 
-func attachInNamespace(nsfd int, trees []int) error {
-	if err := unix.Unshare(unix.CLONE_FS); err != nil {
-		return fmt.Errorf("kernel identity: unshare(CLONE_FS): %w", err)
-	}
-	if err := unix.Setns(nsfd, unix.CLONE_NEWNS); err != nil {
-		return fmt.Errorf("kernel identity: entering the container's mount namespace: %w", err)
-	}
+func attachInNamespace(trees []int) error {
 	for i, f := range kernelIdentityFiles {
 		if err := unix.MoveMount(trees[i], "", unix.AT_FDCWD, f.target, unix.MOVE_MOUNT_F_EMPTY_PATH); err != nil {
-			return fmt.Errorf("kernel identity: mounting over %s: %w", f.target, err)
+			return fmt.Errorf("mounting over %s: %w", f.target, err)
 		}
 	}
 	return nil

@@ -23,7 +23,7 @@ func evalSpec(s *specs.LinuxSeccomp, name string, args [6]uint64) action {
 	rs := m[name]
 	var best *action
 	for _, r := range rs {
-		if matches(r.args, args) && (best == nil || stricter(*best, r.action)) {
+		if argsHold(r.args, args) && (best == nil || stricter(*best, r.action)) {
 			a := r.action
 			best = &a
 		}
@@ -32,33 +32,6 @@ func evalSpec(s *specs.LinuxSeccomp, name string, args [6]uint64) action {
 		return action{s.DefaultAction, s.DefaultErrnoRet}
 	}
 	return *best
-}
-
-func matches(as []specs.LinuxSeccompArg, args [6]uint64) bool {
-	for _, a := range as {
-		v := args[a.Index]
-		var ok bool
-		switch a.Op {
-		case specs.OpEqualTo:
-			ok = v == a.Value
-		case specs.OpNotEqual:
-			ok = v != a.Value
-		case specs.OpLessThan:
-			ok = v < a.Value
-		case specs.OpLessEqual:
-			ok = v <= a.Value
-		case specs.OpGreaterThan:
-			ok = v > a.Value
-		case specs.OpGreaterEqual:
-			ok = v >= a.Value
-		case specs.OpMaskedEqual:
-			ok = v&a.Value == a.ValueTwo
-		}
-		if !ok {
-			return false
-		}
-	}
-	return true
 }
 
 // sampleArgs returns argument vectors around the values the rules of both

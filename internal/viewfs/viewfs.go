@@ -25,7 +25,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -37,6 +36,7 @@ import (
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 
+	"github.com/syscage/syscage/internal/mountns"
 	"github.com/syscage/syscage/internal/resview"
 )
 
@@ -309,20 +309,7 @@ func (s *Server) Attach(pid int, scratch string) error {
 			unix.Close(fd)
 		}
 	}()
-	nsfd, err := unix.Open("/proc/"+strconv.Itoa(pid)+"/ns/mnt", unix.O_RDONLY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return fmt.Errorf("opening the container's mount namespace: %w", err)
-	}
-	defer unix.Close(nsfd)
-	errc := make(chan error, 1)
-	go func() {
-		// This thread joins the container's mount namespace and is never
-		// handed back to the Go scheduler: returning without
-		// UnlockOSThread makes the runtime end the thread.
-		runtime.LockOSThread()
-		errc <- moveInto(nsfd, trees)
-	}()
-	return <-errc
+	return mountns.Do(pid, func() error { return moveInto(trees) })
 }
 
 // cloneFiles returns a read-only clone of each view under the directory
@@ -372,13 +359,7 @@ func cloneAttached(mfd int, dir string) ([]int, error) {
 
 // moveInto joins the mount namespace nsfd (on a thread the caller
 // retires) and moves each clone over its target.
-func moveInto(nsfd int, trees []int) error {
-	if err := unix.Unshare(unix.CLONE_FS); err != nil {
-		return fmt.Errorf("unshare(CLONE_FS): %w", err)
-	}
-	if err := unix.Setns(nsfd, unix.CLONE_NEWNS); err != nil {
-		return fmt.Errorf("entering the container's mount namespace: %w", err)
-	}
+func moveInto(trees []int) error {
 	for i, f := range resview.Files {
 		// Only over the kernel's own files: a /sys that is the image's
 		// directory (no sysfs mounted) is left as it is.
