@@ -54,6 +54,8 @@ type (
 )
 
 var (
+	readTrim     = sandboxtest.ReadTrim
+	readPidFile  = sandboxtest.ReadPidFile
 	withArgs     = sandboxtest.WithArgs
 	writeSpec    = sandboxtest.WriteSpec
 	shortTempDir = sandboxtest.ShortTempDir
@@ -403,27 +405,6 @@ func cgroupFile(t *testing.T, controller, id, file string) string {
 		t.Fatalf("cgroup %s of container %s: found %v, want exactly one", controller, id, found)
 	}
 	return found[0]
-}
-
-// readTrim reads a small file and trims white space.
-func readTrim(t *testing.T, path string) string {
-	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return strings.TrimSpace(string(data))
-}
-
-// readPidFile reads a pid file and checks it holds a positive number.
-func readPidFile(t *testing.T, path string) int {
-	t.Helper()
-	s := readTrim(t, path)
-	pid, err := strconv.Atoi(s)
-	if err != nil || pid <= 0 {
-		t.Fatalf("pid file %s holds %q, want a positive pid", path, s)
-	}
-	return pid
 }
 
 // sleepBrief waits a little before checking again.

@@ -44,7 +44,7 @@ func TestSentryLeastAuthority(t *testing.T) {
 				t.Fatalf("run -d: %s", res)
 			}
 			stateDir := filepath.Join(rt.Root, id)
-			spid := readPid(t, filepath.Join(stateDir, "sentry.pid"))
+			spid := sandboxtest.ReadPidFile(t, filepath.Join(stateDir, "sentry.pid"))
 			res := rt.Run(nil, "state", id)
 			var st struct{ Pid int }
 			if res.Code != 0 || json.Unmarshal([]byte(res.Stdout), &st) != nil || st.Pid <= 0 {
@@ -57,7 +57,7 @@ func TestSentryLeastAuthority(t *testing.T) {
 				t.Errorf("sentry uid %d (%v), want one of [%d, +%d)", uid, err, r.First, r.Size)
 			}
 			ids := strings.Repeat(strconv.FormatUint(uid, 10)+"\t", 3) + strconv.FormatUint(uid, 10)
-			if comm := readTrim(t, "/proc/"+strconv.Itoa(spid)+"/comm"); comm != "syscage-sentry" {
+			if comm := sandboxtest.ReadTrim(t, "/proc/"+strconv.Itoa(spid)+"/comm"); comm != "syscage-sentry" {
 				t.Errorf("sentry comm %q, want syscage-sentry", comm)
 			}
 			for field, want := range map[string]string{
@@ -88,7 +88,7 @@ func TestSentryLeastAuthority(t *testing.T) {
 					t.Errorf("sentry %s cgroup: %q, want %q", ctrl, sentryCg[ctrl], want)
 				}
 			}
-			if a, b := readTrim(t, "/proc/"+strconv.Itoa(spid)+"/oom_score_adj"), readTrim(t, "/proc/"+strconv.Itoa(st.Pid)+"/oom_score_adj"); a != b {
+			if a, b := sandboxtest.ReadTrim(t, "/proc/"+strconv.Itoa(spid)+"/oom_score_adj"), sandboxtest.ReadTrim(t, "/proc/"+strconv.Itoa(st.Pid)+"/oom_score_adj"); a != b {
 				t.Errorf("sentry oom_score_adj %s, container's %s", a, b)
 			}
 
@@ -118,29 +118,11 @@ func TestSentryLeastAuthority(t *testing.T) {
 					t.Errorf("%s left after delete", dir)
 				}
 			}
-			if _, err := os.Stat("/proc/" + strconv.Itoa(spid)); err == nil && strings.Contains(readTrim(t, "/proc/"+strconv.Itoa(spid)+"/cmdline"), id) {
+			if _, err := os.Stat("/proc/" + strconv.Itoa(spid)); err == nil && strings.Contains(sandboxtest.ReadTrim(t, "/proc/"+strconv.Itoa(spid)+"/cmdline"), id) {
 				t.Errorf("the sentry (pid %d) outlived delete", spid)
 			}
 		})
 	}
-}
-
-func readTrim(t *testing.T, path string) string {
-	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return strings.TrimSpace(string(data))
-}
-
-func readPid(t *testing.T, path string) int {
-	t.Helper()
-	pid, err := strconv.Atoi(readTrim(t, path))
-	if err != nil || pid <= 0 {
-		t.Fatalf("%s: %v", path, err)
-	}
-	return pid
 }
 
 // procCgroups is /proc/<pid>/cgroup as controller → path (v1 lines; the
@@ -148,7 +130,7 @@ func readPid(t *testing.T, path string) int {
 func procCgroups(t *testing.T, pid int) map[string]string {
 	t.Helper()
 	m := map[string]string{}
-	for _, l := range strings.Split(readTrim(t, "/proc/"+strconv.Itoa(pid)+"/cgroup"), "\n") {
+	for _, l := range strings.Split(sandboxtest.ReadTrim(t, "/proc/"+strconv.Itoa(pid)+"/cgroup"), "\n") {
 		parts := strings.SplitN(l, ":", 3)
 		if len(parts) != 3 {
 			continue

@@ -672,3 +672,24 @@ func WaitFor(d time.Duration, cond func() bool) bool {
 	}
 	return cond()
 }
+
+// ReadTrim reads a small file and trims white space; a read error fails t.
+func ReadTrim(t *testing.T, path string) string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSpace(string(data))
+}
+
+// ReadPidFile reads a pid file and checks it holds a positive number.
+func ReadPidFile(t *testing.T, path string) int {
+	t.Helper()
+	s := ReadTrim(t, path)
+	pid, err := strconv.Atoi(s)
+	if err != nil || pid <= 0 {
+		t.Fatalf("pid file %s holds %q, want a positive pid", path, s)
+	}
+	return pid
+}
