@@ -40,6 +40,7 @@ func init() {
 			cli.BoolFlag{Name: "systemd-cgroup"},
 			cli.IntFlag{Name: "sentry-files", Usage: "how many files (from fd 6) to pass on to the sentry"},
 			cli.Uint64Flag{Name: "sentry-id", Usage: "the uid and gid the sentry runs as"},
+			cli.StringFlag{Name: "sentry-place", Usage: "why the sentry serves from the runtime's pid namespace (empty: from the container's)"},
 		},
 		Action: func(ctx *cli.Context) error {
 			if ctx.String("root") == "" || ctx.String("id") == "" {
@@ -53,6 +54,7 @@ func init() {
 				SentryFiles:   ctx.Int("sentry-files"),
 				SentryID:      uint32(ctx.Uint64("sentry-id")),
 				LearnedPath:   ctx.String("learned-profile"),
+				SentryPlace:   ctx.String("sentry-place"),
 			})
 		},
 	})
@@ -74,6 +76,8 @@ func init() {
 			cli.BoolFlag{Name: "privileged", Usage: "the container is privileged: its built-in profile as policy.Privileged makes it"},
 			cli.StringFlag{Name: "caps", Value: "0", Usage: "the container's capability set (a mask) the profile is for"},
 			cli.BoolFlag{Name: "resource-views"},
+			cli.IntFlag{Name: "proc-fd", Value: -1, Usage: "fd of a procfs of the container's pid namespace, the /proc the jailed sentry keeps"},
+			cli.BoolFlag{Name: "in-container-pidns", Usage: "the sentry serves from the container's pid namespace: it ignores every signal it can"},
 		},
 		Action: runSentry,
 	})
@@ -158,6 +162,15 @@ func runSentry(ctx *cli.Context) error {
 		logrus.Debugf("sentry: naming the process: %v", err)
 	}
 	cfg.Jail = ctx.String("jail")
+	cfg.ProcFd = ctx.Int("proc-fd")
+	if ctx.Bool("in-container-pidns") {
+		// The container's root may signal us (CAP_KILL): a kill(-1,
+		// SIGTERM) at its shutdown must not end the sentry and so have
+		// the watchdog kill the container before its processes are done.
+		// Only SIGKILL and SIGSTOP still reach it (docs/security.md); the
+		// watchdog stops it with SIGKILL.
+		sentry.IgnoreSignals()
+	}
 	logrus.Infof("sentry: container %s, profile %s", cfg.ContainerID, prof.Name)
 	if !prof.Learning {
 		return sentry.Serve(l, cfg)

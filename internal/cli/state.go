@@ -36,10 +36,11 @@ func init() {
 				LearnedProfile string `json:"learnedProfile,omitempty"`
 				Privileged     bool   `json:"privileged,omitempty"`
 				Mounts         string `json:"privilegedMounts,omitempty"`
+				SentryFrom     string `json:"sentryServesFrom,omitempty"`
 			}{State: st}
 			if rec := rt.SandboxOf(c.ID()); rec != nil {
 				out.Profile, out.ProfileFile, out.LearnedProfile, out.Privileged = rec.Profile, rec.ProfileFile, rec.LearnedProfile, rec.Privileged
-				out.Mounts = rec.PrivilegedMounts
+				out.Mounts, out.SentryFrom = rec.PrivilegedMounts, rec.SentryServesFrom
 			}
 			return printJSON(out)
 		},

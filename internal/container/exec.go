@@ -55,6 +55,9 @@ func (rt *Runtime) Exec(id string, o ExecOptions) (int, error) {
 	if err != nil {
 		return -1, err
 	}
+	if err := rt.checkExecCaps(id, proc); err != nil {
+		return -1, err
+	}
 	if err := checkTerminal(proc.Terminal, o.Detach, o.ConsoleSocket); err != nil {
 		return -1, err
 	}
@@ -87,6 +90,30 @@ func (rt *Runtime) Exec(id string, o ExecOptions) (int, error) {
 		subCgroups:    sub,
 	}
 	return r.run()
+}
+
+// checkExecCaps refuses to exec a process with CAP_SYS_PTRACE over the
+// host's user namespace into a container whose sentry serves from inside
+// its pid namespace: such a process (or whatever program it goes on to
+// run, the workload's included) could attach to the sentry and take its
+// listeners. A container created with CAP_SYS_PTRACE has its sentry
+// outside (sentryPlace).
+func (rt *Runtime) checkExecCaps(id string, p *specs.Process) error {
+	if containerCaps(p)&ptraceCap == 0 {
+		return nil
+	}
+	place, err := os.ReadFile(filepath.Join(rt.Root, id, sentryPlaceFile))
+	if err != nil || string(place) != sentryInContainer {
+		return nil
+	}
+	spec, err := rt.SavedSpec(id)
+	if err != nil {
+		return err
+	}
+	if ownUserNamespace(spec) {
+		return nil
+	}
+	return fmt.Errorf("cannot exec a process with CAP_SYS_PTRACE in container %q: its sentry serves from inside the container's pid namespace, where that capability over the host's user namespace would reach it (create the container with CAP_SYS_PTRACE, or in a user namespace of its own, to exec such a process)", id)
 }
 
 // execProcess builds the OCI process to exec: from --process, or from the

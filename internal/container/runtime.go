@@ -188,7 +188,7 @@ func (rt *Runtime) create(o CreateOptions, act action) (int, error) {
 			return -1, err
 		}
 	}
-	waitSentry, err := startSentry(stateDir, o.ID, rt.SystemdCgroup, sb)
+	waitSentry, err := startSentry(stateDir, o.ID, rt.SystemdCgroup, sb, sentryPlace(spec, sb))
 	if err != nil {
 		destroy(c, stateDir)
 		return -1, err
@@ -217,6 +217,9 @@ func (rt *Runtime) create(o CreateOptions, act action) (int, error) {
 		waitSentry:    waitSentry,
 		beforeUser: func(pid int) error {
 			if err := waitSentry(); err != nil {
+				return err
+			}
+			if err := initSentry(stateDir, pid); err != nil {
 				return err
 			}
 			// The init runs nothing of the user's before start (or, for

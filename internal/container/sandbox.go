@@ -363,6 +363,10 @@ type SandboxRecord struct {
 	// namespace of its own: policy.Privileged).
 	Privileged       bool   `json:"privileged,omitempty"`
 	PrivilegedMounts string `json:"privilegedMounts,omitempty"`
+	// SentryServesFrom is the pid namespace the sentry serves from: the
+	// container's, or the runtime's and why (sentryPlace); empty until the
+	// sentry has started.
+	SentryServesFrom string `json:"sentryServesFrom,omitempty"`
 }
 
 // writeSandboxFiles writes the profile copy and the sandbox record into
@@ -400,6 +404,9 @@ func (rt *Runtime) SandboxOf(id string) *SandboxRecord {
 	var rec SandboxRecord
 	if json.Unmarshal(data, &rec) != nil {
 		return nil
+	}
+	if place, err := os.ReadFile(filepath.Join(rt.Root, id, sentryPlaceFile)); err == nil {
+		rec.SentryServesFrom = string(place)
 	}
 	return &rec
 }

@@ -35,11 +35,19 @@ const utsFileName = "uts"
 // startWithCapabilities starts cmd from a thread whose capability bounding
 // set holds only keep: the sentry, a root process, then starts with just
 // those. Capabilities are per thread, so the thread is locked for the fork
-// and retired afterwards (it is never unlocked).
-func startWithCapabilities(cmd *exec.Cmd, keep []uintptr) error {
+// and retired afterwards (it is never unlocked). enter, if set, runs
+// first on that thread (pidns.Target.Enter: the child starts in a
+// container's pid namespace).
+func startWithCapabilities(cmd *exec.Cmd, keep []uintptr, enter func() error) error {
 	errc := make(chan error, 1)
 	go func() {
 		runtime.LockOSThread()
+		if enter != nil {
+			if err := enter(); err != nil {
+				errc <- err
+				return
+			}
+		}
 		for c := uintptr(0); c <= unix.CAP_LAST_CAP; c++ {
 			if slices.Contains(keep, c) {
 				continue
@@ -84,7 +92,7 @@ func startKeeping(cmd *exec.Cmd, keep []uintptr) error {
 	if os.Geteuid() != 0 {
 		return cmd.Start()
 	}
-	return startWithCapabilities(cmd, keep)
+	return startWithCapabilities(cmd, keep, nil)
 }
 
 // controlSocket is the watchdog's control socket path for a state
@@ -95,12 +103,16 @@ func controlSocket(stateDir string) string {
 
 // watchdogCapabilities is what the watchdog keeps: to kill the container's
 // processes whatever their user (CAP_KILL), to write cgroup and state
-// files (CAP_DAC_OVERRIDE, CAP_FOWNER), and to start the sentry as
-// its own uid with its capabilities (CAP_SETUID and CAP_SETGID to change
-// its user, CAP_SETPCAP to drop the rest, CAP_SYS_PTRACE and
-// CAP_SYS_CHROOT to hand on).
+// files (CAP_DAC_OVERRIDE, CAP_FOWNER), to start the sentry as its own
+// uid with its capabilities (CAP_SETUID and CAP_SETGID to change its
+// user, CAP_SETPCAP to drop the rest, CAP_SYS_PTRACE and CAP_SYS_CHROOT
+// to hand on), and to start it in the container's pid namespace with a
+// procfs of that namespace (CAP_SYS_ADMIN for setns and open_tree;
+// CAP_SYS_PTRACE also opens the init's namespace and root). The watchdog
+// talks to nobody the workload controls (see watchdog.go).
 var watchdogCapabilities = []uintptr{unix.CAP_KILL, unix.CAP_DAC_OVERRIDE, unix.CAP_DAC_READ_SEARCH,
-	unix.CAP_FOWNER, unix.CAP_SETPCAP, unix.CAP_SETUID, unix.CAP_SETGID, unix.CAP_SYS_PTRACE, unix.CAP_SYS_CHROOT}
+	unix.CAP_FOWNER, unix.CAP_SETPCAP, unix.CAP_SETUID, unix.CAP_SETGID, unix.CAP_SYS_PTRACE, unix.CAP_SYS_CHROOT,
+	unix.CAP_SYS_ADMIN}
 
 // bindUnix binds a listening unix socket at path and returns it as a file
 // to hand to a child.
@@ -121,14 +133,17 @@ func bindUnix(path string) (*os.File, error) {
 }
 
 // startSentry binds the agent and control sockets and starts the
-// container's watchdog, which starts the sentry (watchdog.go). The sockets
+// container's watchdog, which starts the sentry once create names the
+// init (initSentry; watchdog.go); place is why the sentry must serve from
+// the runtime's pid namespace, "" if it may serve from the container's
+// (sentryPlace). The sockets
 // are bound (and accept connections into their backlog) before this
 // function returns, so there is no window in which libcontainer could dial
 // a socket nobody listens on; the processes themselves are started in the
 // background, off the critical path of create, and the returned wait
 // reports when the sentry runs (or why it could not). wait may be called
 // any number of times.
-func startSentry(stateDir, id string, systemdCgroup bool, o sandbox) (wait func() error, err error) {
+func startSentry(stateDir, id string, systemdCgroup bool, o sandbox, place string) (wait func() error, err error) {
 	dir := agentDirectory()
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("sentry: creating %s: %w", dir, err)
@@ -185,6 +200,9 @@ func startSentry(stateDir, id string, systemdCgroup bool, o sandbox) (wait func(
 	}
 	if o.LearnedPath != "" {
 		args = append(args, "--learned-profile", o.LearnedPath)
+	}
+	if place != "" {
+		args = append(args, "--sentry-place", place)
 	}
 	args = append(args, "--", "--id", id, "--state-dir", stateDir,
 		"--profile", o.sentryProfileArg(stateDir), "--kernel-release", o.KernelRelease,

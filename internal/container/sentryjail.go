@@ -9,7 +9,11 @@ import (
 	"strings"
 	"syscall"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/syscage/syscage/internal/pidns"
+	"github.com/syscage/syscage/internal/sentry/syscalls"
 )
 
 // The sentry's identity. It does not run as root: it runs as a uid and
@@ -92,8 +96,8 @@ func prepareSentryJail(dir string) error {
 // nor fallbackSentryID keeps uid 0 with the same two capabilities. A
 // rootless user starts it as itself: it holds no capability to give or
 // drop, and reaches the workload because it owns the container's user
-// namespace.
-func startSentryProcess(cmd *exec.Cmd, id uint32) error {
+// namespace. target, if set, is the pid namespace the sentry starts in.
+func startSentryProcess(cmd *exec.Cmd, id uint32, target *pidns.Target) error {
 	if os.Geteuid() != 0 {
 		return cmd.Start()
 	}
@@ -112,7 +116,11 @@ func startSentryProcess(cmd *exec.Cmd, id uint32) error {
 			break
 		}
 	}
-	return startWithCapabilities(cmd, sentryCapabilities)
+	var enter func() error
+	if target != nil {
+		enter = target.Enter
+	}
+	return startWithCapabilities(cmd, sentryCapabilities, enter)
 }
 
 // mapped reports whether id is mapped in the user namespace whose
@@ -130,3 +138,39 @@ func mapped(file string, id uint32) bool {
 	}
 	return false
 }
+
+// Where the sentry serves from. In the container's pid namespace, with a
+// procfs of that namespace as its only /proc, a compromised sentry names
+// no process outside the container: its CAP_SYS_PTRACE reaches only the
+// container's processes (docs/security.md). Elsewhere it serves from the
+// runtime's (the host's) pid namespace, for a reason recorded in
+// sentryPlaceFile and reported by `state`.
+const (
+	// sentryPlaceFile records where the sentry serves from.
+	sentryPlaceFile = "sentry-place"
+	// sentryInContainer is that record for the container's pid namespace.
+	sentryInContainer = "the container's pid namespace"
+)
+
+// sentryPlace says why the sentry of a container with this spec and
+// sandbox must serve from the runtime's pid namespace, or "" if it may
+// serve from the container's (the watchdog then enters it, or records why
+// it could not).
+func sentryPlace(spec *specs.Spec, sb sandbox) string {
+	const host = "the runtime's pid namespace: "
+	switch {
+	case Unprivileged():
+		return host + "a rootless runtime does not enter the container's"
+	case sb.Profile.Learning:
+		return host + "learn mode: the sentry writes the learned profile when the container stops, which it would not outlive inside the container's"
+	case sb.Caps&ptraceCap != 0 && !ownUserNamespace(spec):
+		return host + "the container holds CAP_SYS_PTRACE over the host's user namespace, with which it could take over a sentry it can name"
+	}
+	return ""
+}
+
+// ptraceCap is CAP_SYS_PTRACE in a capability mask.
+var ptraceCap = func() syscalls.Caps {
+	c, _ := syscalls.CapsOf("CAP_SYS_PTRACE")
+	return c
+}()

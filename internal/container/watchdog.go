@@ -21,6 +21,7 @@ import (
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 
+	"github.com/syscage/syscage/internal/pidns"
 	"github.com/syscage/syscage/internal/policy"
 )
 
@@ -99,6 +100,9 @@ type WatchdogOptions struct {
 	// LearnedPath, in learn mode, is where the watchdog writes the
 	// profile its sentry learned (the sentry, confined, writes no file).
 	LearnedPath string
+	// SentryPlace, if set, is why the sentry serves from the runtime's
+	// pid namespace (sentryPlace); empty, it serves from the container's.
+	SentryPlace string
 }
 
 // watchdog is the state shared by the watchdog's goroutines.
@@ -115,11 +119,24 @@ type watchdog struct {
 	// into the container's cgroups (chargeSentry).
 	sentryPid int
 	charged   bool
+
+	// launchMu guards the sentry's start: launch starts it for the init
+	// create names, once; started receives the outcome.
+	launchMu  sync.Mutex
+	launch    func(initPid int) error
+	started   chan error
+	initPid   int
+	launchErr error
+	abandoned bool
+	cmd       *exec.Cmd
+	// target is the container's pid namespace when the sentry serves
+	// from inside it (nil: from the runtime's).
+	target *pidns.Target
 }
 
-// charge moves the sentry into the container's cgroups when the first
-// listener (the init's, in create) has been taken, before create hears
-// of it: from then on the container's limits bound the sentry. A sentry
+// charge moves the sentry into the cgroups of the container's init as
+// soon as it has started, before it takes a listener: from then on the
+// container's limits bound the sentry. A sentry
 // that cannot be charged (no cgroups to join, as for a rootless runtime)
 // serves uncharged, and says so in the log.
 func (w *watchdog) charge(pid int) {
@@ -195,7 +212,6 @@ func (w *watchdog) readStatus(r *os.File) {
 		switch verb {
 		case "took":
 			if pid, err := strconv.Atoi(arg); err == nil && pid > 0 {
-				w.charge(pid)
 				w.update(func() { w.took[pid] = true })
 			}
 		case "lost":
@@ -246,8 +262,16 @@ func (w *watchdog) serveControl(l *net.UnixListener) {
 			}
 			verb, arg, _ := strings.Cut(strings.TrimSpace(line), " ")
 			pid, err := strconv.Atoi(arg)
-			if verb != "confirm" || err != nil || pid <= 0 {
+			if (verb != "confirm" && verb != "init") || err != nil || pid <= 0 {
 				fmt.Fprintf(conn, "error bad request %q\n", strings.TrimSpace(line))
+				return
+			}
+			if verb == "init" {
+				if err := w.startInit(pid); err != nil {
+					fmt.Fprintf(conn, "error %v\n", err)
+					return
+				}
+				fmt.Fprintln(conn, "ok")
 				return
 			}
 			if ok, reason := w.confirm(pid, confirmTimeout); !ok {
@@ -259,8 +283,9 @@ func (w *watchdog) serveControl(l *net.UnixListener) {
 	}
 }
 
-// RunWatchdog is the sentry-watchdog command: start the sentry, confirm
-// hand-offs, and kill the container if the sentry ends unasked.
+// RunWatchdog is the sentry-watchdog command: start the sentry once
+// create names the container's init ("init PID" on the control socket),
+// confirm hand-offs, and kill the container if the sentry ends unasked.
 func RunWatchdog(o WatchdogOptions) error {
 	stateDir := filepath.Join(o.Root, o.ID)
 	// The fds create passed are inheritable; the sentry gets only those
@@ -275,7 +300,6 @@ func RunWatchdog(o WatchdogOptions) error {
 		ready.Close()
 		return err
 	}
-	agent := os.NewFile(watchdogAgentFd, "agent-socket")
 	control := os.NewFile(watchdogControlFd, "control-socket")
 	fl, err := net.FileListener(control)
 	control.Close()
@@ -299,40 +323,46 @@ func RunWatchdog(o WatchdogOptions) error {
 	if err != nil {
 		return fail(fmt.Errorf("watchdog: finding our own binary: %w", err))
 	}
-	cmd := exec.Command(self, append([]string{"sentry"}, o.SentryArgs...)...)
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = nil, nil, os.Stderr
-	cmd.ExtraFiles = []*os.File{agent, statusW} // fds 3 and 4
-	for i := 0; i < o.SentryFiles; i++ {
-		cmd.ExtraFiles = append(cmd.ExtraFiles, os.NewFile(uintptr(watchdogFirstSentryFileFd+i), "sentry-file"))
-	}
-	cmd.Dir = "/"
-	err = startSentryProcess(cmd, o.SentryID)
-	for _, f := range cmd.ExtraFiles {
-		f.Close()
-	}
-	if err != nil {
-		return fail(fmt.Errorf("watchdog: starting the sentry: %w", err))
-	}
-	pid := cmd.Process.Pid
-	// create exempts the watchdog from the OOM killer; the sentry gets
-	// the ordinary score back: losing it stops the container, and it must
-	// not be an unkillable store of whatever memory a workload makes it
-	// spend.
-	if err := os.WriteFile("/proc/"+strconv.Itoa(pid)+"/oom_score_adj", []byte("0"), 0); err != nil && !Unprivileged() {
-		logrus.Warnf("watchdog: container %s: resetting the sentry's OOM score: %v", o.ID, err)
-	}
-	if err := os.WriteFile(filepath.Join(stateDir, sentryPidFile), []byte(strconv.Itoa(pid)), 0o600); err != nil {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		return fail(fmt.Errorf("watchdog: recording the sentry's pid: %w", err))
+	w := &watchdog{took: map[int]bool{}, changed: make(chan struct{}), learnedPath: o.LearnedPath,
+		started: make(chan error, 1)}
+	w.launch = func(initPid int) error {
+		return w.startSentry(o, stateDir, self, statusW, initPid)
 	}
 	fmt.Fprintln(ready, "ok")
 	ready.Close()
+	go w.serveControl(cl)
 
-	w := &watchdog{took: map[int]bool{}, changed: make(chan struct{}), learnedPath: o.LearnedPath, sentryPid: pid}
+	// The sentry starts once create has made the container's init; a
+	// create that never gets that far (it failed, and deletes the
+	// container) stops the watchdog, or it gives up.
+	giveUp := time.NewTimer(initTimeout)
+	defer giveUp.Stop()
+wait0:
+	for {
+		select {
+		case err := <-w.started:
+			statusW.Close()
+			if err != nil {
+				cl.Close()
+				return err
+			}
+			break wait0
+		case sig := <-sigs:
+			if sig == unix.SIGTERM && w.abandon() {
+				cl.Close()
+				return nil
+			}
+		case <-giveUp.C:
+			if w.abandon() {
+				cl.Close()
+				logrus.Infof("watchdog: container %s: no init was named within %v; nothing to serve", o.ID, initTimeout)
+				return nil
+			}
+		}
+	}
+	cmd := w.cmd
 	statusDone := make(chan struct{})
 	go func() { w.readStatus(statusR); close(statusDone) }()
-	go w.serveControl(cl)
 
 	waited := make(chan error, 1)
 	go func() { waited <- cmd.Wait() }()
@@ -348,6 +378,13 @@ wait:
 			}
 			stopping = true
 			logrus.Infof("watchdog: stopping the sentry of container %s", o.ID)
+			if w.target != nil {
+				// A sentry in the container's pid namespace ignores
+				// signals it can (the container's root may send them)
+				// and has nothing to save: it never learns.
+				_ = cmd.Process.Kill()
+				continue
+			}
 			_ = cmd.Process.Signal(unix.SIGTERM)
 			grace = time.After(sentryStopGrace)
 		case <-grace:
@@ -374,11 +411,147 @@ wait:
 	if w.done && w.lost == "" && cmd.ProcessState != nil && cmd.ProcessState.ExitCode() == 0 {
 		return nil
 	}
+	// A sentry inside the container's pid namespace is killed by the
+	// kernel with the rest of the namespace when its pid 1 exits: the
+	// container is gone, not its sentry's guard.
+	if w.target != nil && killedBy(cmd.ProcessState, unix.SIGKILL) && w.target.Ending() {
+		logrus.Debugf("watchdog: container %s: the sentry ended with its pid namespace", o.ID)
+		return nil
+	}
 	reason := ended
 	if w.lost != "" {
 		reason = "lost a seccomp listener: " + w.lost
 	}
 	return failClosed(o, stateDir, reason)
+}
+
+// initTimeout is how long a watchdog waits for create to name the
+// container's init before it gives up (create failed without deleting).
+const initTimeout = 2 * time.Minute
+
+// abandon marks the watchdog as ending before its sentry started: a late
+// "init" is refused. It reports false if the sentry has started meanwhile.
+func (w *watchdog) abandon() bool {
+	w.launchMu.Lock()
+	defer w.launchMu.Unlock()
+	if w.cmd != nil {
+		return false
+	}
+	w.abandoned = true
+	return true
+}
+
+// startInit starts the sentry for the container whose init is initPid
+// (once; a repeated request for the same pid is answered again).
+func (w *watchdog) startInit(initPid int) error {
+	w.launchMu.Lock()
+	defer w.launchMu.Unlock()
+	switch {
+	case w.abandoned:
+		return errors.New("the watchdog is stopping")
+	case w.cmd != nil && w.initPid == initPid:
+		return nil
+	case w.cmd != nil || w.launchErr != nil:
+		return fmt.Errorf("the sentry was already started for pid %d", w.initPid)
+	}
+	w.initPid = initPid
+	if err := w.launch(initPid); err != nil {
+		w.launchErr = err
+		w.started <- err
+		return err
+	}
+	w.started <- nil
+	return nil
+}
+
+// startSentry starts the sentry (called once, under launchMu): in the
+// pid namespace of the container's init, with a procfs of that namespace,
+// unless the container or the runtime rules that out (pidNamespacePlace).
+func (w *watchdog) startSentry(o WatchdogOptions, stateDir, self string, statusW *os.File, initPid int) error {
+	place, target := o.SentryPlace, (*pidns.Target)(nil)
+	if place == "" {
+		place, target = enterablePidNamespace(initPid)
+	}
+	args := append([]string{"sentry"}, o.SentryArgs...)
+	cmd := exec.Command(self, args...)
+	// Its command line is readable by the container's processes when it
+	// serves from their pid namespace: it names no host path but the
+	// state dir.
+	cmd.Args[0] = "syscage-sentry"
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = nil, nil, os.Stderr
+	agent := os.NewFile(watchdogAgentFd, "agent-socket")
+	cmd.ExtraFiles = []*os.File{agent, statusW} // fds 3 and 4
+	for i := 0; i < o.SentryFiles; i++ {
+		cmd.ExtraFiles = append(cmd.ExtraFiles, os.NewFile(uintptr(watchdogFirstSentryFileFd+i), "sentry-file"))
+	}
+	if target != nil {
+		cmd.Args = append(cmd.Args, "--proc-fd", strconv.Itoa(3+len(cmd.ExtraFiles)), "--in-container-pidns")
+		cmd.ExtraFiles = append(cmd.ExtraFiles, target.Proc)
+	}
+	cmd.Dir = "/"
+	err := startSentryProcess(cmd, o.SentryID, target)
+	// The sentry has its copies (the status pipe's write end is closed
+	// by the caller); of the target, the watchdog keeps the namespace's
+	// pid 1 only (Alive).
+	for _, f := range cmd.ExtraFiles {
+		if f != statusW {
+			f.Close()
+		}
+	}
+	if target != nil {
+		target.NS.Close()
+	}
+	if err != nil {
+		return fmt.Errorf("watchdog: starting the sentry: %w", err)
+	}
+	pid := cmd.Process.Pid
+	// create exempts the watchdog from the OOM killer; the sentry gets
+	// the ordinary score back: losing it stops the container, and it must
+	// not be an unkillable store of whatever memory a workload makes it
+	// spend.
+	if err := os.WriteFile("/proc/"+strconv.Itoa(pid)+"/oom_score_adj", []byte("0"), 0); err != nil && !Unprivileged() {
+		logrus.Warnf("watchdog: container %s: resetting the sentry's OOM score: %v", o.ID, err)
+	}
+	if err := os.WriteFile(filepath.Join(stateDir, sentryPidFile), []byte(strconv.Itoa(pid)), 0o600); err != nil {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		return fmt.Errorf("watchdog: recording the sentry's pid: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(stateDir, sentryPlaceFile), []byte(place), 0o600); err != nil {
+		logrus.Warnf("watchdog: container %s: recording where the sentry serves: %v", o.ID, err)
+	}
+	if place != sentryInContainer {
+		logrus.Infof("watchdog: container %s: the sentry serves from %s", o.ID, place)
+	}
+	w.cmd, w.target, w.sentryPid = cmd, target, pid
+	// From the start, the container's limits bound the sentry: it is
+	// charged to the cgroups of the init create named (never of a pid
+	// the sentry names).
+	w.charge(initPid)
+	return nil
+}
+
+// enterablePidNamespace returns the pid namespace of the container's init
+// for its sentry, with sentryInContainer, or why the sentry serves from
+// the runtime's.
+func enterablePidNamespace(initPid int) (string, *pidns.Target) {
+	t, err := pidns.Of(initPid)
+	switch {
+	case errors.Is(err, pidns.ErrShared):
+		return "the runtime's pid namespace: the container shares it", nil
+	case err != nil:
+		return "the runtime's pid namespace: " + err.Error(), nil
+	}
+	return sentryInContainer, t
+}
+
+// killedBy reports whether a process was killed by sig.
+func killedBy(ps *os.ProcessState, sig unix.Signal) bool {
+	if ps == nil {
+		return false
+	}
+	ws, ok := ps.Sys().(syscall.WaitStatus)
+	return ok && ws.Signaled() && ws.Signal() == sig
 }
 
 // describeExit says how a process ended.
@@ -487,6 +660,30 @@ func confirmListener(c *libcontainer.Container, stateDir string, pid int) error 
 		return nil
 	}
 	return fmt.Errorf("the sentry did not take the seccomp listener of pid %d: %s", pid, strings.TrimPrefix(line, "error "))
+}
+
+// initSentry asks the container's watchdog to start the sentry for the
+// container's init, pid, which runs nothing of the workload's yet: the
+// watchdog takes the init's pid namespace and /proc now, while both are
+// still the runtime's making.
+func initSentry(stateDir string, pid int) error {
+	conn, err := net.DialTimeout("unix", controlSocket(stateDir), 5*time.Second)
+	if err != nil {
+		return fmt.Errorf("starting the sentry: its watchdog does not answer: %w", err)
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(confirmTimeout))
+	if _, err := fmt.Fprintf(conn, "init %d\n", pid); err != nil {
+		return fmt.Errorf("starting the sentry: %w", err)
+	}
+	line, err := bufio.NewReader(conn).ReadString('\n')
+	if err != nil {
+		return fmt.Errorf("starting the sentry: no answer from its watchdog: %w", err)
+	}
+	if line = strings.TrimSpace(line); line != "ok" {
+		return fmt.Errorf("starting the sentry: %s", strings.TrimPrefix(line, "error "))
+	}
+	return nil
 }
 
 // errWatchdogGone is what waitSentry reports when the watchdog closed its

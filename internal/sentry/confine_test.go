@@ -5,14 +5,19 @@ import (
 	"fmt"
 	seccomp "github.com/seccomp/libseccomp-golang"
 	"os"
+	"os/exec"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/syscage/syscage/internal/pidns"
 )
 
 // attemptWant is one attempt of the confine helper and the outcome it
@@ -69,17 +74,39 @@ var jailedAttempts = []attemptWant{
 	{"read its own memory with process_vm_readv", "ok"},
 }
 
+// pidNamespaceAttempts are what a compromised sentry would try against
+// the host's processes when it serves as in production from inside a
+// container's pid namespace, with that namespace's procfs as its /proc:
+// every host pid is a number that names nothing there.
+var pidNamespaceAttempts = []attemptWant{
+	{"pidfd_open a host process", "ESRCH"},
+	{"process_vm_readv a host process", "ESRCH"},
+	{"process_vm_writev a host process", "ESRCH"},
+	{"read a host process's status through the /proc fd", "ENOENT"},
+	{"read the host's /etc/passwd through /proc/<host pid>/root", "ENOENT"},
+	{"open /proc/1/mem read-write through the /proc fd", "EPERM"},
+	{"ptrace attach to pid 1", "EPERM"},
+	{"kill pid 1", "EPERM"},
+	{"read pid 1 of its namespace through the /proc fd", "ok"},
+	{"process_vm_readv pid 1 of its namespace", "ok"},
+}
+
 // helperConfine ("confine") loads the sentry's filter with confine(),
 // then makes each attempt and prints "<name>: <errno or ok>". With
 // helperJailEnv set it first jails itself there (Jail) and makes the
 // jailed attempts.
 func helperConfine() {
 	attempts := confinedAttempts
+	hostPid, _ := strconv.Atoi(os.Getenv(helperHostPidEnv))
 	if dir := os.Getenv(helperJailEnv); dir != "" {
-		if err := Jail(dir); err != nil {
+		procFd := -1
+		attempts = jailedAttempts
+		if hostPid > 0 {
+			procFd, attempts = 3, pidNamespaceAttempts
+		}
+		if err := Jail(dir, procFd); err != nil {
 			helperDie("%v", err)
 		}
-		attempts = jailedAttempts
 	}
 	if err := confine(); err != nil {
 		helperDie("%v", err)
@@ -222,6 +249,48 @@ func helperConfine() {
 			}
 			wg.Wait()
 			got = "ok"
+		case "pidfd_open a host process":
+			got = raw(unix.SYS_PIDFD_OPEN, uintptr(hostPid), 0)
+		case "process_vm_readv a host process", "process_vm_writev a host process":
+			buf := make([]byte, 8)
+			local := []unix.Iovec{{Base: &buf[0]}}
+			local[0].SetLen(len(buf))
+			// Any address: the pid is looked up first.
+			remote := []unix.RemoteIovec{{Base: 0x400000, Len: len(buf)}}
+			var err error
+			if strings.Contains(a.name, "readv") {
+				_, err = unix.ProcessVMReadv(hostPid, local, remote, 0)
+			} else {
+				_, err = unix.ProcessVMWritev(hostPid, local, remote, 0)
+			}
+			got = errno(err)
+		case "read a host process's status through the /proc fd":
+			_, err := readProc(strconv.Itoa(hostPid) + "/status")
+			got = errno(err)
+		case "read the host's /etc/passwd through /proc/<host pid>/root":
+			_, err := readProc(strconv.Itoa(hostPid) + "/root/etc/passwd")
+			got = errno(err)
+		case "read pid 1 of its namespace through the /proc fd":
+			data, err := readProc("1/cmdline")
+			got = errno(err)
+			if err == nil && !strings.HasPrefix(string(data), "sleep\x00") {
+				got = fmt.Sprintf("pid 1 is %q, not the namespace's sleep", data)
+			}
+		case "process_vm_readv pid 1 of its namespace":
+			maps, err := readProc("1/maps")
+			if err != nil {
+				got = errno(err)
+				break
+			}
+			var start uintptr
+			if _, err := fmt.Sscanf(string(maps), "%x-", &start); err != nil {
+				helperDie("pid 1's maps: %v", err)
+			}
+			buf := make([]byte, 4)
+			local := []unix.Iovec{{Base: &buf[0]}}
+			local[0].SetLen(len(buf))
+			_, err = unix.ProcessVMReadv(1, local, []unix.RemoteIovec{{Base: start, Len: len(buf)}}, 0)
+			got = errno(err)
 		case "read its own memory with process_vm_readv":
 			src, dst := []byte("abc"), make([]byte, 3)
 			local := []unix.Iovec{{Base: &dst[0]}}
@@ -281,6 +350,76 @@ func TestJailed(t *testing.T) {
 		AmbientCaps: []uintptr{unix.CAP_SYS_PTRACE, unix.CAP_SYS_CHROOT},
 	}
 	checkAttempts(t, startHelper(t, "confine", []string{helperJailEnv + "=" + dir}, attr), jailedAttempts)
+}
+
+// TestJailedInPidNamespace runs the confine helper as the sentry of a
+// container runs in production: started by the watchdog's code
+// (pidns.Of, Target.Enter) inside the pid namespace of a process that has
+// a procfs of its own namespace (what a container's init has), jailed
+// with that procfs as its /proc, as nobody with its two capabilities,
+// under its filter. Its CAP_SYS_PTRACE still reaches the namespace's
+// processes, and no host process: their pids name nothing there.
+func TestJailedInPidNamespace(t *testing.T) {
+	requireRoot(t, "to make a pid namespace and start the helper in it")
+	dir, err := os.MkdirTemp("/run", "syscage-test-jail-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.Remove(dir) })
+	if err := os.Chmod(dir, 0o555); err != nil {
+		t.Fatal(err)
+	}
+	initPid := namespaceWithProc(t)
+	target, err := pidns.Of(initPid)
+	if err != nil {
+		t.Fatalf("pidns.Of(%d): %v", initPid, err)
+	}
+	t.Cleanup(target.Close)
+	start := func(cmd *exec.Cmd) error {
+		errc := make(chan error, 1)
+		go func() {
+			runtime.LockOSThread() // never unlocked: the thread is retired
+			if err := target.Enter(); err != nil {
+				errc <- err
+				return
+			}
+			errc <- cmd.Start()
+		}()
+		return <-errc
+	}
+	attr := &syscall.SysProcAttr{
+		Credential:  &syscall.Credential{Uid: 65534, Gid: 65534, Groups: []uint32{}},
+		AmbientCaps: []uintptr{unix.CAP_SYS_PTRACE, unix.CAP_SYS_CHROOT},
+	}
+	env := []string{helperJailEnv + "=" + dir, helperHostPidEnv + "=" + strconv.Itoa(os.Getpid())}
+	checkAttempts(t, startHelperWith(t, start, "confine", env, attr, target.Proc), pidNamespaceAttempts)
+}
+
+// namespaceWithProc starts `sleep` as pid 1 of a new pid namespace, in a
+// mount namespace whose /proc is a procfs of that pid namespace (as a
+// container's init has), and returns its pid once it runs.
+func namespaceWithProc(t *testing.T) int {
+	t.Helper()
+	cmd := exec.Command("unshare", "--pid", "--fork", "--mount-proc", "--propagation", "private", "sleep", "1000")
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("unshare: %v", err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	children := fmt.Sprintf("/proc/%d/task/%d/children", cmd.Process.Pid, cmd.Process.Pid)
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		data, _ := os.ReadFile(children)
+		if f := strings.Fields(string(data)); len(f) == 1 {
+			pid, _ := strconv.Atoi(f[0])
+			// Once it runs sleep, its /proc is mounted.
+			if cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid)); strings.HasPrefix(string(cmdline), "sleep\x00") {
+				return pid
+			}
+		}
+		runtime.Gosched()
+	}
+	t.Fatalf("unshare's sleep did not start")
+	return 0
 }
 
 // checkAttempts reads the confine helper's "<name>: <outcome>" lines and

@@ -25,10 +25,13 @@ import (
 // re-executes itself as that process; helperEnv selects what it does
 // ("wait" only says it is ready and waits for its stdin to close).
 const (
-	helperEnv       = "SYSCAGE_SENTRY_TEST_HELPER"
-	helperJailEnv   = "SYSCAGE_SENTRY_TEST_JAIL"
-	helperNodeEnv   = "SYSCAGE_SENTRY_TEST_NODENAME"
-	helperDomainEnv = "SYSCAGE_SENTRY_TEST_DOMAINNAME"
+	helperEnv     = "SYSCAGE_SENTRY_TEST_HELPER"
+	helperJailEnv = "SYSCAGE_SENTRY_TEST_JAIL"
+	// helperHostPidEnv: the jailed helper serves from another pid
+	// namespace, its procfs at fd 3; this is a host process's pid.
+	helperHostPidEnv = "SYSCAGE_SENTRY_TEST_HOST_PID"
+	helperNodeEnv    = "SYSCAGE_SENTRY_TEST_NODENAME"
+	helperDomainEnv  = "SYSCAGE_SENTRY_TEST_DOMAINNAME"
 )
 
 // helperPattern is what the notify helper puts at the start of its buffer.
@@ -179,6 +182,12 @@ type helper struct {
 // stopped (stdin closed, then killed if still running) when the test ends.
 func startHelper(t *testing.T, mode string, env []string, attr *syscall.SysProcAttr, extra ...*os.File) *helper {
 	t.Helper()
+	return startHelperWith(t, (*exec.Cmd).Start, mode, env, attr, extra...)
+}
+
+// startHelperWith is startHelper, starting the command with start.
+func startHelperWith(t *testing.T, start func(*exec.Cmd) error, mode string, env []string, attr *syscall.SysProcAttr, extra ...*os.File) *helper {
+	t.Helper()
 	cmd := exec.Command(os.Args[0])
 	// Through an fd opened here: a helper started as another user needs
 	// no search right on the test binary's (private) directory.
@@ -205,7 +214,7 @@ func startHelper(t *testing.T, mode string, env []string, attr *syscall.SysProcA
 		t.Fatal(err)
 	}
 	h.out = bufio.NewReader(stdout)
-	if err := cmd.Start(); err != nil {
+	if err := start(cmd); err != nil {
 		t.Fatalf("starting %s helper: %v", mode, err)
 	}
 	t.Cleanup(func() {

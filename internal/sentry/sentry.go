@@ -65,6 +65,10 @@ type Config struct {
 	// once set up is over: after the resource view is opened from the
 	// host's /proc and cgroup file systems, before its filter is loaded.
 	Jail string
+	// ProcFd, if positive, is a procfs of the container's pid
+	// namespace (the sentry serves from inside it): the /proc the jailed
+	// sentry keeps instead of the host's.
+	ProcFd int
 	// ResourceViews: sysinfo is answered from the container's cgroup,
 	// found from the first process's (the init's) when it connects.
 	ResourceViews bool
@@ -220,7 +224,7 @@ func (s *Sentry) accept(l *net.UnixListener) error {
 			// from now on the sentry runs jailed, under its own filter.
 			s.openResources(state.Pid)
 			if s.cfg.Jail != "" {
-				if err := Jail(s.cfg.Jail); err != nil {
+				if err := Jail(s.cfg.Jail, s.cfg.ProcFd); err != nil {
 					s.mu.Unlock()
 					unix.Close(fd)
 					return err

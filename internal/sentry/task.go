@@ -232,7 +232,7 @@ func (t *task) ownNamespace(kind string) (bool, error) {
 	if err := t.valid(); err != nil {
 		return false, err
 	}
-	if err := statProc("self/ns/"+kind, &ours); err != nil {
+	if err := hostNamespaces.own(kind, &ours); err != nil {
 		return false, err
 	}
 	same := func(a, b unix.Stat_t) bool { return a.Dev == b.Dev && a.Ino == b.Ino }
@@ -244,7 +244,7 @@ func (t *task) ownNamespace(kind string) (bool, error) {
 	// must not take a container that joined the host's for one of its
 	// own. (Some hosts' pid 1 lets no one read its namespaces.)
 	var host unix.Stat_t
-	if err := statProc("1/ns/"+kind, &host); err == nil && same(theirs, host) {
+	if err := hostNamespaces.host(kind, &host); err == nil && same(theirs, host) {
 		return false, nil
 	}
 	return true, nil

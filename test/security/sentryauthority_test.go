@@ -26,7 +26,9 @@ const sentryCaps = "00000000000c0000"
 // dumpable (its /proc files are root's, so no process of its uid can read
 // its memory or fds), and charged to the container: in a child of the
 // container's memory and cpu cgroups (not pids: see sentryControllers),
-// with the container's OOM score. `ps` does not list it, the workload is served as before, and
+// with the container's OOM score; it serves from the container's pid
+// namespace, where the container's signals to all do not end it. `ps`
+// does not list it, the workload is served as before, and
 // nothing of it is left after delete.
 func TestSentryLeastAuthority(t *testing.T) {
 	t.Parallel()
@@ -49,6 +51,29 @@ func TestSentryLeastAuthority(t *testing.T) {
 			var st struct{ Pid int }
 			if res.Code != 0 || json.Unmarshal([]byte(res.Stdout), &st) != nil || st.Pid <= 0 {
 				t.Fatalf("state: %s", res)
+			}
+
+			// It serves from the container's pid namespace, with a procfs
+			// of that namespace: it names no process outside it.
+			if a, b := nsLink(t, spid, "pid"), nsLink(t, st.Pid, "pid"); a != b {
+				t.Errorf("sentry pid namespace %s, the container's %s", a, b)
+			}
+			if res := rt.Run(nil, "state", id); !strings.Contains(res.Stdout, `"sentryServesFrom": "the container's pid namespace"`) {
+				t.Errorf("state does not say the sentry serves from the container's pid namespace: %s", res)
+			}
+			// The container sees it, and cannot end it with a signal
+			// its root may send to all (a shutdown's kill -1), nor read
+			// its environment or fds; the container's root (uid 0,
+			// CAP_KILL) could SIGKILL it, which stops the container
+			// (TestSentryKilledFromInside).
+			nspid := strings.Fields(procStatus(t, spid, "NSpid"))
+			inside := nspid[len(nspid)-1]
+			script := "kill -TERM -1; kill -USR1 -1; kill -HUP " + inside + "; cat /proc/" + inside + "/environ && echo ENVIRON; ls /proc/" + inside + "/fd/ 2>/dev/null | grep -q . && readlink /proc/" + inside + "/fd/* && echo FDS; true"
+			if res := rt.Run(nil, "exec", id, "sh", "-c", script); res.Code != 0 || strings.Contains(res.Stdout, "ENVIRON") || strings.Contains(res.Stdout, "FDS") {
+				t.Errorf("from inside: %s", res)
+			}
+			if _, err := os.Stat("/proc/" + strconv.Itoa(spid)); err != nil {
+				t.Errorf("the sentry did not outlive kill -1 from inside: %v", err)
 			}
 
 			// Its own id, from the range no workload may have, not nobody's.
@@ -140,4 +165,56 @@ func procCgroups(t *testing.T, pid int) map[string]string {
 		}
 	}
 	return m
+}
+
+// nsLink is the namespace of a kind pid is in.
+func nsLink(t *testing.T, pid int, kind string) string {
+	t.Helper()
+	l, err := os.Readlink("/proc/" + strconv.Itoa(pid) + "/ns/" + kind)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+// TestSentryOutsideForPtrace: CAP_SYS_PTRACE over the host's user
+// namespace reaches any process of the pid namespace a holder can name,
+// its sentry included. A container created with it keeps its sentry in
+// the runtime's pid namespace (state says why); a process exec'd with it
+// into a container whose sentry serves from inside is refused, and the
+// container runs on.
+func TestSentryOutsideForPtrace(t *testing.T) {
+	t.Parallel()
+	rt := newRuntime(t)
+
+	b := newBundle(t, withArgs("sleep", "100000"), withCapability("CAP_SYS_PTRACE"))
+	id := newID(t)
+	if res := rt.Run(nil, "run", "-d", "--bundle", b, id); res.Code != 0 {
+		t.Fatalf("run -d: %s", res)
+	}
+	spid := sandboxtest.ReadPidFile(t, filepath.Join(rt.Root, id, "sentry.pid"))
+	if a, b := nsLink(t, spid, "pid"), nsLink(t, os.Getpid(), "pid"); a != b {
+		t.Errorf("the sentry of a container with CAP_SYS_PTRACE is in pid namespace %s, want the runtime's %s", a, b)
+	}
+	if res := rt.Run(nil, "state", id); !strings.Contains(res.Stdout, "the runtime's pid namespace: the container holds CAP_SYS_PTRACE") {
+		t.Errorf("state does not say why the sentry serves from the runtime's pid namespace: %s", res)
+	}
+	if res := rt.Run(nil, "exec", id, "true"); res.Code != 0 {
+		t.Errorf("exec: %s", res)
+	}
+	rt.Run(nil, "delete", "--force", id)
+
+	b = newBundle(t, withArgs("sleep", "100000"))
+	id = newID(t)
+	if res := rt.Run(nil, "run", "-d", "--bundle", b, id); res.Code != 0 {
+		t.Fatalf("run -d: %s", res)
+	}
+	res := rt.Run(nil, "exec", "--cap", "CAP_SYS_PTRACE", id, "true")
+	if res.Code == 0 || !strings.Contains(res.Stderr, "CAP_SYS_PTRACE") || !strings.Contains(res.Stderr, "sentry serves from inside") {
+		t.Errorf("exec --cap CAP_SYS_PTRACE: %s\nwant a refusal naming the capability and the sentry", res)
+	}
+	if res := rt.Run(nil, "exec", id, "true"); res.Code != 0 {
+		t.Errorf("exec after the refusal: %s", res)
+	}
+	rt.Run(nil, "delete", "--force", id)
 }

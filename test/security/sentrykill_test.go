@@ -270,3 +270,50 @@ func TestSentryKilledSharedPidNamespace(t *testing.T) {
 		t.Errorf("delete: %s", res)
 	}
 }
+
+// TestSentryKilledFromInside: the sentry serves from the container's pid
+// namespace, where the container's root (CAP_KILL over the host's user
+// namespace) can name it and SIGKILL it. That is the tenant stopping its
+// own container, and nothing more: the watchdog kills every process of
+// the container, as for any other death of the sentry, and says why.
+func TestSentryKilledFromInside(t *testing.T) {
+	t.Parallel()
+	rt := newRuntime(t)
+	b := newBundle(t, withArgs("sh", "-c", "sleep 100000 & exec sleep 100000"))
+	id := newID(t)
+	if res := rt.Run(nil, "run", "-d", "--bundle", b, id); res.Code != 0 {
+		t.Fatalf("run -d: %s", res)
+	}
+	root, _ := filepath.Abs(rt.Root)
+	stateDir := filepath.Join(root, id)
+	pidData, err := os.ReadFile(filepath.Join(stateDir, "sentry.pid"))
+	if err != nil {
+		t.Fatalf("sentry pid file: %v", err)
+	}
+	status, err := os.ReadFile("/proc/" + strings.TrimSpace(string(pidData)) + "/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var inside string
+	for _, l := range strings.Split(string(status), "\n") {
+		if f := strings.Fields(l); len(f) == 3 && f[0] == "NSpid:" {
+			inside = f[2]
+		}
+	}
+	if inside == "" {
+		t.Fatalf("the sentry is not in a pid namespace of the container's:\n%s", status)
+	}
+	// exec's own process dies with the rest: its exit status is not the point.
+	rt.Run(nil, "exec", id, "kill", "-KILL", inside)
+	if !waitFor(15*time.Second, func() bool { return len(markedProcesses(b)) == 0 }) {
+		t.Errorf("container processes still alive after their sentry was killed from inside: %v", markedProcesses(b))
+	}
+	res := rt.Run(nil, "state", id)
+	if !strings.Contains(res.Stdout, "killed by signal 9") || !strings.Contains(res.Stdout, `"killed": true`) {
+		t.Errorf("state after the sentry was killed from inside: %s\nwant the reason (killed by signal 9) and killed: true", res.Stdout)
+	}
+	if res := rt.Run(nil, "delete", id); res.Code != 0 {
+		t.Errorf("delete: %s", res)
+	}
+	assertNothingLeft(t, id, stateDir, b)
+}
