@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"strconv"
 	"time"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/sirupsen/logrus"
 	"github.com/urfave/cli"
 	"golang.org/x/sys/unix"
@@ -76,6 +78,8 @@ func init() {
 			cli.BoolFlag{Name: "privileged", Usage: "the container is privileged: its built-in profile as policy.Privileged makes it"},
 			cli.StringFlag{Name: "caps", Value: "0", Usage: "the container's capability set (a mask) the profile is for"},
 			cli.BoolFlag{Name: "resource-views"},
+			cli.IntFlag{Name: "first-listener-fd", Value: -1, Usage: "fd of the init's seccomp listener, taken by the watchdog"},
+			cli.IntFlag{Name: "first-state-fd", Value: -1, Usage: "fd of the init's process state (JSON), from the same agent message"},
 			cli.IntFlag{Name: "proc-fd", Value: -1, Usage: "fd of a procfs of the container's pid namespace, the /proc the jailed sentry keeps"},
 			cli.BoolFlag{Name: "in-container-pidns", Usage: "the sentry serves from the container's pid namespace: it ignores every signal it can"},
 		},
@@ -163,6 +167,13 @@ func runSentry(ctx *cli.Context) error {
 	}
 	cfg.Jail = ctx.String("jail")
 	cfg.ProcFd = ctx.Int("proc-fd")
+	if lfd, sfd := ctx.Int("first-listener-fd"), ctx.Int("first-state-fd"); lfd >= 0 || sfd >= 0 {
+		first, err := firstListener(lfd, sfd)
+		if err != nil {
+			return fmt.Errorf("sentry: %w", err)
+		}
+		cfg.First = first
+	}
 	if ctx.Bool("in-container-pidns") {
 		// The container's root may signal us (CAP_KILL): a kill(-1,
 		// SIGTERM) at its shutdown must not end the sentry and so have
@@ -176,6 +187,26 @@ func runSentry(ctx *cli.Context) error {
 		return sentry.Serve(l, cfg)
 	}
 	return sentry.ServeLearning(l, cfg)
+}
+
+// firstListener reads the listener the watchdog took and its process
+// state.
+func firstListener(lfd, sfd int) (*sentry.FirstListener, error) {
+	if lfd < 0 || sfd < 0 {
+		return nil, errors.New("--first-listener-fd and --first-state-fd go together")
+	}
+	f := os.NewFile(uintptr(sfd), "agent-state")
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, sentry.MaxAgentMessage+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading the init's process state: %w", err)
+	}
+	var state specs.ContainerProcessState
+	if len(data) > sentry.MaxAgentMessage || json.Unmarshal(data, &state) != nil {
+		return nil, errors.New("the init's process state is not a container process state")
+	}
+	unix.CloseOnExec(lfd)
+	return &sentry.FirstListener{Fd: lfd, State: &state}, nil
 }
 
 // sentryProfile resolves the sentry's profile: a built-in name, or a file

@@ -55,7 +55,7 @@ func (rt *Runtime) Exec(id string, o ExecOptions) (int, error) {
 	if err != nil {
 		return -1, err
 	}
-	if err := rt.checkExecCaps(id, proc); err != nil {
+	if err := rt.checkExecCaps(c, id, proc); err != nil {
 		return -1, err
 	}
 	if err := checkTerminal(proc.Terminal, o.Detach, o.ConsoleSocket); err != nil {
@@ -93,27 +93,26 @@ func (rt *Runtime) Exec(id string, o ExecOptions) (int, error) {
 }
 
 // checkExecCaps refuses to exec a process with CAP_SYS_PTRACE over the
-// host's user namespace into a container whose sentry serves from inside
-// its pid namespace: such a process (or whatever program it goes on to
-// run, the workload's included) could attach to the sentry and take its
-// listeners. A container created with CAP_SYS_PTRACE has its sentry
-// outside (sentryPlace).
-func (rt *Runtime) checkExecCaps(id string, p *specs.Process) error {
+// host's user namespace into a container whose pid namespace has a sentry
+// serving inside (its own, or another container's it shares the
+// namespace with): such a process (or whatever program it goes on to run,
+// the workload's included) could attach to that sentry and take its
+// listeners and open files. A container created with CAP_SYS_PTRACE has
+// its sentry outside (sentryPlace).
+func (rt *Runtime) checkExecCaps(c *libcontainer.Container, id string, p *specs.Process) error {
 	if containerCaps(p)&ptraceCap == 0 {
-		return nil
-	}
-	place, err := os.ReadFile(filepath.Join(rt.Root, id, sentryPlaceFile))
-	if err != nil || string(place) != sentryInContainer {
 		return nil
 	}
 	spec, err := rt.SavedSpec(id)
 	if err != nil {
 		return err
 	}
-	if ownUserNamespace(spec) {
-		return nil
+	st, err := c.State()
+	if err != nil {
+		return fmt.Errorf("cannot exec a process with CAP_SYS_PTRACE in container %q: %w", id, err)
 	}
-	return fmt.Errorf("cannot exec a process with CAP_SYS_PTRACE in container %q: its sentry serves from inside the container's pid namespace, where that capability over the host's user namespace would reach it (create the container with CAP_SYS_PTRACE, or in a user namespace of its own, to exec such a process)", id)
+	return refusePtraceBeside(containerCaps(p), spec, "/proc/"+strconv.Itoa(st.InitProcessPid)+"/ns/pid",
+		fmt.Sprintf("cannot exec in container %q: the process", id))
 }
 
 // execProcess builds the OCI process to exec: from --process, or from the

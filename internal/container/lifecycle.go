@@ -155,14 +155,27 @@ func signalAll(c *libcontainer.Container, stateDir string, sig unix.Signal) erro
 		// of a container with its own kills the namespace: nothing is
 		// left to signal one pid at a time, which could hit a pid reused
 		// while the container's processes are being reaped.
-		if err := c.Signal(sig); err != nil && !errors.Is(err, libcontainer.ErrNotRunning) {
+		err := c.Signal(sig)
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, libcontainer.ErrNotRunning) {
 			return fmt.Errorf("signalling container %q: %w", c.ID(), err)
 		}
-		return nil
+		// "Not running" to libcontainer: the init's thread-group leader
+		// has exited. Its other threads, and what it started, may still
+		// run in the cgroup: they are killed one by one.
 	}
 	pids, err := c.Processes()
 	if err != nil {
 		return fmt.Errorf("container %q: listing processes: %w", c.ID(), err)
+	}
+	if sig == unix.SIGKILL {
+		// A thread's SIGKILL kills its whole thread group: threads of a
+		// process whose leader has exited are not in the process list.
+		if tids, err := cgroupThreads(c); err == nil {
+			pids = append(pids, tids...)
+		}
 	}
 	for _, pid := range withoutSentry(pids, stateDir) {
 		if err := unix.Kill(pid, sig); err != nil && !errors.Is(err, unix.ESRCH) {

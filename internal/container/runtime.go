@@ -121,6 +121,9 @@ func (rt *Runtime) create(o CreateOptions, act action) (int, error) {
 	// the sentry (which decides notified calls with the same rules).
 	sb.Caps = containerCaps(spec.Process)
 	sb.Profile = sb.Profile.ForCaps(sb.Caps)
+	if err := refusePtraceBeside(sb.Caps, spec, joinsPidNamespace(spec), fmt.Sprintf("container %q", o.ID)); err != nil {
+		return -1, err
+	}
 	filter, err := policy.ContainerFilter(sb.Profile, spec.Linux.Seccomp, agentSocket(stateDir), sb.AuditPath != "")
 	if err != nil {
 		return -1, err
@@ -217,9 +220,6 @@ func (rt *Runtime) create(o CreateOptions, act action) (int, error) {
 		waitSentry:    waitSentry,
 		beforeUser: func(pid int) error {
 			if err := waitSentry(); err != nil {
-				return err
-			}
-			if err := initSentry(stateDir, pid); err != nil {
 				return err
 			}
 			// The init runs nothing of the user's before start (or, for

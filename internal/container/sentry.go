@@ -361,6 +361,7 @@ func (rt *Runtime) SentryRunning(id string) bool {
 // that outlived its watchdog is stopped directly.
 func stopSentry(stateDir string) {
 	defer releaseSentryID(stateDir)
+	defer unregisterPidNamespace(stateDir)
 	defer os.Remove(agentSocket(stateDir))
 	defer os.Remove(controlSocket(stateDir))
 	stopRecorded(stateDir, watchdogPid, sentryStopGrace+2*time.Second)

@@ -3,6 +3,8 @@ package container
 import (
 	"errors"
 	"fmt"
+	"github.com/opencontainers/runc/libcontainer"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -128,4 +130,53 @@ func withoutSentry(pids []int, stateDir string) []int {
 		return pids
 	}
 	return slices.DeleteFunc(pids, func(p int) bool { return p == spid })
+}
+
+// cgroupThreads lists every thread in the container's cgroups, below them
+// included, but the sentry's child: the "tasks" files of cgroup v1's pids
+// (or freezer, or devices) hierarchy, or cgroup v2's "cgroup.threads".
+// libcontainer lists processes ("cgroup.procs"), which shows no process
+// whose thread-group leader has exited while other threads of it run on
+// (the kernel takes the leader out of its cgroup when it exits).
+func cgroupThreads(c *libcontainer.Container) ([]int, error) {
+	st, err := c.State()
+	if err != nil {
+		return nil, err
+	}
+	dir, file := "", "tasks"
+	for _, ctrl := range []string{"pids", "freezer", "devices"} {
+		if d := st.CgroupPaths[ctrl]; d != "" {
+			dir = d
+			break
+		}
+	}
+	if p := st.CgroupPaths[""]; dir == "" && p != "" {
+		dir, file = p, "cgroup.threads"
+	}
+	if dir == "" {
+		return nil, errors.New("no cgroup to list threads from")
+	}
+	var tids []int
+	err = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() {
+			return nil
+		}
+		if d.Name() == sentryCgroup && path != dir {
+			return filepath.SkipDir
+		}
+		data, err := os.ReadFile(filepath.Join(path, file))
+		if err != nil {
+			return err
+		}
+		for _, f := range strings.Fields(string(data)) {
+			if tid, err := strconv.Atoi(f); err == nil {
+				tids = append(tids, tid)
+			}
+		}
+		return nil
+	})
+	return tids, err
 }

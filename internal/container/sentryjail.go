@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -165,6 +166,8 @@ func sentryPlace(spec *specs.Spec, sb sandbox) string {
 		return host + "learn mode: the sentry writes the learned profile when the container stops, which it would not outlive inside the container's"
 	case sb.Caps&ptraceCap != 0 && !ownUserNamespace(spec):
 		return host + "the container holds CAP_SYS_PTRACE over the host's user namespace, with which it could take over a sentry it can name"
+	case joinsPidNamespace(spec) != "":
+		return host + "the container joins another's pid namespace, whose processes it does not choose"
 	}
 	return ""
 }
@@ -174,3 +177,94 @@ var ptraceCap = func() syscalls.Caps {
 	c, _ := syscalls.CapsOf("CAP_SYS_PTRACE")
 	return c
 }()
+
+// Pid namespaces with a sentry inside. A process that holds CAP_SYS_PTRACE
+// over the host's user namespace and can name a sentry can take it over:
+// its memory, its listeners and the host files it holds open (the
+// container's cgroup directories, its audit file). So no such process may
+// run in a pid namespace where a sentry serves: the watchdog registers
+// the namespace under agentDirectory()/pidns, and create (a container
+// joining it) and exec refuse such a process there.
+const (
+	pidnsRegistry = "pidns"
+	// sentryPidnsFile records the registry entry in the state dir.
+	sentryPidnsFile = "sentry-pidns"
+)
+
+// registerPidNamespace records that stateDir's sentry serves inside t.
+func registerPidNamespace(stateDir string, t *pidns.Target) error {
+	dir := filepath.Join(agentDirectory(), pidnsRegistry)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("watchdog: registering the sentry's pid namespace: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, t.ID()), []byte(stateDir), 0o600); err != nil {
+		return fmt.Errorf("watchdog: registering the sentry's pid namespace: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(stateDir, sentryPidnsFile), []byte(t.ID()), 0o600); err != nil {
+		return fmt.Errorf("watchdog: recording the sentry's pid namespace: %w", err)
+	}
+	return nil
+}
+
+// unregisterPidNamespace removes stateDir's entry, if it is still its own.
+func unregisterPidNamespace(stateDir string) {
+	id, err := os.ReadFile(filepath.Join(stateDir, sentryPidnsFile))
+	if err != nil || strings.ContainsAny(string(id), "/.") {
+		return
+	}
+	entry := filepath.Join(agentDirectory(), pidnsRegistry, string(id))
+	if owner, err := os.ReadFile(entry); err == nil && string(owner) == stateDir {
+		os.Remove(entry)
+	}
+}
+
+// sentryInside returns the state dir of a container whose sentry serves
+// inside the pid namespace at nsPath, if one does: its entry is there and
+// its sentry runs, in that namespace (an entry left by a container that
+// was never deleted, for a namespace whose inode was reused since, is no
+// such thing).
+func sentryInside(nsPath string) (string, bool) {
+	id, err := pidns.IDOf(nsPath)
+	if err != nil {
+		return "", false
+	}
+	owner, err := os.ReadFile(filepath.Join(agentDirectory(), pidnsRegistry, id))
+	if err != nil {
+		return "", false
+	}
+	spid, ok := sentryPid(string(owner))
+	if !ok {
+		return "", false
+	}
+	if sid, err := pidns.IDOf("/proc/" + strconv.Itoa(spid) + "/ns/pid"); err != nil || sid != id {
+		return "", false
+	}
+	return string(owner), true
+}
+
+// refusePtraceBeside refuses a process holding CAP_SYS_PTRACE (caps)
+// over the host's user namespace (the container has none of its own) in
+// the pid namespace at nsPath, where a sentry serves.
+func refusePtraceBeside(caps syscalls.Caps, spec *specs.Spec, nsPath, what string) error {
+	if caps&ptraceCap == 0 || ownUserNamespace(spec) || nsPath == "" {
+		return nil
+	}
+	if owner, ok := sentryInside(nsPath); ok {
+		return fmt.Errorf("%s holds CAP_SYS_PTRACE and would run in the pid namespace where the sentry of container %q serves, which that capability over the host's user namespace would reach (give the container a user namespace of its own, or CAP_SYS_PTRACE to the container whose pid namespace it is)", what, filepath.Base(owner))
+	}
+	return nil
+}
+
+// joinsPidNamespace is the path of the pid namespace the container joins,
+// "" if it makes one of its own (or has none: it shares the runtime's).
+func joinsPidNamespace(spec *specs.Spec) string {
+	if spec.Linux == nil {
+		return ""
+	}
+	for _, ns := range spec.Linux.Namespaces {
+		if ns.Type == specs.PIDNamespace {
+			return ns.Path
+		}
+	}
+	return ""
+}

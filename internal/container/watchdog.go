@@ -18,11 +18,13 @@ import (
 	"time"
 
 	"github.com/opencontainers/runc/libcontainer"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 
 	"github.com/syscage/syscage/internal/pidns"
 	"github.com/syscage/syscage/internal/policy"
+	"github.com/syscage/syscage/internal/sentry"
 )
 
 // The watchdog is the parent of a container's sentry. create starts it
@@ -120,15 +122,7 @@ type watchdog struct {
 	sentryPid int
 	charged   bool
 
-	// launchMu guards the sentry's start: launch starts it for the init
-	// create names, once; started receives the outcome.
-	launchMu  sync.Mutex
-	launch    func(initPid int) error
-	started   chan error
-	initPid   int
-	launchErr error
-	abandoned bool
-	cmd       *exec.Cmd
+	cmd *exec.Cmd
 	// target is the container's pid namespace when the sentry serves
 	// from inside it (nil: from the runtime's).
 	target *pidns.Target
@@ -262,16 +256,8 @@ func (w *watchdog) serveControl(l *net.UnixListener) {
 			}
 			verb, arg, _ := strings.Cut(strings.TrimSpace(line), " ")
 			pid, err := strconv.Atoi(arg)
-			if (verb != "confirm" && verb != "init") || err != nil || pid <= 0 {
+			if verb != "confirm" || err != nil || pid <= 0 {
 				fmt.Fprintf(conn, "error bad request %q\n", strings.TrimSpace(line))
-				return
-			}
-			if verb == "init" {
-				if err := w.startInit(pid); err != nil {
-					fmt.Fprintf(conn, "error %v\n", err)
-					return
-				}
-				fmt.Fprintln(conn, "ok")
 				return
 			}
 			if ok, reason := w.confirm(pid, confirmTimeout); !ok {
@@ -283,9 +269,9 @@ func (w *watchdog) serveControl(l *net.UnixListener) {
 	}
 }
 
-// RunWatchdog is the sentry-watchdog command: start the sentry once
-// create names the container's init ("init PID" on the control socket),
-// confirm hand-offs, and kill the container if the sentry ends unasked.
+// RunWatchdog is the sentry-watchdog command: take the init's listener,
+// start the sentry with it (in the init's pid namespace), confirm
+// hand-offs, and kill the container if the sentry ends unasked.
 func RunWatchdog(o WatchdogOptions) error {
 	stateDir := filepath.Join(o.Root, o.ID)
 	// The fds create passed are inheritable; the sentry gets only those
@@ -323,42 +309,60 @@ func RunWatchdog(o WatchdogOptions) error {
 	if err != nil {
 		return fail(fmt.Errorf("watchdog: finding our own binary: %w", err))
 	}
-	w := &watchdog{took: map[int]bool{}, changed: make(chan struct{}), learnedPath: o.LearnedPath,
-		started: make(chan error, 1)}
-	w.launch = func(initPid int) error {
-		return w.startSentry(o, stateDir, self, statusW, initPid)
-	}
+	w := &watchdog{took: map[int]bool{}, changed: make(chan struct{}), learnedPath: o.LearnedPath}
 	fmt.Fprintln(ready, "ok")
 	ready.Close()
 	go w.serveControl(cl)
 
-	// The sentry starts once create has made the container's init; a
-	// create that never gets that far (it failed, and deletes the
-	// container) stops the watchdog, or it gives up.
+	// The sentry starts once the container's init has handed over its
+	// listener (libcontainer sends it from create, before the init runs
+	// anything of the workload's; the init may already wait in a notified
+	// call): the watchdog takes it, and so learns the init's pid, whose
+	// pid namespace the sentry serves from. A create that never gets that
+	// far (it failed, and deletes the container), or a filter that
+	// notifies nothing, leaves the watchdog to stop or give up.
+	taken := make(chan firstListener, 1)
+	agentL, err := agentListener()
+	if err != nil {
+		cl.Close()
+		return err
+	}
+	go func() { taken <- takeFirst(agentL, o) }()
 	giveUp := time.NewTimer(initTimeout)
 	defer giveUp.Stop()
+	var first firstListener
 wait0:
 	for {
 		select {
-		case err := <-w.started:
-			statusW.Close()
-			if err != nil {
-				cl.Close()
-				return err
-			}
+		case first = <-taken:
 			break wait0
 		case sig := <-sigs:
-			if sig == unix.SIGTERM && w.abandon() {
+			if sig == unix.SIGTERM {
+				agentL.Close()
 				cl.Close()
 				return nil
 			}
 		case <-giveUp.C:
-			if w.abandon() {
-				cl.Close()
-				logrus.Infof("watchdog: container %s: no init was named within %v; nothing to serve", o.ID, initTimeout)
-				return nil
-			}
+			agentL.Close()
+			cl.Close()
+			logrus.Infof("watchdog: container %s: no listener came within %v; nothing to serve", o.ID, initTimeout)
+			return nil
 		}
+	}
+	agentL.Close() // the sentry has the socket as its fd 3
+	if first.err != nil {
+		statusW.Close()
+		cl.Close()
+		err := fmt.Errorf("watchdog: taking the init's seccomp listener: %w", first.err)
+		w.update(func() { w.ended = err.Error() })
+		return failClosed(o, stateDir, err.Error())
+	}
+	err = w.startSentry(o, stateDir, self, statusW, first)
+	statusW.Close()
+	if err != nil {
+		w.update(func() { w.ended = err.Error() })
+		cl.Close()
+		return failClosed(o, stateDir, err.Error())
 	}
 	cmd := w.cmd
 	statusDone := make(chan struct{})
@@ -414,8 +418,15 @@ wait:
 	// A sentry inside the container's pid namespace is killed by the
 	// kernel with the rest of the namespace when its pid 1 exits: the
 	// container is gone, not its sentry's guard.
+	// Every thread of pid 1 must be in exit (pidns.Target.Ending): a
+	// workload can make its leader thread alone exit and then SIGKILL the
+	// sentry. Whatever of the container is left is killed all the same;
+	// only no alarm is recorded.
 	if w.target != nil && killedBy(cmd.ProcessState, unix.SIGKILL) && w.target.Ending() {
 		logrus.Debugf("watchdog: container %s: the sentry ended with its pid namespace", o.ID)
+		if c, err := libcontainer.Load(o.Root, o.ID); err == nil && hasProcesses(c) {
+			_ = signalAll(c, stateDir, unix.SIGKILL)
+		}
 		return nil
 	}
 	reason := ended
@@ -425,49 +436,67 @@ wait:
 	return failClosed(o, stateDir, reason)
 }
 
-// initTimeout is how long a watchdog waits for create to name the
-// container's init before it gives up (create failed without deleting).
+// initTimeout is how long a watchdog waits for the init's listener before
+// it gives up (the filter notifies nothing, or create failed without
+// deleting).
 const initTimeout = 2 * time.Minute
 
-// abandon marks the watchdog as ending before its sentry started: a late
-// "init" is refused. It reports false if the sentry has started meanwhile.
-func (w *watchdog) abandon() bool {
-	w.launchMu.Lock()
-	defer w.launchMu.Unlock()
-	if w.cmd != nil {
-		return false
-	}
-	w.abandoned = true
-	return true
+// firstListener is the init's listener, taken by the watchdog.
+type firstListener struct {
+	fd    int
+	state *specs.ContainerProcessState
+	err   error
 }
 
-// startInit starts the sentry for the container whose init is initPid
-// (once; a repeated request for the same pid is answered again).
-func (w *watchdog) startInit(initPid int) error {
-	w.launchMu.Lock()
-	defer w.launchMu.Unlock()
-	switch {
-	case w.abandoned:
-		return errors.New("the watchdog is stopping")
-	case w.cmd != nil && w.initPid == initPid:
-		return nil
-	case w.cmd != nil || w.launchErr != nil:
-		return fmt.Errorf("the sentry was already started for pid %d", w.initPid)
+// agentListener is the agent socket (fd watchdogAgentFd) as a listener of
+// the watchdog's own: a duplicate, so that closing it leaves the fd the
+// sentry gets.
+func agentListener() (*net.UnixListener, error) {
+	f := os.NewFile(watchdogAgentFd, "agent-socket")
+	fl, err := net.FileListener(f) // dups the fd
+	if err != nil {
+		return nil, fmt.Errorf("watchdog: fd %d is not the agent socket: %w", watchdogAgentFd, err)
 	}
-	w.initPid = initPid
-	if err := w.launch(initPid); err != nil {
-		w.launchErr = err
-		w.started <- err
-		return err
+	l, ok := fl.(*net.UnixListener)
+	if !ok {
+		fl.Close()
+		return nil, fmt.Errorf("watchdog: fd %d is not a unix socket", watchdogAgentFd)
 	}
-	w.started <- nil
-	return nil
+	l.SetUnlinkOnClose(false)
+	return l, nil
+}
+
+// takeFirst accepts agent connections until one carries a listener of
+// this container from the runtime (others are refused, as the sentry
+// refuses them).
+func takeFirst(l *net.UnixListener, o WatchdogOptions) firstListener {
+	for {
+		conn, err := l.AcceptUnix()
+		if err != nil {
+			return firstListener{err: err}
+		}
+		fd, state, err := sentry.TakeListener(conn, os.Geteuid(), o.ID)
+		conn.Close()
+		if sentry.IsRefused(err) {
+			logrus.Warnf("watchdog: agent socket: %v: refused", err)
+			continue
+		}
+		return firstListener{fd: fd, state: state, err: err}
+	}
 }
 
 // startSentry starts the sentry (called once, under launchMu): in the
 // pid namespace of the container's init, with a procfs of that namespace,
 // unless the container or the runtime rules that out (pidNamespacePlace).
-func (w *watchdog) startSentry(o WatchdogOptions, stateDir, self string, statusW *os.File, initPid int) error {
+func (w *watchdog) startSentry(o WatchdogOptions, stateDir, self string, statusW *os.File, first firstListener) error {
+	initPid := first.state.Pid
+	listener := os.NewFile(uintptr(first.fd), "seccomp-listener")
+	defer listener.Close() // the sentry has its copy
+	stateFile, err := memfdWith("agent-state", first.state)
+	if err != nil {
+		return fmt.Errorf("watchdog: passing the init's process state: %w", err)
+	}
+	defer stateFile.Close()
 	place, target := o.SentryPlace, (*pidns.Target)(nil)
 	if place == "" {
 		place, target = enterablePidNamespace(initPid)
@@ -484,17 +513,20 @@ func (w *watchdog) startSentry(o WatchdogOptions, stateDir, self string, statusW
 	for i := 0; i < o.SentryFiles; i++ {
 		cmd.ExtraFiles = append(cmd.ExtraFiles, os.NewFile(uintptr(watchdogFirstSentryFileFd+i), "sentry-file"))
 	}
+	cmd.Args = append(cmd.Args, "--first-listener-fd", strconv.Itoa(3+len(cmd.ExtraFiles)),
+		"--first-state-fd", strconv.Itoa(4+len(cmd.ExtraFiles)))
+	cmd.ExtraFiles = append(cmd.ExtraFiles, listener, stateFile)
 	if target != nil {
 		cmd.Args = append(cmd.Args, "--proc-fd", strconv.Itoa(3+len(cmd.ExtraFiles)), "--in-container-pidns")
 		cmd.ExtraFiles = append(cmd.ExtraFiles, target.Proc)
 	}
 	cmd.Dir = "/"
-	err := startSentryProcess(cmd, o.SentryID, target)
+	err = startSentryProcess(cmd, o.SentryID, target)
 	// The sentry has its copies (the status pipe's write end is closed
 	// by the caller); of the target, the watchdog keeps the namespace's
 	// pid 1 only (Alive).
 	for _, f := range cmd.ExtraFiles {
-		if f != statusW {
+		if f != statusW && f != listener && f != stateFile {
 			f.Close()
 		}
 	}
@@ -518,12 +550,23 @@ func (w *watchdog) startSentry(o WatchdogOptions, stateDir, self string, statusW
 		return fmt.Errorf("watchdog: recording the sentry's pid: %w", err)
 	}
 	if err := os.WriteFile(filepath.Join(stateDir, sentryPlaceFile), []byte(place), 0o600); err != nil {
-		logrus.Warnf("watchdog: container %s: recording where the sentry serves: %v", o.ID, err)
+		// exec decides from it whether a process may hold
+		// CAP_SYS_PTRACE: unrecorded, the container does not run.
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		return fmt.Errorf("watchdog: recording where the sentry serves: %w", err)
 	}
 	if place != sentryInContainer {
 		logrus.Infof("watchdog: container %s: the sentry serves from %s", o.ID, place)
 	}
 	w.cmd, w.target, w.sentryPid = cmd, target, pid
+	if target != nil {
+		if err := registerPidNamespace(stateDir, target); err != nil {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+			return err
+		}
+	}
 	// From the start, the container's limits bound the sentry: it is
 	// charged to the cgroups of the init create named (never of a pid
 	// the sentry names).
@@ -543,6 +586,29 @@ func enterablePidNamespace(initPid int) (string, *pidns.Target) {
 		return "the runtime's pid namespace: " + err.Error(), nil
 	}
 	return sentryInContainer, t
+}
+
+// memfdWith is an unnamed in-memory file holding v as JSON, read from its
+// start.
+func memfdWith(name string, v any) (*os.File, error) {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	fd, err := unix.MemfdCreate(name, unix.MFD_CLOEXEC)
+	if err != nil {
+		return nil, fmt.Errorf("memfd_create: %w", err)
+	}
+	f := os.NewFile(uintptr(fd), name)
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return nil, err
+	}
+	if _, err := f.Seek(0, 0); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
 }
 
 // killedBy reports whether a process was killed by sig.
@@ -595,7 +661,11 @@ func failClosed(o WatchdogOptions, stateDir, reason string) error {
 // it left run on under its filter, served by its sentry.
 func hasProcesses(c *libcontainer.Container) bool {
 	pids, err := c.Processes()
-	return err != nil || len(pids) > 0
+	if err != nil || len(pids) > 0 {
+		return true
+	}
+	tids, err := cgroupThreads(c)
+	return err != nil || len(tids) > 0
 }
 
 func writeSentryExit(stateDir string, rec *SentryExit) error {
@@ -660,30 +730,6 @@ func confirmListener(c *libcontainer.Container, stateDir string, pid int) error 
 		return nil
 	}
 	return fmt.Errorf("the sentry did not take the seccomp listener of pid %d: %s", pid, strings.TrimPrefix(line, "error "))
-}
-
-// initSentry asks the container's watchdog to start the sentry for the
-// container's init, pid, which runs nothing of the workload's yet: the
-// watchdog takes the init's pid namespace and /proc now, while both are
-// still the runtime's making.
-func initSentry(stateDir string, pid int) error {
-	conn, err := net.DialTimeout("unix", controlSocket(stateDir), 5*time.Second)
-	if err != nil {
-		return fmt.Errorf("starting the sentry: its watchdog does not answer: %w", err)
-	}
-	defer conn.Close()
-	_ = conn.SetDeadline(time.Now().Add(confirmTimeout))
-	if _, err := fmt.Fprintf(conn, "init %d\n", pid); err != nil {
-		return fmt.Errorf("starting the sentry: %w", err)
-	}
-	line, err := bufio.NewReader(conn).ReadString('\n')
-	if err != nil {
-		return fmt.Errorf("starting the sentry: no answer from its watchdog: %w", err)
-	}
-	if line = strings.TrimSpace(line); line != "ok" {
-		return fmt.Errorf("starting the sentry: %s", strings.TrimPrefix(line, "error "))
-	}
-	return nil
 }
 
 // errWatchdogGone is what waitSentry reports when the watchdog closed its

@@ -34,7 +34,25 @@ type Target struct {
 	// reaper is the namespace's pid 1 (its /proc/<pid> directory, which
 	// pins the process): the namespace lives as long as it does.
 	reaper *os.File
+	// id names the namespace (ID).
+	id string
 }
+
+// ID names the namespace: its nsfs device and inode, as IDOf gives them
+// for a path to a namespace file.
+func (t *Target) ID() string { return t.id }
+
+// IDOf names the pid namespace at path (a /proc/<pid>/ns/pid file or a
+// bind mount of one).
+func IDOf(path string) (string, error) {
+	var st unix.Stat_t
+	if err := unix.Stat(path, &st); err != nil {
+		return "", err
+	}
+	return idOf(&st), nil
+}
+
+func idOf(st *unix.Stat_t) string { return fmt.Sprintf("%d-%d", st.Dev, st.Ino) }
 
 // Close closes the target's files.
 func (t *Target) Close() {
@@ -77,6 +95,7 @@ func Of(pid int) (*Target, error) {
 	if theirs.Dev == ours.Dev && theirs.Ino == ours.Ino {
 		return fail(ErrShared)
 	}
+	t.id = idOf(&theirs)
 	// The namespace is the process's, not a recycled pid's, if it still
 	// runs now.
 	if err := unix.PidfdSendSignal(pidfd, 0, nil, 0); err != nil {
@@ -158,21 +177,50 @@ func (t *Target) Alive() bool {
 // the kernel then kills every other process of the namespace (with
 // SIGKILL), and waits for them to be reaped before pid 1 is gone, so a
 // parent outside the namespace that reaps such a process finds pid 1
-// exiting, not gone.
+// exiting, not gone. Exiting means every thread of it: a thread-group
+// leader that exits alone (exit(2), not exit_group) is a zombie in exit
+// while its other threads keep the namespace alive, and the kernel kills
+// the namespace only when the last one exits.
 func (t *Target) Ending() bool {
 	if !t.Alive() {
 		return true
 	}
-	fd, err := unix.Openat(int(t.reaper.Fd()), "stat", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	tasks, err := unix.Openat(int(t.reaper.Fd()), "task", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return errors.Is(err, unix.ESRCH) || errors.Is(err, unix.ENOENT)
 	}
-	f := os.NewFile(uintptr(fd), "stat")
-	defer f.Close()
+	dir := os.NewFile(uintptr(tasks), "task")
+	defer dir.Close()
+	names, err := dir.Readdirnames(-1)
+	if err != nil {
+		return false
+	}
+	for _, tid := range names {
+		data, err := readAt(tasks, tid+"/stat")
+		if errors.Is(err, unix.ESRCH) || errors.Is(err, unix.ENOENT) {
+			continue // gone meanwhile
+		}
+		flags, ok := statFlags(data)
+		if err != nil || !ok || flags&pfExiting == 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// readAt reads a small file below a directory fd.
+func readAt(dfd int, path string) (string, error) {
+	fd, err := unix.Openat(dfd, path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return "", err
+	}
+	defer unix.Close(fd)
 	buf := make([]byte, 4096)
-	n, _ := f.Read(buf)
-	flags, ok := statFlags(string(buf[:n]))
-	return ok && flags&pfExiting != 0
+	n, err := unix.Read(fd, buf)
+	if err != nil {
+		return "", err
+	}
+	return string(buf[:n]), nil
 }
 
 // pfExiting is the kernel's PF_EXITING task flag: the task is in exit.

@@ -121,3 +121,89 @@ func TestStatFlags(t *testing.T) {
 		}
 	}
 }
+
+// leaderExits is pid 1 of a namespace whose main thread, once it reads a
+// byte, exits alone
+// (exit(2), not exit_group) while another thread lives on: the leader is
+// a zombie in exit, and the namespace lives.
+const leaderExits = `#include <pthread.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+static void *sleeper(void *a) { for (;;) pause(); return a; }
+int main(void) {
+	char c;
+	pthread_t t;
+	pthread_create(&t, 0, sleeper, 0);
+	if (read(0, &c, 1) != 1) return 1;
+	syscall(SYS_exit, 0);
+	return 0;
+}
+`
+
+// TestEndingLeaderExited: a namespace whose pid 1 has only its leader
+// thread in exit is not ending (a workload could otherwise make the
+// watchdog take its sentry's SIGKILL for the namespace's end); once every
+// thread of it is gone, it is.
+func TestEndingLeaderExited(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: pid namespaces and mount clones")
+	}
+	dir := t.TempDir()
+	src := dir + "/leader.c"
+	if err := os.WriteFile(src, []byte(leaderExits), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("gcc", "-O2", "-pthread", "-o", dir+"/leader", src).CombinedOutput(); err != nil {
+		t.Fatalf("gcc: %v\n%s", err, out)
+	}
+	cmd := exec.Command("unshare", "--pid", "--fork", "--mount-proc", "--propagation", "private", dir+"/leader")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("unshare: %v", err)
+	}
+	t.Cleanup(func() { _ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); _ = cmd.Wait() })
+	// Taken while pid 1 runs (as the watchdog does, before the workload).
+	children := fmt.Sprintf("/proc/%d/task/%d/children", cmd.Process.Pid, cmd.Process.Pid)
+	pid := 0
+	for deadline := time.Now().Add(10 * time.Second); pid == 0 && time.Now().Before(deadline); runtime.Gosched() {
+		data, _ := os.ReadFile(children)
+		tasks, _ := os.ReadDir(fmt.Sprintf("/proc/%s/task", strings.TrimSpace(string(data))))
+		if f := strings.Fields(string(data)); len(f) == 1 && len(tasks) == 2 {
+			pid, _ = strconv.Atoi(f[0])
+		}
+	}
+	if pid == 0 {
+		t.Fatal("the program did not start its thread")
+	}
+	target, err := Of(pid)
+	if err != nil {
+		t.Fatalf("Of: %v", err)
+	}
+	defer target.Close()
+	if _, err := stdin.Write([]byte{'x'}); err != nil {
+		t.Fatal(err)
+	}
+	// Wait until its leader is a zombie beside the live thread.
+	zombie := false
+	for deadline := time.Now().Add(10 * time.Second); !zombie && time.Now().Before(deadline); runtime.Gosched() {
+		stat, _ := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		i := strings.LastIndexByte(string(stat), ')')
+		zombie = i > 0 && strings.HasPrefix(string(stat[i:]), ") Z")
+	}
+	if !zombie {
+		t.Fatal("the leader did not exit alone")
+	}
+	if target.Ending() {
+		t.Errorf("Ending: true while a thread of the namespace's pid 1 lives")
+	}
+	_ = syscall.Kill(pid, syscall.SIGKILL)
+	for deadline := time.Now().Add(10 * time.Second); target.Alive() && time.Now().Before(deadline); runtime.Gosched() {
+	}
+	if !target.Ending() {
+		t.Errorf("Ending: false after the namespace's pid 1 was killed")
+	}
+}

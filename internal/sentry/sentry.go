@@ -65,6 +65,10 @@ type Config struct {
 	// once set up is over: after the resource view is opened from the
 	// host's /proc and cgroup file systems, before its filter is loaded.
 	Jail string
+	// First, if set, is the init's listener, which the watchdog took
+	// from the agent socket before starting the sentry: served before
+	// anything else is accepted.
+	First *FirstListener
 	// ProcFd, if positive, is a procfs of the container's pid
 	// namespace (the sentry serves from inside it): the /proc the jailed
 	// sentry keeps instead of the host's.
@@ -85,6 +89,12 @@ type Config struct {
 	// container's watchdog confirms hand-offs to create and exec from it
 	// and tells a normal end from one that must stop the container.
 	Status io.Writer
+}
+
+// FirstListener is a listener taken before the sentry started.
+type FirstListener struct {
+	Fd    int
+	State *specs.ContainerProcessState
 }
 
 // MaxAgentMessage caps the OCI seccomp agent message the sentry reads: the
@@ -181,6 +191,12 @@ func Serve(l *net.UnixListener, cfg Config) error {
 }
 
 func (s *Sentry) accept(l *net.UnixListener) error {
+	if f := s.cfg.First; f != nil {
+		// Taken by the watchdog before it started us: served first.
+		if err := s.take(f.Fd, f.State); err != nil {
+			return err
+		}
+	}
 	for {
 		conn, err := l.AcceptUnix()
 		if err != nil {
@@ -189,22 +205,15 @@ func (s *Sentry) accept(l *net.UnixListener) error {
 			}
 			return fmt.Errorf("accepting on the agent socket: %w", err)
 		}
-		if err := runtimePeer(conn, s.cfg.RuntimeUID); err != nil {
-			// Not the runtime: nothing it sends is taken.
-			logrus.Warnf("sentry: agent socket: %v", err)
-			conn.Close()
-			continue
-		}
-		fd, state, err := receiveListener(conn)
+		fd, state, err := TakeListener(conn, s.cfg.RuntimeUID, s.cfg.ContainerID)
 		conn.Close()
-		if err == nil {
-			if err := forContainer(state, s.cfg.ContainerID); err != nil {
-				// Another container's process: its create or exec is
-				// not confirmed, so it fails closed; ours runs on.
-				logrus.Warnf("sentry: %v: refused", err)
-				unix.Close(fd)
-				continue
-			}
+		var refused *refusedError
+		if errors.As(err, &refused) {
+			// Not the runtime, or another container's process: nothing
+			// it sent is taken (its create or exec is not confirmed, so
+			// it fails closed); ours runs on.
+			logrus.Warnf("sentry: %v: refused", err)
+			continue
 		}
 		if err != nil {
 			// A process now runs with a filter whose listener nobody
@@ -212,37 +221,82 @@ func (s *Sentry) accept(l *net.UnixListener) error {
 			// hand-off failed, and the container must not run on.
 			return fmt.Errorf("taking a seccomp listener: %w", err)
 		}
-		s.mu.Lock()
-		if s.closing {
-			s.mu.Unlock()
-			unix.Close(fd)
-			logrus.Warnf("sentry: a listener for pid %d arrived after the last one closed: not taken", state.Pid)
-			continue
+		if err := s.take(fd, state); err != nil {
+			return err
 		}
-		if !s.served {
-			// Set up is over once the first process (the init) is here:
-			// from now on the sentry runs jailed, under its own filter.
-			s.openResources(state.Pid)
-			if s.cfg.Jail != "" {
-				if err := Jail(s.cfg.Jail, s.cfg.ProcFd); err != nil {
-					s.mu.Unlock()
-					unix.Close(fd)
-					return err
-				}
-			}
-			if err := confine(); err != nil {
+	}
+}
+
+// take serves a listener that arrived: the first one (the init's) ends
+// the sentry's set-up (resource view, jail, filter).
+func (s *Sentry) take(fd int, state *specs.ContainerProcessState) error {
+	s.mu.Lock()
+	if s.closing {
+		s.mu.Unlock()
+		unix.Close(fd)
+		logrus.Warnf("sentry: a listener for pid %d arrived after the last one closed: not taken", state.Pid)
+		return nil
+	}
+	if !s.served {
+		// Set up is over once the first process (the init) is here:
+		// from now on the sentry runs jailed, under its own filter.
+		s.openResources(state.Pid)
+		if s.cfg.Jail != "" {
+			if err := Jail(s.cfg.Jail, s.cfg.ProcFd); err != nil {
 				s.mu.Unlock()
 				unix.Close(fd)
 				return err
 			}
 		}
-		s.active++
-		s.served = true
-		s.mu.Unlock()
-		logrus.Debugf("sentry: serving pid %d (%s)", state.Pid, strings.Join(state.Fds, ","))
-		s.serve(fd)
-		s.report("took %d", state.Pid)
+		if err := confine(); err != nil {
+			s.mu.Unlock()
+			unix.Close(fd)
+			return err
+		}
 	}
+	s.active++
+	s.served = true
+	s.mu.Unlock()
+	logrus.Debugf("sentry: serving pid %d (%s)", state.Pid, strings.Join(state.Fds, ","))
+	s.serve(fd)
+	s.report("took %d", state.Pid)
+	return nil
+}
+
+// refusedError is TakeListener's error for a message the sentry must not
+// take, but that does not end it: not from the runtime, or for another
+// container.
+type refusedError struct{ err error }
+
+func (e *refusedError) Error() string { return e.err.Error() }
+func (e *refusedError) Unwrap() error { return e.err }
+
+// TakeListener reads one agent message from conn and returns its seccomp
+// listener and the process state, if it comes from the runtime (a process
+// of runtimeUID) and is for container id; a message refused for either
+// reason gives an error TakeListener callers tell apart with
+// IsRefused. The watchdog takes the first (the init's) this way, before it
+// starts the sentry in the init's pid namespace; the sentry, the rest.
+func TakeListener(conn *net.UnixConn, runtimeUID int, id string) (int, *specs.ContainerProcessState, error) {
+	if err := runtimePeer(conn, runtimeUID); err != nil {
+		return -1, nil, &refusedError{err}
+	}
+	fd, state, err := receiveListener(conn)
+	if err != nil {
+		return -1, nil, err
+	}
+	if err := forContainer(state, id); err != nil {
+		unix.Close(fd)
+		return -1, nil, &refusedError{err}
+	}
+	return fd, state, nil
+}
+
+// IsRefused tells whether a TakeListener error refused a message (not from
+// the runtime, or for another container) rather than failed to read it.
+func IsRefused(err error) bool {
+	var r *refusedError
+	return errors.As(err, &r)
 }
 
 // forContainer checks an agent message is for the container this sentry

@@ -210,7 +210,7 @@ func TestSentryOutsideForPtrace(t *testing.T) {
 		t.Fatalf("run -d: %s", res)
 	}
 	res := rt.Run(nil, "exec", "--cap", "CAP_SYS_PTRACE", id, "true")
-	if res.Code == 0 || !strings.Contains(res.Stderr, "CAP_SYS_PTRACE") || !strings.Contains(res.Stderr, "sentry serves from inside") {
+	if res.Code == 0 || !strings.Contains(res.Stderr, "CAP_SYS_PTRACE") || !strings.Contains(res.Stderr, "where the sentry of container") {
 		t.Errorf("exec --cap CAP_SYS_PTRACE: %s\nwant a refusal naming the capability and the sentry", res)
 	}
 	if res := rt.Run(nil, "exec", id, "true"); res.Code != 0 {
