@@ -244,7 +244,7 @@ func parseBuiltin(path string, data []byte) (*Profile, error) {
 
 // BuiltinFile returns a built-in profile as its embedded file holds it.
 func BuiltinFile(name string) ([]byte, error) {
-	if _, ok := builtins()[name]; !ok {
+	if !IsBuiltin(name) {
 		return nil, &UnknownProfileError{Name: name}
 	}
 	return builtinFS.ReadFile("builtin/" + name + ".json")
@@ -272,9 +272,13 @@ func Builtin(name string) (*Profile, error) {
 
 // Names lists the built-in profiles.
 func Names() []string {
+	// From the embedded files' names (loadBuiltins checks each profile is
+	// named as its file), without compiling them: every syscage process
+	// builds its flags' help from this list.
+	files, _ := fs.Glob(builtinFS, "builtin/*.json")
 	var n []string
-	for k := range builtins() {
-		n = append(n, k)
+	for _, f := range files {
+		n = append(n, strings.TrimSuffix(filepath.Base(f), ".json"))
 	}
 	sort.Strings(n)
 	return n

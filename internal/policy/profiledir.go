@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -38,8 +39,7 @@ func DirName(name string) (string, error) {
 
 // IsBuiltin reports whether name is a built-in profile ("learn" is not).
 func IsBuiltin(name string) bool {
-	_, ok := builtins()[name]
-	return ok
+	return slices.Contains(Names(), name)
 }
 
 // LoadFileInDir reads, validates and compiles the profile file name
