@@ -158,7 +158,7 @@ func (t *task) GetFd(fd int) (int, error) {
 		// Gone (or the fd is bad): opened afresh below, which tells.
 		c.drop()
 	}
-	pidfd, err := t.pidfd()
+	pidfd, thread, err := t.pidfd()
 	if err != nil {
 		return -1, err
 	}
@@ -167,7 +167,7 @@ func (t *task) GetFd(fd int) (int, error) {
 		return -1, unix.ESRCH
 	}
 	got, err := unix.PidfdGetfd(pidfd, fd, 0)
-	if c := t.pidfds; c != nil && threadPidfds.Load() {
+	if c := t.pidfds; c != nil && thread {
 		// Only a thread's pidfd is kept: a thread group's names the
 		// group, which may outlive the thread whose tid keys the cache.
 		c.drop()
@@ -197,21 +197,22 @@ func (c *pidfdCache) drop() {
 	c.tid, c.fd = 0, -1
 }
 
-// pidfd opens a pidfd for the caller: its thread where the kernel allows,
-// else its thread group.
-func (t *task) pidfd() (int, error) {
+// pidfd opens a pidfd for the caller: its thread where the kernel allows
+// (thread is true), else its thread group.
+func (t *task) pidfd() (fd int, thread bool, err error) {
 	if threadPidfds.Load() {
 		pidfd, err := unix.PidfdOpen(t.pid, pidfdThread)
 		if err == unix.EINVAL {
 			err = unix.ESRCH // the thread is exiting
 		}
-		return pidfd, err
+		return pidfd, true, err
 	}
 	leader, err := threadGroup(t.pid)
 	if err != nil {
-		return -1, err
+		return -1, false, err
 	}
-	return unix.PidfdOpen(leader, 0)
+	pidfd, err := unix.PidfdOpen(leader, 0)
+	return pidfd, false, err
 }
 
 // statusField is the value of field ("Tgid", "CapEff") in

@@ -383,6 +383,19 @@ func TestTask(t *testing.T) {
 				unix.Close(dup)
 			}
 		}
+		// A thread group's pidfd (kernels before 6.9) is never kept: the
+		// group may outlive the thread whose tid would key it.
+		c.drop()
+		threadPidfds.Store(false)
+		defer threadPidfds.Store(true)
+		fd, err := get(0, 3)
+		if err != nil || !isPipe(fd) {
+			t.Fatalf("group pidfd: fd %d, %v; want the helper's pipe", fd, err)
+		}
+		unix.Close(fd)
+		if c.fd != -1 {
+			t.Errorf("a thread group's pidfd was cached (fd %d for tid %d)", c.fd, c.tid)
+		}
 	})
 
 	// Answer the call: the helper's getppid returns our value and it sees
