@@ -1,7 +1,6 @@
 package sentry
 
 import (
-	"errors"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -81,7 +80,7 @@ func recv(fd int, n *notif) error {
 // interrupted by a signal), which is not an error for the sentry.
 func send(fd int, r *notifResp) error {
 	err := rawIoctl(fd, unix.SECCOMP_IOCTL_NOTIF_SEND, unsafe.Pointer(r))
-	if errors.Is(err, unix.ENOENT) {
+	if err == unix.ENOENT { // rawIoctl returns the bare errno
 		return nil
 	}
 	return err

@@ -229,7 +229,9 @@ func (l *listener) park() bool {
 func (l *listener) receive() {
 	// Never unlocked: the thread ends with the goroutine.
 	runtime.LockOSThread()
+	pidfds := newPidfdCache()
 	defer func() {
+		pidfds.drop()
 		l.receivers.Add(-1)
 		l.release()
 	}()
@@ -257,14 +259,18 @@ func (l *listener) receive() {
 		} else {
 			quiet++
 		}
-		if l.handle(&n, &t) {
+		if l.handle(&n, &t, pidfds) {
 			quiet = 0 // a proxied call: a second receiver was needed
-		} else if quiet > quietCalls && l.shrink() {
-			// Not needed: on standby until needed again.
-			if !l.park() {
-				return
-			}
+		} else if quiet > quietCalls {
+			// Asked again only after another quietCalls calls: a lone
+			// receiver would otherwise take the mutex on every call.
 			quiet = 0
+			if l.shrink() {
+				// Not needed: on standby until needed again.
+				if !l.park() {
+					return
+				}
+			}
 		}
 	}
 }
@@ -308,7 +314,7 @@ func (l *listener) next(n *notif) (bool, error) {
 // proxied call it cannot perform itself, hands it to the proxy pool. It
 // reports whether the receiver performed a proxied call itself (while
 // another receiver waited on the listener).
-func (l *listener) handle(n *notif, t *task) bool {
+func (l *listener) handle(n *notif, t *task, pidfds *pidfdCache) bool {
 	s := l.s
 	var start time.Time
 	if s.cfg.Audit != nil {
@@ -317,7 +323,7 @@ func (l *listener) handle(n *notif, t *task) bool {
 	if s.cfg.Observer != nil {
 		s.cfg.Observer.Observe(int(n.Pid), int(n.Data.Nr), n.Data.Args)
 	}
-	*t = task{fd: l.fd, id: n.ID, pid: int(n.Pid)}
+	*t = task{fd: l.fd, id: n.ID, pid: int(n.Pid), pidfds: pidfds}
 	if foreignABI(n.Data.Arch, n.Data.Nr) {
 		// Never decided by the native table: ENOSYS, as for a number
 		// the filter does not know.

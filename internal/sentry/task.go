@@ -37,6 +37,9 @@ type task struct {
 	fd  int // the listener the notification came from
 	id  uint64
 	pid int
+	// pidfds, when set, is the receiver's cache of the last caller's
+	// pidfd (GetFd); nil for a call answered off a receiver's thread.
+	pidfds *pidfdCache
 }
 
 // Pid is the caller's thread id in the sentry's (host) pid namespace.
@@ -138,32 +141,78 @@ func ForceGroupPidfds() { threadPidfds.Store(false) }
 // ordinary program. The validity check after the open still pins it: the
 // thread was alive, so its group was the one opened.
 func (t *task) GetFd(fd int) (int, error) {
-	pidfd, err := t.pidfd()
+	if c := t.pidfds; c != nil && c.tid == t.pid && c.fd >= 0 {
+		// The cached pidfd names the thread that had this tid when it was
+		// opened, and no other task ever: once that thread is gone, the
+		// pidfd names nothing and pidfd_getfd fails (ESRCH), even after
+		// the tid went to another thread. Validated after use: if the
+		// notification is still pending, the caller held this tid
+		// throughout, so the thread the pidfd names was the caller.
+		if got, err := unix.PidfdGetfd(c.fd, fd, 0); err == nil {
+			if idValid(t.fd, t.id) {
+				return got, nil
+			}
+			unix.Close(got)
+			return -1, unix.ESRCH
+		}
+		// Gone (or the fd is bad): opened afresh below, which tells.
+		c.drop()
+	}
+	pidfd, thread, err := t.pidfd()
 	if err != nil {
 		return -1, err
 	}
-	defer unix.Close(pidfd)
 	if !idValid(t.fd, t.id) {
+		unix.Close(pidfd)
 		return -1, unix.ESRCH
 	}
-	return unix.PidfdGetfd(pidfd, fd, 0)
+	got, err := unix.PidfdGetfd(pidfd, fd, 0)
+	if c := t.pidfds; c != nil && thread {
+		// Only a thread's pidfd is kept: a thread group's names the
+		// group, which may outlive the thread whose tid keys the cache.
+		c.drop()
+		c.tid, c.fd = t.pid, pidfd
+	} else {
+		unix.Close(pidfd)
+	}
+	return got, err
 }
 
-// pidfd opens a pidfd for the caller: its thread where the kernel allows,
-// else its thread group.
-func (t *task) pidfd() (int, error) {
+// pidfdCache keeps the pidfd of the last caller whose fd a receiver took
+// (pidfd_getfd), so that a thread making proxied calls one after the
+// other costs a pidfd_open and a close less per call. Only thread pidfds
+// (PIDFD_THREAD) are kept. One receiver uses it: not safe for concurrent
+// use.
+type pidfdCache struct {
+	tid, fd int
+}
+
+func newPidfdCache() *pidfdCache { return &pidfdCache{fd: -1} }
+
+// drop closes the cached pidfd.
+func (c *pidfdCache) drop() {
+	if c.fd >= 0 {
+		unix.Close(c.fd)
+	}
+	c.tid, c.fd = 0, -1
+}
+
+// pidfd opens a pidfd for the caller: its thread where the kernel allows
+// (thread is true), else its thread group.
+func (t *task) pidfd() (fd int, thread bool, err error) {
 	if threadPidfds.Load() {
 		pidfd, err := unix.PidfdOpen(t.pid, pidfdThread)
 		if err == unix.EINVAL {
 			err = unix.ESRCH // the thread is exiting
 		}
-		return pidfd, err
+		return pidfd, true, err
 	}
 	leader, err := threadGroup(t.pid)
 	if err != nil {
-		return -1, err
+		return -1, false, err
 	}
-	return unix.PidfdOpen(leader, 0)
+	pidfd, err := unix.PidfdOpen(leader, 0)
+	return pidfd, false, err
 }
 
 // statusField is the value of field ("Tgid", "CapEff") in

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"slices"
 	"strconv"
 	"strings"
@@ -304,6 +305,99 @@ func TestTask(t *testing.T) {
 		}
 	})
 
+	t.Run("GetFd through the pidfd cache", func(t *testing.T) {
+		if !threadPidfds.Load() {
+			t.Skip("thread pidfds (Linux 6.9+) only are cached; this kernel has none")
+		}
+		var want unix.Stat_t
+		if err := unix.Fstat(int(p.pipeR.Fd()), &want); err != nil {
+			t.Fatal(err)
+		}
+		isPipe := func(fd int) bool {
+			var st unix.Stat_t
+			return unix.Fstat(fd, &st) == nil && st.Dev == want.Dev && st.Ino == want.Ino
+		}
+		// A pidfd whose process is gone and reaped: what the cache holds
+		// once its thread has exited, whoever has its tid since.
+		cmd := exec.Command("/bin/true")
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		dead, err := unix.PidfdOpen(cmd.Process.Pid, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Wait(); err != nil {
+			t.Fatal(err)
+		}
+		c := newPidfdCache()
+		t.Cleanup(c.drop)
+		get := func(idDelta uint64, fd int) (int, error) {
+			tk := p.task()
+			tk.id += idDelta
+			tk.pidfds = c
+			return tk.GetFd(fd)
+		}
+		for _, step := range []struct {
+			name    string
+			setup   func()
+			idDelta uint64
+			fd      int
+			errIs   error
+		}{
+			{name: "first call: opened and kept", fd: 3},
+			{name: "second call: from the cache", fd: 3},
+			{name: "a closed fd through the cache", fd: 1000, errIs: unix.EBADF},
+			{name: "a stale notification id through the cache: validated after use", idDelta: 1 << 40, fd: 3, errIs: unix.ESRCH},
+			{name: "the cached pidfd names a reaped process: opened afresh",
+				setup: func() { c.drop(); c.tid, c.fd = p.tid, dead }, fd: 3},
+			{name: "another tid cached: opened afresh", setup: func() { c.tid = p.tid + 1 }, fd: 3},
+		} {
+			if step.setup != nil {
+				step.setup()
+			}
+			fd, err := get(step.idDelta, step.fd)
+			if step.errIs != nil {
+				if !errors.Is(err, step.errIs) || fd != -1 {
+					if err == nil {
+						unix.Close(fd)
+					}
+					t.Errorf("%s: fd %d, %v; want -1, %v", step.name, fd, err, step.errIs)
+				}
+				continue
+			}
+			if err != nil {
+				t.Fatalf("%s: %v", step.name, err)
+			}
+			if !isPipe(fd) {
+				t.Errorf("%s: fd %d is not the helper's pipe", step.name, fd)
+			}
+			unix.Close(fd)
+			// The cache now holds a pidfd of the caller's thread.
+			if c.tid != p.tid || c.fd < 0 {
+				t.Fatalf("%s: cache holds tid %d fd %d, want a pidfd of %d", step.name, c.tid, c.fd, p.tid)
+			}
+			if dup, err := unix.PidfdGetfd(c.fd, 3, 0); err != nil || !isPipe(dup) {
+				t.Errorf("%s: the cached pidfd does not name the caller (%v)", step.name, err)
+			} else {
+				unix.Close(dup)
+			}
+		}
+		// A thread group's pidfd (kernels before 6.9) is never kept: the
+		// group may outlive the thread whose tid would key it.
+		c.drop()
+		threadPidfds.Store(false)
+		defer threadPidfds.Store(true)
+		fd, err := get(0, 3)
+		if err != nil || !isPipe(fd) {
+			t.Fatalf("group pidfd: fd %d, %v; want the helper's pipe", fd, err)
+		}
+		unix.Close(fd)
+		if c.fd != -1 {
+			t.Errorf("a thread group's pidfd was cached (fd %d for tid %d)", c.fd, c.tid)
+		}
+	})
+
 	// Answer the call: the helper's getppid returns our value and it sees
 	// what was written into its memory. From then on the notification is
 	// no longer valid and a task for it touches nothing.
@@ -345,6 +439,24 @@ func TestTask(t *testing.T) {
 				unix.Close(fd)
 			}
 			t.Errorf("GetFd after the answer: fd %d, %v; want ESRCH", fd, err)
+		}
+		// A receiver's cache holding the caller's pidfd changes nothing:
+		// the thread is alive, the notification is not.
+		if threadPidfds.Load() {
+			c := newPidfdCache()
+			defer c.drop()
+			pidfd, err := unix.PidfdOpen(p.tid, pidfdThread)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.tid, c.fd = p.tid, pidfd
+			tk.pidfds = c
+			if fd, err := tk.GetFd(3); !errors.Is(err, unix.ESRCH) || fd != -1 {
+				if err == nil {
+					unix.Close(fd)
+				}
+				t.Errorf("GetFd through the cache after the answer: fd %d, %v; want -1, ESRCH", fd, err)
+			}
 		}
 	})
 }

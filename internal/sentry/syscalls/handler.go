@@ -2,6 +2,7 @@ package syscalls
 
 import (
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 )
@@ -33,33 +34,39 @@ type Task interface {
 // UTSNames are the container's node and domain name as uname reports
 // them: read from the container's UTS namespace at create, then followed
 // through the container's own sethostname and setdomainname. Safe for
-// concurrent use.
+// concurrent use: a pair is never changed once published, so a reader
+// (every emulated uname) takes no lock.
 type UTSNames struct {
-	mu           sync.RWMutex
-	node, domain string
+	names atomic.Pointer[utsPair]
+	mu    sync.Mutex // orders the writers
 }
 
+type utsPair struct{ node, domain string }
+
 // NewUTSNames starts from the names create read.
-func NewUTSNames(node, domain string) *UTSNames { return &UTSNames{node: node, domain: domain} }
+func NewUTSNames(node, domain string) *UTSNames {
+	u := &UTSNames{}
+	u.names.Store(&utsPair{node, domain})
+	return u
+}
 
 // Get returns the node and domain name.
 func (u *UTSNames) Get() (node, domain string) {
-	u.mu.RLock()
-	defer u.mu.RUnlock()
-	return u.node, u.domain
+	p := u.names.Load()
+	return p.node, p.domain
 }
 
-// SetNode and SetDomain record a name the container set.
+// SetNode records a node name the container set.
 func (u *UTSNames) SetNode(s string) {
 	u.mu.Lock()
-	u.node = s
+	u.names.Store(&utsPair{s, u.names.Load().domain})
 	u.mu.Unlock()
 }
 
 // SetDomain records a domain name the container set.
 func (u *UTSNames) SetDomain(s string) {
 	u.mu.Lock()
-	u.domain = s
+	u.names.Store(&utsPair{u.names.Load().node, s})
 	u.mu.Unlock()
 }
 

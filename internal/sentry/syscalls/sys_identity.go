@@ -1,6 +1,10 @@
 package syscalls
 
-import "golang.org/x/sys/unix"
+import (
+	"sync/atomic"
+
+	"golang.org/x/sys/unix"
+)
 
 // Identity: what the workload learns about the kernel. uname(2) is answered
 // here from Env; /proc/version, /proc/sys/kernel/osrelease and
@@ -12,32 +16,45 @@ import "golang.org/x/sys/unix"
 // longer values are truncated. A buffer the caller cannot have written
 // gives EFAULT, as from the kernel.
 func Uname(t Task, args [6]uint64, env *Env) Result {
-	var u unix.Utsname
-	put := func(dst *[65]byte, s string) {
-		n := copy(dst[:len(dst)-1], s)
-		dst[n] = 0
-	}
 	node, domain := env.names()
-	put(&u.Sysname, env.Sysname)
-	put(&u.Nodename, node)
-	put(&u.Release, env.Release)
-	put(&u.Version, env.Version)
-	put(&u.Machine, env.Machine)
-	put(&u.Domainname, domain)
-	if err := t.WriteMemory(uintptr(args[0]), utsnameBytes(&u)); err != nil {
+	img := utsnameImage(utsFields{env.Sysname, node, env.Release, env.Version, env.Machine, domain})
+	if err := t.WriteMemory(uintptr(args[0]), img[:]); err != nil {
 		return Result{Errno: unix.EFAULT}
 	}
 	return Result{}
 }
 
-// utsnameBytes lays u out as the kernel's struct new_utsname: six
-// consecutive 65-byte arrays, no padding.
-func utsnameBytes(u *unix.Utsname) []byte {
-	b := make([]byte, 0, 6*65)
-	for _, f := range []*[65]byte{&u.Sysname, &u.Nodename, &u.Release, &u.Version, &u.Machine, &u.Domainname} {
-		b = append(b, f[:]...)
+// utsFields are the six strings of a struct utsname, in the kernel's
+// order: sysname, nodename, release, version, machine, domainname.
+type utsFields [6]string
+
+// utsImage is a struct utsname laid out from its fields. It is never
+// changed once published: receivers write it into callers concurrently.
+type utsImage struct {
+	fields utsFields
+	b      [6 * 65]byte
+}
+
+// lastUtsname is the image the last uname wrote: the fields change only
+// when the container renames itself, so uname neither lays the struct out
+// nor allocates per call.
+var lastUtsname atomic.Pointer[utsImage]
+
+// utsnameImage is the kernel's struct new_utsname for f (six consecutive
+// 65-byte arrays, no padding), from the cache when f is what it was laid
+// out from. The returned array must not be modified.
+func utsnameImage(f utsFields) *[6 * 65]byte {
+	if img := lastUtsname.Load(); img != nil && img.fields == f {
+		return &img.b
 	}
-	return b
+	img := &utsImage{fields: f}
+	for i, s := range f {
+		dst := img.b[i*65 : (i+1)*65]
+		n := copy(dst[:64], s)
+		dst[n] = 0
+	}
+	lastUtsname.Store(img)
+	return &img.b
 }
 
 // checkHooks run when a call is checked (notified, decided on values,
@@ -53,12 +70,18 @@ var checkHooks = map[string]Handler{
 }
 
 // CheckHook is the hook a checked call of e runs before the kernel goes
-// on, or nil (also for a nil e: a number outside the table).
+// on, or nil (also for a nil e: a number outside the table). Looked up
+// by number in a slice filled from checkHooks when the table is built:
+// no map access per call.
 func (e *Entry) CheckHook() Handler {
 	if e == nil {
 		return nil
 	}
-	return checkHooks[e.Name]
+	if e.Nr >= 0 && e.Nr < len(checkByNr) && byNr[e.Nr] == e {
+		return checkByNr[e.Nr]
+	}
+	return checkHooks[e.Name] // an Entry that is not the table's
+
 }
 
 // newUTSLen is the kernel's __NEW_UTS_LEN: longer names get EINVAL.

@@ -93,6 +93,47 @@ func TestUname(t *testing.T) {
 	}
 }
 
+// nopTask takes a write without keeping it: for counting the handler's
+// own allocations.
+type nopTask struct{ fakeTask }
+
+func (*nopTask) WriteMemory(uintptr, []byte) error { return nil }
+
+// TestUnameFollowsRenames: the laid-out struct uname writes is reused
+// between calls (no allocation per call) and still follows every change
+// of the names, back and forth, and of the environment.
+func TestUnameFollowsRenames(t *testing.T) {
+	env := &Env{Sysname: "Linux", Release: "6.1", UTS: NewUTSNames("a", "d")}
+	check := func(wantNode, wantDom, wantRel string) {
+		t.Helper()
+		ft := &fakeTask{}
+		if r := Uname(ft, [6]uint64{0x1000}, env); r != (Result{}) {
+			t.Fatalf("result %+v", r)
+		}
+		for i, w := range [6]string{"Linux", wantNode, wantRel, "", "", wantDom} {
+			if got := field(ft.mem, i); got != w {
+				t.Errorf("field %d = %q, want %q", i, got, w)
+			}
+		}
+	}
+	check("a", "d", "6.1")
+	env.UTS.SetNode("b")
+	check("b", "d", "6.1")
+	env.UTS.SetDomain("e")
+	check("b", "e", "6.1")
+	env.UTS.SetNode("a")
+	env.UTS.SetDomain("d")
+	check("a", "d", "6.1")
+	other := *env
+	other.Release = "6.2"
+	env = &other
+	check("a", "d", "6.2")
+	nop := &nopTask{}
+	if n := testing.AllocsPerRun(100, func() { Uname(nop, [6]uint64{0x1000}, env) }); n != 0 {
+		t.Errorf("uname allocates %v times a call, want 0", n)
+	}
+}
+
 // TestSethostnameCheck: the call goes on (the kernel decides the rest)
 // in the container's own UTS namespace and is refused in the host's; the
 // emulated uname follows a name the kernel will accept, and only such.

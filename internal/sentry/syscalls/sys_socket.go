@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"net/netip"
+	"sync"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -21,6 +22,11 @@ var blockedDestinations = []netip.Prefix{
 	netip.MustParsePrefix("fe80::/10"),
 	netip.MustParsePrefix("fd00:ec2::/32"),
 }
+
+// sockaddrBufs hold the sentry's copies of socket addresses: a buffer
+// handed to Task.ReadMemory (an interface) would otherwise be allocated
+// per call. A buffer is overwritten by each read before it is looked at.
+var sockaddrBufs = sync.Pool{New: func() any { return new([maxSockaddr]byte) }}
 
 // sysConnect proxies connect(2). The socket address is copied into the
 // sentry once; the check and the connect both use that copy, so a thread
@@ -51,7 +57,8 @@ func sysConnect(t Task, args [6]uint64, _ *Env) Result {
 	if alen < 2 || alen > maxSockaddr {
 		return Result{Errno: unix.EINVAL}
 	}
-	var buf [maxSockaddr]byte
+	buf := sockaddrBufs.Get().(*[maxSockaddr]byte)
+	defer sockaddrBufs.Put(buf)
 	sa := buf[:alen]
 	if err := t.ReadMemory(addr, sa); err != nil {
 		return Result{Errno: unix.EFAULT}

@@ -17,16 +17,25 @@ type Entry struct {
 }
 
 var (
-	byNr   = map[int]*Entry{}
+	// byNr is indexed by number (the sentry looks every notified call up
+	// here: a slice index, not a map access).
+	byNr   []*Entry
 	byName = map[string]*Entry{}
+	// checkByNr holds checkHooks by number (CheckHook).
+	checkByNr []Handler
 )
 
 func init() {
 	sort.Slice(table, func(i, j int) bool { return table[i].Nr < table[j].Nr })
+	if n := len(table); n > 0 {
+		byNr = make([]*Entry, table[n-1].Nr+1)
+		checkByNr = make([]Handler, len(byNr))
+	}
 	for i := range table {
 		e := &table[i]
 		byNr[e.Nr] = e
 		byName[e.Name] = e
+		checkByNr[e.Nr] = checkHooks[e.Name]
 	}
 }
 
@@ -34,8 +43,10 @@ func init() {
 // Numbers without an entry do not exist here; the filter denies them with
 // ENOSYS.
 func ByNr(nr int) (*Entry, bool) {
-	e, ok := byNr[nr]
-	return e, ok
+	if nr < 0 || nr >= len(byNr) || byNr[nr] == nil {
+		return nil, false
+	}
+	return byNr[nr], true
 }
 
 // ByName returns the entry for a syscall name (the kernel's, as in

@@ -25,8 +25,19 @@ func TestTableComplete(t *testing.T) {
 			}
 		}
 	}
-	if len(table) != want || len(byNr) != want {
-		t.Errorf("%d entries (%d numbers), want %d", len(table), len(byNr), want)
+	numbers := 0
+	for _, e := range byNr {
+		if e != nil {
+			numbers++
+		}
+	}
+	if len(table) != want || numbers != want {
+		t.Errorf("%d entries (%d numbers), want %d", len(table), numbers, want)
+	}
+	for _, nr := range []int{-1, archRanges[len(archRanges)-1][1] + 1, 1 << 30} {
+		if e, ok := ByNr(nr); ok || e != nil {
+			t.Errorf("ByNr(%d) = %v, %v; want nothing", nr, e, ok)
+		}
 	}
 }
 
