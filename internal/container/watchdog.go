@@ -322,7 +322,11 @@ func RunWatchdog(o WatchdogOptions) error {
 	// far (it failed, and deletes the container), or a filter that
 	// notifies nothing, leaves the watchdog to stop or give up.
 	taken := make(chan firstListener, 1)
-	agentL, err := agentListener()
+	// One *os.File per fd, kept until the sentry has its copy (a second
+	// one's finalizer would close the fd under whatever reuses it).
+	agent := os.NewFile(watchdogAgentFd, "agent-socket")
+	defer agent.Close()
+	agentL, err := agentListener(agent)
 	if err != nil {
 		cl.Close()
 		return err
@@ -357,7 +361,7 @@ wait0:
 		w.update(func() { w.ended = err.Error() })
 		return failClosed(o, stateDir, err.Error())
 	}
-	err = w.startSentry(o, stateDir, self, statusW, first)
+	err = w.startSentry(o, stateDir, self, agent, statusW, first)
 	statusW.Close()
 	if err != nil {
 		w.update(func() { w.ended = err.Error() })
@@ -448,19 +452,18 @@ type firstListener struct {
 	err   error
 }
 
-// agentListener is the agent socket (fd watchdogAgentFd) as a listener of
-// the watchdog's own: a duplicate, so that closing it leaves the fd the
-// sentry gets.
-func agentListener() (*net.UnixListener, error) {
-	f := os.NewFile(watchdogAgentFd, "agent-socket")
-	fl, err := net.FileListener(f) // dups the fd
+// agentListener is the agent socket, agent, as a listener of the
+// watchdog's own: net.FileListener duplicates the fd, so closing the
+// listener leaves agent, which the sentry gets.
+func agentListener(agent *os.File) (*net.UnixListener, error) {
+	fl, err := net.FileListener(agent)
 	if err != nil {
-		return nil, fmt.Errorf("watchdog: fd %d is not the agent socket: %w", watchdogAgentFd, err)
+		return nil, fmt.Errorf("watchdog: fd %d is not the agent socket: %w", agent.Fd(), err)
 	}
 	l, ok := fl.(*net.UnixListener)
 	if !ok {
 		fl.Close()
-		return nil, fmt.Errorf("watchdog: fd %d is not a unix socket", watchdogAgentFd)
+		return nil, fmt.Errorf("watchdog: fd %d is not a unix socket", agent.Fd())
 	}
 	l.SetUnlinkOnClose(false)
 	return l, nil
@@ -488,7 +491,7 @@ func takeFirst(l *net.UnixListener, o WatchdogOptions) firstListener {
 // startSentry starts the sentry (called once, under launchMu): in the
 // pid namespace of the container's init, with a procfs of that namespace,
 // unless the container or the runtime rules that out (pidNamespacePlace).
-func (w *watchdog) startSentry(o WatchdogOptions, stateDir, self string, statusW *os.File, first firstListener) error {
+func (w *watchdog) startSentry(o WatchdogOptions, stateDir, self string, agent, statusW *os.File, first firstListener) error {
 	initPid := first.state.Pid
 	listener := os.NewFile(uintptr(first.fd), "seccomp-listener")
 	defer listener.Close() // the sentry has its copy
@@ -508,7 +511,6 @@ func (w *watchdog) startSentry(o WatchdogOptions, stateDir, self string, statusW
 	// state dir.
 	cmd.Args[0] = "syscage-sentry"
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = nil, nil, os.Stderr
-	agent := os.NewFile(watchdogAgentFd, "agent-socket")
 	cmd.ExtraFiles = []*os.File{agent, statusW} // fds 3 and 4
 	for i := 0; i < o.SentryFiles; i++ {
 		cmd.ExtraFiles = append(cmd.ExtraFiles, os.NewFile(uintptr(watchdogFirstSentryFileFd+i), "sentry-file"))
