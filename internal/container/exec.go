@@ -100,18 +100,24 @@ func (rt *Runtime) Exec(id string, o ExecOptions) (int, error) {
 // listeners and open files. A container created with CAP_SYS_PTRACE has
 // its sentry outside (sentryPlace).
 func (rt *Runtime) checkExecCaps(c *libcontainer.Container, id string, p *specs.Process) error {
-	if containerCaps(p)&ptraceCap == 0 {
-		return nil
-	}
 	spec, err := rt.SavedSpec(id)
 	if err != nil {
 		return err
+	}
+	// A process with no capabilities section gets the container's
+	// (libcontainer), not every one.
+	caps := containerCaps(spec.Process)
+	if p.Capabilities != nil {
+		caps = containerCaps(p)
+	}
+	if caps&ptraceCap == 0 {
+		return nil
 	}
 	st, err := c.State()
 	if err != nil {
 		return fmt.Errorf("cannot exec a process with CAP_SYS_PTRACE in container %q: %w", id, err)
 	}
-	return refusePtraceBeside(containerCaps(p), spec, "/proc/"+strconv.Itoa(st.InitProcessPid)+"/ns/pid",
+	return refusePtraceBeside(caps, spec, "/proc/"+strconv.Itoa(st.InitProcessPid)+"/ns/pid",
 		fmt.Sprintf("cannot exec in container %q: the process", id))
 }
 
