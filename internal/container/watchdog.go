@@ -354,19 +354,21 @@ wait0:
 		}
 	}
 	agentL.Close() // the sentry has the socket as its fd 3
-	if first.err != nil {
-		statusW.Close()
-		cl.Close()
-		err := fmt.Errorf("watchdog: taking the init's seccomp listener: %w", first.err)
-		w.update(func() { w.ended = err.Error() })
-		return failClosed(o, stateDir, err.Error())
+	if first.err == nil {
+		first.err = w.startSentry(o, stateDir, self, agent, statusW, first)
+	} else {
+		first.err = fmt.Errorf("taking the init's seccomp listener: %w", first.err)
 	}
-	err = w.startSentry(o, stateDir, self, agent, statusW, first)
 	statusW.Close()
-	if err != nil {
-		w.update(func() { w.ended = err.Error() })
+	if first.err != nil {
+		// Confirmations asked meanwhile get the reason; the record is
+		// written before the control socket closes, for those that come
+		// after.
+		reason := "was not started: " + strings.TrimPrefix(first.err.Error(), "watchdog: ")
+		w.update(func() { w.ended = reason })
+		err := failClosed(o, stateDir, reason)
 		cl.Close()
-		return failClosed(o, stateDir, err.Error())
+		return err
 	}
 	cmd := w.cmd
 	statusDone := make(chan struct{})
@@ -407,7 +409,7 @@ wait:
 	statusR.Close()
 	ended := describeExit(cmd.ProcessState, werr)
 	w.update(func() { w.ended = ended })
-	cl.Close()
+	defer cl.Close() // after failClosed's record, for confirmations that come late
 	if stopping {
 		return nil
 	}
@@ -725,6 +727,11 @@ func confirmListener(c *libcontainer.Container, stateDir string, pid int) error 
 	}
 	line, err := bufio.NewReader(conn).ReadString('\n')
 	if err != nil {
+		// A watchdog that ends (its sentry did, or never started) closes
+		// the socket; its record says why.
+		if rec := readSentryExit(stateDir); rec != nil {
+			return fmt.Errorf("the sentry did not take the seccomp listener of pid %d: %s", pid, rec.Reason)
+		}
 		return fmt.Errorf("confirming the sentry took the seccomp listener of pid %d: no answer from its watchdog: %w", pid, err)
 	}
 	line = strings.TrimSpace(line)
