@@ -168,6 +168,8 @@ func sentryPlace(spec *specs.Spec, sb sandbox) string {
 		return host + "the container holds CAP_SYS_PTRACE over the host's user namespace, with which it could take over a sentry it can name"
 	case joinsPidNamespace(spec) != "":
 		return host + "the container joins another's pid namespace, whose processes it does not choose"
+	case isPodSandbox(spec):
+		return host + "the pod's sandbox container: the pod's containers join its pid namespace when they share one, and may hold CAP_SYS_PTRACE"
 	}
 	return ""
 }
@@ -267,4 +269,19 @@ func joinsPidNamespace(spec *specs.Spec) string {
 		}
 	}
 	return ""
+}
+
+// isPodSandbox reports whether the container is a Kubernetes pod's
+// sandbox (pause) container, as the CRI plugin (containerd's or CRI-O's)
+// marks it: with a pod-level pid namespace (shareProcessNamespace) the
+// pod's other containers join the sandbox's, and a privileged one holds
+// CAP_SYS_PTRACE; its sentry, serving only the pause process, serves from
+// the runtime's pid namespace, so that no sentry serves inside a
+// namespace a pod shares. (A pod author could put such an annotation on
+// an ordinary container only where the CRI plugin passes pod annotations
+// through; it would move that container's sentry outside, never weaken
+// its filter.)
+func isPodSandbox(spec *specs.Spec) bool {
+	return spec.Annotations["io.kubernetes.cri.container-type"] == "sandbox" ||
+		spec.Annotations["io.kubernetes.cri-o.ContainerType"] == "sandbox"
 }
