@@ -191,7 +191,7 @@ func (rt *Runtime) create(o CreateOptions, act action) (int, error) {
 			return -1, err
 		}
 	}
-	waitSentry, err := startSentry(stateDir, o.ID, rt.SystemdCgroup, sb, sentryPlace(spec, sb))
+	waitSentry, err := startSentry(stateDir, o.ID, rt.SystemdCgroup, sb, sentryPlace(spec, sb, o.ID))
 	if err != nil {
 		destroy(c, stateDir)
 		return -1, err

@@ -157,7 +157,7 @@ const (
 // sandbox must serve from the runtime's pid namespace, or "" if it may
 // serve from the container's (the watchdog then enters it, or records why
 // it could not).
-func sentryPlace(spec *specs.Spec, sb sandbox) string {
+func sentryPlace(spec *specs.Spec, sb sandbox, id string) string {
 	const host = "the runtime's pid namespace: "
 	switch {
 	case Unprivileged():
@@ -168,7 +168,7 @@ func sentryPlace(spec *specs.Spec, sb sandbox) string {
 		return host + "the container holds CAP_SYS_PTRACE over the host's user namespace, with which it could take over a sentry it can name"
 	case joinsPidNamespace(spec) != "":
 		return host + "the container joins another's pid namespace, whose processes it does not choose"
-	case isPodSandbox(spec):
+	case isPodSandbox(spec, id):
 		return host + "the pod's sandbox container: the pod's containers join its pid namespace when they share one, and may hold CAP_SYS_PTRACE"
 	}
 	return ""
@@ -280,8 +280,11 @@ func joinsPidNamespace(spec *specs.Spec) string {
 // namespace a pod shares. (A pod author could put such an annotation on
 // an ordinary container only where the CRI plugin passes pod annotations
 // through; it would move that container's sentry outside, never weaken
-// its filter.)
-func isPodSandbox(spec *specs.Spec) bool {
-	return spec.Annotations["io.kubernetes.cri.container-type"] == "sandbox" ||
-		spec.Annotations["io.kubernetes.cri-o.ContainerType"] == "sandbox"
+// its filter; so the mark counts only beside the sandbox id the plugin
+// gives the sandbox container, which is its own container id, which a
+// pod author does not know in advance.)
+func isPodSandbox(spec *specs.Spec, id string) bool {
+	a := spec.Annotations
+	return (a["io.kubernetes.cri.container-type"] == "sandbox" && a["io.kubernetes.cri.sandbox-id"] == id) ||
+		(a["io.kubernetes.cri-o.ContainerType"] == "sandbox" && a["io.kubernetes.cri-o.SandboxID"] == id)
 }

@@ -38,11 +38,13 @@ func TestSentryPlace(t *testing.T) {
 		{"CAP_SYS_PTRACE", spec(own, nil), sandbox{Profile: def, Caps: ptraceCap}, "CAP_SYS_PTRACE"},
 		{"CAP_SYS_PTRACE in a user namespace of its own", spec(append(own, specs.LinuxNamespace{Type: specs.UserNamespace}), nil), sandbox{Profile: def, Caps: ptraceCap}, ""},
 		{"joins a pid namespace", spec([]specs.LinuxNamespace{{Type: specs.PIDNamespace, Path: "/proc/1/ns/pid"}}, nil), sandbox{Profile: def}, "joins another's"},
-		{"a containerd pod sandbox", spec(own, map[string]string{"io.kubernetes.cri.container-type": "sandbox"}), sandbox{Profile: def}, "sandbox container"},
-		{"a CRI-O pod sandbox", spec(own, map[string]string{"io.kubernetes.cri-o.ContainerType": "sandbox"}), sandbox{Profile: def}, "sandbox container"},
+		{"a containerd pod sandbox", spec(own, map[string]string{"io.kubernetes.cri.container-type": "sandbox", "io.kubernetes.cri.sandbox-id": "c1"}), sandbox{Profile: def}, "sandbox container"},
+		{"a CRI-O pod sandbox", spec(own, map[string]string{"io.kubernetes.cri-o.ContainerType": "sandbox", "io.kubernetes.cri-o.SandboxID": "c1"}), sandbox{Profile: def}, "sandbox container"},
+		{"a sandbox mark on another container (a pod annotation)", spec(own, map[string]string{"io.kubernetes.cri-o.ContainerType": "sandbox", "io.kubernetes.cri.sandbox-id": "pod"}), sandbox{Profile: def}, ""},
+		{"a sandbox mark without its id", spec(own, map[string]string{"io.kubernetes.cri.container-type": "sandbox"}), sandbox{Profile: def}, ""},
 		{"a pod's app container", spec(own, map[string]string{"io.kubernetes.cri.container-type": "container"}), sandbox{Profile: def}, ""},
 	} {
-		got := sentryPlace(tc.spec, tc.sb)
+		got := sentryPlace(tc.spec, tc.sb, "c1")
 		if (tc.want == "") != (got == "") || !strings.Contains(got, tc.want) {
 			t.Errorf("%s: sentryPlace = %q, want %q", tc.name, got, tc.want)
 		}

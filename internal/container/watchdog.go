@@ -536,6 +536,7 @@ func (w *watchdog) startSentry(o WatchdogOptions, stateDir, self string, agent, 
 	}
 	if target != nil {
 		target.NS.Close()
+		target.Net.Close()
 	}
 	if err != nil {
 		return fmt.Errorf("watchdog: starting the sentry: %w", err)

@@ -26,6 +26,10 @@ import (
 type Target struct {
 	// NS is the pid namespace (an nsfs file, for setns).
 	NS *os.File
+	// Net is the process's network namespace: a process started in NS
+	// joins it too, so that its /proc/<pid>/net, which any process of the
+	// namespace may read, shows the container's network, not the host's.
+	Net *os.File
 	// Proc is a detached, private clone of the procfs mounted at the
 	// process's /proc: its root directory. Nothing mounted on the
 	// container's /proc later reaches it (it is a mount of its own, in no
@@ -56,7 +60,7 @@ func idOf(st *unix.Stat_t) string { return fmt.Sprintf("%d-%d", st.Dev, st.Ino) 
 
 // Close closes the target's files.
 func (t *Target) Close() {
-	for _, f := range []*os.File{t.NS, t.Proc, t.reaper} {
+	for _, f := range []*os.File{t.NS, t.Net, t.Proc, t.reaper} {
 		if f != nil {
 			f.Close()
 		}
@@ -96,6 +100,9 @@ func Of(pid int) (*Target, error) {
 		return fail(ErrShared)
 	}
 	t.id = idOf(&theirs)
+	if t.Net, err = os.Open(proc + "/ns/net"); err != nil {
+		return fail(fmt.Errorf("opening the network namespace of %d: %w", pid, err))
+	}
 	// The namespace is the process's, not a recycled pid's, if it still
 	// runs now.
 	if err := unix.PidfdSendSignal(pidfd, 0, nil, 0); err != nil {
@@ -243,12 +250,17 @@ func statFlags(stat string) (uint64, bool) {
 }
 
 // Enter makes the calling thread's future children start in the target's
-// pid namespace (setns(2): the thread itself stays where it is). It needs
-// CAP_SYS_ADMIN; the caller must lock the goroutine to its thread and must
-// not unlock it (the thread is retired when the goroutine exits).
+// pid namespace (setns(2): the thread itself stays where it is), and
+// moves the thread into the target's network namespace, which its
+// children inherit. It needs CAP_SYS_ADMIN; the caller must lock the
+// goroutine to its thread and must not unlock it (the thread is retired
+// when the goroutine exits).
 func (t *Target) Enter() error {
 	if err := unix.Setns(int(t.NS.Fd()), unix.CLONE_NEWPID); err != nil {
 		return fmt.Errorf("entering the pid namespace: %w", err)
+	}
+	if err := unix.Setns(int(t.Net.Fd()), unix.CLONE_NEWNET); err != nil {
+		return fmt.Errorf("entering the network namespace: %w", err)
 	}
 	return nil
 }

@@ -47,7 +47,7 @@ const (
 )
 
 // programs are the C sources in testdata/, built static into /t/<name>.
-var programs = []string{"attack", "doors", "probe", "workload", "loop", "toctou", "fastopen", "ident", "flood", "eintr", "listener", "leaderexit", "sentryfds"}
+var programs = []string{"attack", "doors", "probe", "workload", "loop", "toctou", "fastopen", "ident", "flood", "eintr", "listener", "leaderexit", "sentryfds", "sentryns"}
 
 func TestMain(m *testing.M) {
 	os.Exit(testMain(m))
