@@ -32,13 +32,15 @@ jq '.process.user = {"uid": 1000, "gid": 1000} | .process.args = ["sh", "-c",
 	"$work/bundle/config.json" >"$work/config.json" && mv "$work/config.json" "$work/bundle/config.json"
 bin/syscage --root "$work/state" run --bundle "$work/bundle" demo-uid1000
 # What the sentry itself is, seen from the host: not root, two
-# capabilities, jailed in an empty directory, in the container's cgroups.
+# capabilities, jailed in an empty directory, in the container's cgroups
+# and pid namespace (where every pid it can name is the container's).
 jq '.process.args = ["sleep", "60"]' "$work/bundle/config.json" >"$work/config.json" && mv "$work/config.json" "$work/bundle/config.json"
 bin/syscage --root "$work/state" run -d --bundle "$work/bundle" demo-sentry >/dev/null
 s=$(cat "$work/state/demo-sentry/sentry.pid")
 caps=$(awk '/^CapEff/{print $2}' "/proc/$s/status")
 echo "host:    the sentry (pid $s) -> uid $(awk '/^Uid/{print $2}' "/proc/$s/status"), capabilities $(capsh --decode="$caps" 2>/dev/null | cut -d= -f2 || echo "$caps"), root $(readlink "/proc/$s/root")"
 echo "host:    its memory cgroup  -> $(awk -F: '$2 == "memory" {print $3}' "/proc/$s/cgroup") (the container's, charged to it)"
+echo "host:    it serves from     -> $(bin/syscage --root "$work/state" state demo-sentry | jq -r .sentryServesFrom), where it is pid $(awk '/^NSpid/{print $NF}' "/proc/$s/status")"
 bin/syscage --root "$work/state" delete --force demo-sentry
 echo
 echo "the sentry's audit stream ($work/audit.jsonl), first lines:"
