@@ -107,7 +107,26 @@ func startSentryProcess(cmd *exec.Cmd, id uint32, target *pidns.Target) error {
 		return fmt.Errorf("opening the sentry's binary: %w", err)
 	}
 	defer bin.Close()
-	cmd.Path = fmt.Sprintf("/proc/self/fd/%d", bin.Fd())
+	// The path is resolved in the child, after its fds have been
+	// arranged: 0-2 and the extra files from 3 on, with the files being
+	// moved parked on the numbers just above the highest of their fds
+	// (syscall.forkAndExecInChild: one per file, and its error pipe). The
+	// binary's fd must be above all of them (with room for the null
+	// device os/exec opens for stdin and stdout, which may come above the
+	// highest), or the child would execute
+	// whatever file landed on its number (seen: one of the sentry's own
+	// files, "permission denied", and "exec format error").
+	files := 3 + len(cmd.ExtraFiles)
+	highest := files
+	for _, f := range cmd.ExtraFiles {
+		highest = max(highest, int(f.Fd()))
+	}
+	exe, err := unix.FcntlInt(bin.Fd(), unix.F_DUPFD_CLOEXEC, highest+2*files+8)
+	if err != nil {
+		return fmt.Errorf("opening the sentry's binary: %w", err)
+	}
+	defer unix.Close(exe)
+	cmd.Path = fmt.Sprintf("/proc/self/fd/%d", exe)
 	for _, id := range []uint32{id, fallbackSentryID} {
 		if id != 0 && mapped("/proc/self/uid_map", id) && mapped("/proc/self/gid_map", id) {
 			cmd.SysProcAttr = &syscall.SysProcAttr{
@@ -197,13 +216,13 @@ const (
 func registerPidNamespace(stateDir string, t *pidns.Target) error {
 	dir := filepath.Join(agentDirectory(), pidnsRegistry)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("watchdog: registering the sentry's pid namespace: %w", err)
+		return fmt.Errorf("registering the sentry's pid namespace: %w", err)
 	}
 	if err := os.WriteFile(filepath.Join(dir, t.ID()), []byte(stateDir), 0o600); err != nil {
-		return fmt.Errorf("watchdog: registering the sentry's pid namespace: %w", err)
+		return fmt.Errorf("registering the sentry's pid namespace: %w", err)
 	}
 	if err := os.WriteFile(filepath.Join(stateDir, sentryPidnsFile), []byte(t.ID()), 0o600); err != nil {
-		return fmt.Errorf("watchdog: recording the sentry's pid namespace: %w", err)
+		return fmt.Errorf("recording the sentry's pid namespace: %w", err)
 	}
 	return nil
 }
