@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"strconv"
 	"time"
@@ -97,14 +96,10 @@ func runSentry(ctx *cli.Context) error {
 		return errors.New("sentry: --id and --state-dir are required (the sentry is started by create)")
 	}
 	f := os.NewFile(sentryListenFd, "agent-socket")
-	fl, err := net.FileListener(f)
+	l, err := container.UnixListener(f, "agent socket")
 	f.Close()
 	if err != nil {
-		return fmt.Errorf("sentry: fd %d is not the agent socket: %w", sentryListenFd, err)
-	}
-	l, ok := fl.(*net.UnixListener)
-	if !ok {
-		return fmt.Errorf("sentry: fd %d is not a unix socket", sentryListenFd)
+		return fmt.Errorf("sentry: %w", err)
 	}
 	prof, err := sentryProfile(ctx.String("profile"), ctx.Int("profile-fd"))
 	if err != nil {

@@ -171,10 +171,11 @@ func signalAll(c *libcontainer.Container, stateDir string, sig unix.Signal) erro
 		return fmt.Errorf("container %q: listing processes: %w", c.ID(), err)
 	}
 	if sig == unix.SIGKILL {
-		// A thread's SIGKILL kills its whole thread group: threads of a
-		// process whose leader has exited are not in the process list.
+		// A thread's SIGKILL kills its whole thread group: the threads
+		// (leaders included) are every process, those whose leader has
+		// exited too, which the process list lacks.
 		if tids, err := cgroupThreads(c); err == nil {
-			pids = append(pids, tids...)
+			pids = tids
 		}
 	}
 	for _, pid := range withoutSentry(pids, stateDir) {

@@ -117,28 +117,20 @@ type watchdog struct {
 	changed chan struct{}
 	// learnedPath is where a learning sentry's profile goes.
 	learnedPath string
-	// sentryPid is the sentry's pid; charged tells it has been moved
-	// into the container's cgroups (chargeSentry).
-	sentryPid int
-	charged   bool
-
+	// cmd is the sentry, once started.
 	cmd *exec.Cmd
 	// target is the container's pid namespace when the sentry serves
 	// from inside it (nil: from the runtime's).
 	target *pidns.Target
 }
 
-// charge moves the sentry into the cgroups of the container's init as
-// soon as it has started, before it takes a listener: from then on the
-// container's limits bound the sentry. A sentry
-// that cannot be charged (no cgroups to join, as for a rootless runtime)
+// charge moves the sentry (sentryPid) into the cgroups of the container's
+// init (initPid) as soon as it has started, before it takes a listener:
+// from then on the container's limits bound the sentry. A sentry that
+// cannot be charged (no cgroups to join, as for a rootless runtime)
 // serves uncharged, and says so in the log.
-func (w *watchdog) charge(pid int) {
-	if w.charged || w.sentryPid == 0 {
-		return
-	}
-	w.charged = true
-	dirs, err := chargeSentry(w.sentryPid, pid)
+func charge(sentryPid, initPid int) {
+	dirs, err := chargeSentry(sentryPid, initPid)
 	if err != nil {
 		log := logrus.Warnf
 		if os.Geteuid() != 0 {
@@ -287,14 +279,19 @@ func RunWatchdog(o WatchdogOptions) error {
 		return err
 	}
 	control := os.NewFile(watchdogControlFd, "control-socket")
-	fl, err := net.FileListener(control)
+	cl, err := UnixListener(control, "control socket")
 	control.Close()
 	if err != nil {
-		return fail(fmt.Errorf("watchdog: fd %d is not the control socket: %w", watchdogControlFd, err))
+		return fail(fmt.Errorf("watchdog: %w", err))
 	}
-	cl, ok := fl.(*net.UnixListener)
-	if !ok {
-		return fail(fmt.Errorf("watchdog: fd %d is not a unix socket", watchdogControlFd))
+	// One *os.File per fd, kept until the sentry has its copy (a second
+	// one's finalizer would close the fd under whatever reuses it).
+	agent := os.NewFile(watchdogAgentFd, "agent-socket")
+	defer agent.Close()
+	agentL, err := UnixListener(agent, "agent socket")
+	if err != nil {
+		cl.Close()
+		return fail(fmt.Errorf("watchdog: %w", err))
 	}
 	// Signals: SIGTERM is a request to stop (delete); the rest of the
 	// usual ones must not end the watchdog before its sentry.
@@ -322,15 +319,6 @@ func RunWatchdog(o WatchdogOptions) error {
 	// far (it failed, and deletes the container), or a filter that
 	// notifies nothing, leaves the watchdog to stop or give up.
 	taken := make(chan firstListener, 1)
-	// One *os.File per fd, kept until the sentry has its copy (a second
-	// one's finalizer would close the fd under whatever reuses it).
-	agent := os.NewFile(watchdogAgentFd, "agent-socket")
-	defer agent.Close()
-	agentL, err := agentListener(agent)
-	if err != nil {
-		cl.Close()
-		return err
-	}
 	go func() { taken <- takeFirst(agentL, o) }()
 	giveUp := time.NewTimer(initTimeout)
 	defer giveUp.Stop()
@@ -364,7 +352,7 @@ wait0:
 		// Confirmations asked meanwhile get the reason; the record is
 		// written before the control socket closes, for those that come
 		// after.
-		reason := "was not started: " + strings.TrimPrefix(first.err.Error(), "watchdog: ")
+		reason := "was not started: " + first.err.Error()
 		w.update(func() { w.ended = reason })
 		err := failClosed(o, stateDir, reason)
 		cl.Close()
@@ -454,19 +442,20 @@ type firstListener struct {
 	err   error
 }
 
-// agentListener is the agent socket, agent, as a listener of the
-// watchdog's own: net.FileListener duplicates the fd, so closing the
-// listener leaves agent, which the sentry gets.
-func agentListener(agent *os.File) (*net.UnixListener, error) {
-	fl, err := net.FileListener(agent)
+// UnixListener is the listening unix socket f as a listener of its own:
+// net.FileListener duplicates the fd, so closing the listener leaves f
+// (and closing f leaves the listener). what names the socket in errors.
+func UnixListener(f *os.File, what string) (*net.UnixListener, error) {
+	fl, err := net.FileListener(f)
 	if err != nil {
-		return nil, fmt.Errorf("watchdog: fd %d is not the agent socket: %w", agent.Fd(), err)
+		return nil, fmt.Errorf("fd %d is not the %s: %w", f.Fd(), what, err)
 	}
 	l, ok := fl.(*net.UnixListener)
 	if !ok {
 		fl.Close()
-		return nil, fmt.Errorf("watchdog: fd %d is not a unix socket", agent.Fd())
+		return nil, fmt.Errorf("fd %d (the %s) is not a unix socket", f.Fd(), what)
 	}
+	// The socket's path is the runtime's to remove (stopSentry).
 	l.SetUnlinkOnClose(false)
 	return l, nil
 }
@@ -490,16 +479,17 @@ func takeFirst(l *net.UnixListener, o WatchdogOptions) firstListener {
 	}
 }
 
-// startSentry starts the sentry (called once, under launchMu): in the
+// startSentry starts the sentry with the init's listener, first: in the
 // pid namespace of the container's init, with a procfs of that namespace,
-// unless the container or the runtime rules that out (pidNamespacePlace).
+// unless the container or the runtime rules that out (o.SentryPlace, from
+// sentryPlace, or enterablePidNamespace).
 func (w *watchdog) startSentry(o WatchdogOptions, stateDir, self string, agent, statusW *os.File, first firstListener) error {
 	initPid := first.state.Pid
 	listener := os.NewFile(uintptr(first.fd), "seccomp-listener")
 	defer listener.Close() // the sentry has its copy
 	stateFile, err := memfdWith("agent-state", first.state)
 	if err != nil {
-		return fmt.Errorf("watchdog: passing the init's process state: %w", err)
+		return fmt.Errorf("passing the init's process state: %w", err)
 	}
 	defer stateFile.Close()
 	place, target := o.SentryPlace, (*pidns.Target)(nil)
@@ -539,9 +529,15 @@ func (w *watchdog) startSentry(o WatchdogOptions, stateDir, self string, agent, 
 		target.Net.Close()
 	}
 	if err != nil {
-		return fmt.Errorf("watchdog: starting the sentry: %w", err)
+		return fmt.Errorf("starting the sentry: %w", err)
 	}
 	pid := cmd.Process.Pid
+	// Past this point a failure leaves no sentry behind.
+	abandon := func(err error) error {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		return err
+	}
 	// create exempts the watchdog from the OOM killer; the sentry gets
 	// the ordinary score back: losing it stops the container, and it must
 	// not be an unkillable store of whatever memory a workload makes it
@@ -550,32 +546,25 @@ func (w *watchdog) startSentry(o WatchdogOptions, stateDir, self string, agent, 
 		logrus.Warnf("watchdog: container %s: resetting the sentry's OOM score: %v", o.ID, err)
 	}
 	if err := os.WriteFile(filepath.Join(stateDir, sentryPidFile), []byte(strconv.Itoa(pid)), 0o600); err != nil {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		return fmt.Errorf("watchdog: recording the sentry's pid: %w", err)
+		return abandon(fmt.Errorf("recording the sentry's pid: %w", err))
 	}
 	if err := os.WriteFile(filepath.Join(stateDir, sentryPlaceFile), []byte(place), 0o600); err != nil {
-		// exec decides from it whether a process may hold
-		// CAP_SYS_PTRACE: unrecorded, the container does not run.
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		return fmt.Errorf("watchdog: recording where the sentry serves: %w", err)
+		// state reports it; unrecorded, the container does not run.
+		return abandon(fmt.Errorf("recording where the sentry serves: %w", err))
 	}
 	if place != sentryInContainer {
 		logrus.Infof("watchdog: container %s: the sentry serves from %s", o.ID, place)
 	}
-	w.cmd, w.target, w.sentryPid = cmd, target, pid
 	if target != nil {
 		if err := registerPidNamespace(stateDir, target); err != nil {
-			_ = cmd.Process.Kill()
-			_ = cmd.Wait()
-			return err
+			return abandon(err)
 		}
 	}
+	w.cmd, w.target = cmd, target
 	// From the start, the container's limits bound the sentry: it is
-	// charged to the cgroups of the init create named (never of a pid
-	// the sentry names).
-	w.charge(initPid)
+	// charged to the cgroups of the init the runtime's message named
+	// (never of a pid the sentry reports).
+	charge(pid, initPid)
 	return nil
 }
 
@@ -665,12 +654,13 @@ func failClosed(o WatchdogOptions, stateDir, reason string) error {
 // shareProcessNamespace) is "stopped" once its init exits, while children
 // it left run on under its filter, served by its sentry.
 func hasProcesses(c *libcontainer.Container) bool {
-	pids, err := c.Processes()
-	if err != nil || len(pids) > 0 {
-		return true
+	// Threads, not processes: a process whose leader thread has exited
+	// is not in the process list (cgroupThreads).
+	if tids, err := cgroupThreads(c); err == nil {
+		return len(tids) > 0
 	}
-	tids, err := cgroupThreads(c)
-	return err != nil || len(tids) > 0
+	pids, err := c.Processes()
+	return err != nil || len(pids) > 0
 }
 
 func writeSentryExit(stateDir string, rec *SentryExit) error {

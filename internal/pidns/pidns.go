@@ -68,8 +68,9 @@ func (t *Target) Close() {
 }
 
 // Of returns the pid namespace of pid and a private clone of the procfs at
-// its /proc. The caller must be able to open the process's namespace and
-// root (CAP_SYS_PTRACE) and to clone a mount (CAP_SYS_ADMIN), and must
+// its /proc. The caller must be able to open the process's namespaces
+// (CAP_SYS_PTRACE) and to join its mount namespace and clone a mount
+// there (CAP_SYS_ADMIN), and must
 // call it while the process's /proc is trusted: before the process runs
 // anything of the workload's (a workload that can mount may cover its
 // /proc, and the clone checks only that what it finds is a procfs of the
@@ -103,11 +104,6 @@ func Of(pid int) (*Target, error) {
 	if t.Net, err = os.Open(proc + "/ns/net"); err != nil {
 		return fail(fmt.Errorf("opening the network namespace of %d: %w", pid, err))
 	}
-	// The namespace is the process's, not a recycled pid's, if it still
-	// runs now.
-	if err := unix.PidfdSendSignal(pidfd, 0, nil, 0); err != nil {
-		return fail(fmt.Errorf("process %d: %w", pid, err))
-	}
 	// A mount is cloned from the caller's mount namespace only: the
 	// clone is made on a thread that joins the process's.
 	tree := -1
@@ -127,10 +123,17 @@ func Of(pid int) (*Target, error) {
 		}
 		return nil
 	})
+	if tree >= 0 {
+		t.Proc = os.NewFile(uintptr(tree), "proc")
+	}
 	if err != nil {
 		return fail(fmt.Errorf("process %d: %w", pid, err))
 	}
-	t.Proc = os.NewFile(uintptr(tree), "proc")
+	// The namespaces and the mount are the process's, not a recycled
+	// pid's, if it still runs now.
+	if err := unix.PidfdSendSignal(pidfd, 0, nil, 0); err != nil {
+		return fail(fmt.Errorf("process %d: %w", pid, err))
+	}
 	// Private: mounts made later in the peer group of the container's
 	// /proc must not appear in the clone. Kernels before 5.12 lack
 	// mount_setattr; there the clone is as private as the container's

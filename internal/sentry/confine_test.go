@@ -139,6 +139,28 @@ func helperConfine() {
 		}
 		return errno(err)
 	}
+	// openProc opens /proc/<rel> through the sentry's /proc.
+	openProc := func(rel string, flags int) string {
+		dfd, path := procRel(rel)
+		fd, err := unix.Openat(dfd, path, flags, 0)
+		if err == nil {
+			unix.Close(fd)
+		}
+		return errno(err)
+	}
+	// vm reads (or writes) len(buf) bytes at addr of pid.
+	vm := func(pid int, addr uintptr, buf []byte, write bool) error {
+		local := []unix.Iovec{{Base: &buf[0]}}
+		local[0].SetLen(len(buf))
+		remote := []unix.RemoteIovec{{Base: addr, Len: len(buf)}}
+		var err error
+		if write {
+			_, err = unix.ProcessVMWritev(pid, local, remote, 0)
+		} else {
+			_, err = unix.ProcessVMReadv(pid, local, remote, 0)
+		}
+		return err
+	}
 	page := uintptr(unix.Getpagesize())
 	for _, a := range attempts {
 		var got string
@@ -213,19 +235,9 @@ func helperConfine() {
 			_, err := readProc("1/root/etc/shadow")
 			got = errno(err)
 		case "open the host's /etc/passwd for writing through /proc/1/root":
-			dfd, path := procRel("1/root/etc/passwd")
-			fd, err := unix.Openat(dfd, path, unix.O_WRONLY|unix.O_CLOEXEC, 0)
-			if err == nil {
-				unix.Close(fd)
-			}
-			got = errno(err)
+			got = openProc("1/root/etc/passwd", unix.O_WRONLY|unix.O_CLOEXEC)
 		case "open /proc/1/mem read-write through the /proc fd":
-			dfd, path := procRel("1/mem")
-			fd, err := unix.Openat(dfd, path, unix.O_RDWR|unix.O_CLOEXEC, 0)
-			if err == nil {
-				unix.Close(fd)
-			}
-			got = errno(err)
+			got = openProc("1/mem", unix.O_RDWR|unix.O_CLOEXEC)
 		case "chroot out of the jail":
 			got = raw(unix.SYS_CHROOT, uintptr(unsafe.Pointer(&[]byte("/\x00")[0])))
 		case "socket AF_UNIX":
@@ -252,18 +264,8 @@ func helperConfine() {
 		case "pidfd_open a host process":
 			got = raw(unix.SYS_PIDFD_OPEN, uintptr(hostPid), 0)
 		case "process_vm_readv a host process", "process_vm_writev a host process":
-			buf := make([]byte, 8)
-			local := []unix.Iovec{{Base: &buf[0]}}
-			local[0].SetLen(len(buf))
 			// Any address: the pid is looked up first.
-			remote := []unix.RemoteIovec{{Base: 0x400000, Len: len(buf)}}
-			var err error
-			if strings.Contains(a.name, "readv") {
-				_, err = unix.ProcessVMReadv(hostPid, local, remote, 0)
-			} else {
-				_, err = unix.ProcessVMWritev(hostPid, local, remote, 0)
-			}
-			got = errno(err)
+			got = errno(vm(hostPid, 0x400000, make([]byte, 8), strings.Contains(a.name, "writev")))
 		case "read a host process's status through the /proc fd":
 			_, err := readProc(strconv.Itoa(hostPid) + "/status")
 			got = errno(err)
@@ -286,17 +288,11 @@ func helperConfine() {
 			if _, err := fmt.Sscanf(string(maps), "%x-", &start); err != nil {
 				helperDie("pid 1's maps: %v", err)
 			}
-			buf := make([]byte, 4)
-			local := []unix.Iovec{{Base: &buf[0]}}
-			local[0].SetLen(len(buf))
-			_, err = unix.ProcessVMReadv(1, local, []unix.RemoteIovec{{Base: start, Len: len(buf)}}, 0)
-			got = errno(err)
+			got = errno(vm(1, start, make([]byte, 4), false))
 		case "read its own memory with process_vm_readv":
 			src, dst := []byte("abc"), make([]byte, 3)
-			local := []unix.Iovec{{Base: &dst[0]}}
-			local[0].SetLen(3)
-			remote := []unix.RemoteIovec{{Base: uintptr(unsafe.Pointer(&src[0])), Len: 3}}
-			_, err := unix.ProcessVMReadv(os.Getpid(), local, remote, 0)
+			err := vm(os.Getpid(), uintptr(unsafe.Pointer(&src[0])), dst, false)
+			runtime.KeepAlive(src)
 			got = errno(err)
 			if err == nil && string(dst) != "abc" {
 				got = "read " + string(dst)

@@ -97,51 +97,51 @@ var namespaceKinds = []string{"uts", "mnt"}
 var hostNamespaces nsIdentities
 
 type nsIdentities struct {
-	recorded    bool
+	// ours and hosts are nil until record; hosts lacks a kind pid 1's
+	// namespace of which could not be read.
 	ours, hosts map[string]unix.Stat_t
-	hostKnown   map[string]bool
 }
 
 // record reads the identities through the host's /proc.
 func (n *nsIdentities) record() error {
-	n.ours, n.hosts, n.hostKnown = map[string]unix.Stat_t{}, map[string]unix.Stat_t{}, map[string]bool{}
+	ours, hosts := map[string]unix.Stat_t{}, map[string]unix.Stat_t{}
 	for _, kind := range namespaceKinds {
 		var st unix.Stat_t
 		if err := unix.Stat("/proc/self/ns/"+kind, &st); err != nil {
 			return fmt.Errorf("its own %s namespace: %w", kind, err)
 		}
-		n.ours[kind] = st
+		ours[kind] = st
 		// Some hosts' pid 1 lets no one read its namespaces.
 		if err := unix.Stat("/proc/1/ns/"+kind, &st); err == nil {
-			n.hosts[kind], n.hostKnown[kind] = st, true
+			hosts[kind] = st
 		}
 	}
-	n.recorded = true
+	n.ours, n.hosts = ours, hosts
 	return nil
 }
 
-// ours returns the sentry's own namespace of a kind.
+// own returns the sentry's own namespace of a kind.
 func (n *nsIdentities) own(kind string, st *unix.Stat_t) error {
-	if n.recorded {
-		var ok bool
-		if *st, ok = n.ours[kind]; !ok {
-			return fmt.Errorf("no %s namespace recorded", kind)
-		}
-		return nil
+	if n.ours == nil {
+		return statProc("self/ns/"+kind, st)
 	}
-	return statProc("self/ns/"+kind, st)
+	var ok bool
+	if *st, ok = n.ours[kind]; !ok {
+		return fmt.Errorf("no %s namespace recorded", kind)
+	}
+	return nil
 }
 
 // host returns the host's (pid 1's) namespace of a kind.
 func (n *nsIdentities) host(kind string, st *unix.Stat_t) error {
-	if n.recorded {
-		if !n.hostKnown[kind] {
-			return unix.EACCES
-		}
-		*st = n.hosts[kind]
-		return nil
+	if n.ours == nil {
+		return statProc("1/ns/"+kind, st)
 	}
-	return statProc("1/ns/"+kind, st)
+	var ok bool
+	if *st, ok = n.hosts[kind]; !ok {
+		return unix.EACCES
+	}
+	return nil
 }
 
 // IgnoreSignals makes the sentry ignore every signal a process may send

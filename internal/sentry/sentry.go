@@ -207,8 +207,7 @@ func (s *Sentry) accept(l *net.UnixListener) error {
 		}
 		fd, state, err := TakeListener(conn, s.cfg.RuntimeUID, s.cfg.ContainerID)
 		conn.Close()
-		var refused *refusedError
-		if errors.As(err, &refused) {
+		if IsRefused(err) {
 			// Not the runtime, or another container's process: nothing
 			// it sent is taken (its create or exec is not confirmed, so
 			// it fails closed); ours runs on.
@@ -274,9 +273,9 @@ func (e *refusedError) Unwrap() error { return e.err }
 // TakeListener reads one agent message from conn and returns its seccomp
 // listener and the process state, if it comes from the runtime (a process
 // of runtimeUID) and is for container id; a message refused for either
-// reason gives an error TakeListener callers tell apart with
-// IsRefused. The watchdog takes the first (the init's) this way, before it
-// starts the sentry in the init's pid namespace; the sentry, the rest.
+// reason gives an error IsRefused tells apart. The watchdog takes the
+// first (the init's) this way, before it starts the sentry in the init's
+// pid namespace; the sentry, the rest.
 func TakeListener(conn *net.UnixConn, runtimeUID int, id string) (int, *specs.ContainerProcessState, error) {
 	if err := runtimePeer(conn, runtimeUID); err != nil {
 		return -1, nil, &refusedError{err}

@@ -46,33 +46,7 @@ static char leader_state(void) {
 	return p && p[1] ? p[2] : '?';
 }
 
-static int find_sentry(void) {
-	DIR *d = opendir("/proc");
-	struct dirent *e;
-	int found = 0;
-	while (d && (e = readdir(d))) {
-		int pid = atoi(e->d_name);
-		if (pid <= 1)
-			continue;
-		char path[64], buf[256];
-		snprintf(path, sizeof path, "/proc/%d/cmdline", pid);
-		int fd = open(path, O_RDONLY);
-		if (fd < 0)
-			continue;
-		int n = read(fd, buf, sizeof buf - 1);
-		close(fd);
-		if (n <= 0)
-			continue;
-		buf[n] = 0;
-		if (strstr(buf, "syscage-sentry")) {
-			found = pid;
-			break;
-		}
-	}
-	if (d)
-		closedir(d);
-	return found;
-}
+#include "findsentry.h"
 
 static void *worker(void *arg) {
 	(void)arg;

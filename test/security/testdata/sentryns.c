@@ -16,28 +16,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-static int find_sentry(void) {
-	DIR *d = opendir("/proc");
-	struct dirent *e;
-	while (d && (e = readdir(d))) {
-		int pid = atoi(e->d_name);
-		if (pid <= 1)
-			continue;
-		char path[64], buf[256];
-		snprintf(path, sizeof path, "/proc/%d/cmdline", pid);
-		int fd = open(path, O_RDONLY);
-		if (fd < 0)
-			continue;
-		int n = read(fd, buf, sizeof buf - 1);
-		close(fd);
-		if (n > 0) {
-			buf[n] = 0;
-			if (strstr(buf, "syscage-sentry"))
-				return pid;
-		}
-	}
-	return 0;
-}
+#include "findsentry.h"
 
 int main(void) {
 	int pid = find_sentry();
